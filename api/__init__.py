@@ -1,0 +1,1 @@
+"""The edges: FastAPI app, CLI, store adapters and the composition root."""

@@ -1,0 +1,63 @@
+"""Every setting, read in one place from `BOXOFFICE_*` environment variables.
+
+Built by the composition root (never at import). The validator refuses unsafe
+defaults outside development: a production service with the development JWT
+secret would accept anybody's tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "boxoffice-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/boxoffice.db"
+    db_pool_size: int = Field(default=10, ge=1)
+
+    # Authentication of API callers (JWT with `sub` and `roles`).
+    auth_secret: str = DEV_SECRET
+    auth_public_key: str | None = None  # PEM; switches verification to RS256/ES256/EdDSA
+    auth_jwks_url: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+
+    # Business policies.
+    min_followers: int = Field(default=600, ge=0)
+    price_min_major: int = Field(default=1, ge=0)
+    price_max_major: int = Field(default=999, ge=1)
+    max_capacity: int = Field(default=100_000, ge=1)
+    hold_seconds: int = Field(default=900, ge=1)
+    max_schedule_days: int = Field(default=14, ge=0)
+
+    # Payments.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # a local stand-in in tests
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Background work in the API process.
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _enforce_non_default_secrets(self) -> Settings:
+        if self.environment == "production":
+            if self.auth_secret == DEV_SECRET and not (self.auth_public_key or self.auth_jwks_url):
+                raise ValueError("BOXOFFICE_AUTH_SECRET must be set in production")
+            if self.stripe_secret_key and not self.stripe_webhook_secret:
+                raise ValueError("BOXOFFICE_STRIPE_WEBHOOK_SECRET must be set with a Stripe key")
+        if self.price_min_major > self.price_max_major:
+            raise ValueError("BOXOFFICE_PRICE_MIN_MAJOR exceeds BOXOFFICE_PRICE_MAX_MAJOR")
+        return self
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))

@@ -1,0 +1,1 @@
+"""The event store and write guards on SQLite (embedded default) or PostgreSQL."""

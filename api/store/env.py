@@ -1,0 +1,55 @@
+"""Turn `BOXOFFICE_DATABASE_URL` into eventsourcing and SQLAlchemy settings."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlparse
+
+
+def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
+    """The environment of the eventsourcing application for a database URL.
+
+    Alembic owns every table (`CREATE_TABLE=false`); the recorder is ours, so
+    commands can run the write guards in the same transaction as their events.
+    """
+    if database_url.startswith("sqlite:///"):
+        path = sqlite_path(database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "api.store.recorders:GuardedSQLiteRecorder",
+            "CREATE_TABLE": "false",
+        }
+    url = urlparse(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    if url.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"unsupported database URL {database_url!r}: use sqlite:/// or postgresql://")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": (url.path or "/postgres").lstrip("/"),
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_CONN_MAX_AGE": "3600",
+        "APPLICATION_RECORDER_TOPIC": "api.store.recorders:GuardedPostgresRecorder",
+        "CREATE_TABLE": "false",
+    }
+
+
+def sqlite_path(database_url: str) -> str:
+    path = database_url[len("sqlite:///"):]
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    return path
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    if database_url.startswith("sqlite:///"):
+        return database_url
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix):]
+    raise ValueError(f"unsupported database URL {database_url!r}")

@@ -1,0 +1,254 @@
+"""The write guards in SQL, for SQLite and PostgreSQL alike.
+
+Runs inside the transaction that appends the events (see domain/guards.py for
+why). Statements are written once with `%s` placeholders; SQLite gets `?`.
+Timestamps are epoch microseconds (BIGINT) so both databases compare them the
+same way. Safeguard against deadlocks on PostgreSQL: callers claim rooms in a
+fixed order, and the events table lock is always taken last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.guards import ExpiredHold, Inventory, SeatClaim
+from domain.money import Money
+
+
+def to_us(at: datetime | None) -> int | None:
+    return None if at is None else int(at.timestamp() * 1_000_000)
+
+
+def from_us(us: int | None) -> datetime | None:
+    return None if us is None else datetime.fromtimestamp(us / 1_000_000, tz=UTC)
+
+
+class SqlGuards:
+    """`domain.guards.WriteGuards` over a DB-API cursor."""
+
+    def __init__(self, cursor: Any, placeholder: str) -> None:
+        self._cursor = cursor
+        self._ph = placeholder
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self._ph != "%s":
+            sql = sql.replace("%s", self._ph)
+        self._cursor.execute(sql, tuple(params))
+        return self._cursor
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._exec(sql, params).fetchone()
+
+    # --- inventory -------------------------------------------------------------
+
+    def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None) -> None:
+        self._exec(
+            "INSERT INTO seat_inventory (room_id, host_id, capacity, taken, price_amount, price_currency, on_sale, sales_end_us)"
+            " VALUES (%s, %s, %s, 0, %s, %s, %s, %s)",
+            (str(room_id), host_id, capacity, price.amount, price.currency, True, to_us(sales_end)),
+        )
+
+    def set_price(self, room_id: UUID, price: Money) -> None:
+        self._exec(
+            "UPDATE seat_inventory SET price_amount = %s, price_currency = %s WHERE room_id = %s",
+            (price.amount, price.currency, str(room_id)),
+        )
+
+    def set_sales_end(self, room_id: UUID, sales_end: datetime | None) -> None:
+        self._exec("UPDATE seat_inventory SET sales_end_us = %s WHERE room_id = %s", (to_us(sales_end), str(room_id)))
+
+    def close_sales(self, room_id: UUID) -> None:
+        self._exec("UPDATE seat_inventory SET on_sale = %s WHERE room_id = %s", (False, str(room_id)))
+
+    def set_capacity(self, room_id: UUID, capacity: int) -> int | None:
+        row = self._one(
+            "UPDATE seat_inventory SET capacity = %s WHERE room_id = %s AND taken <= %s RETURNING taken",
+            (capacity, str(room_id), capacity),
+        )
+        if row is not None:
+            return None
+        row = self._one("SELECT taken FROM seat_inventory WHERE room_id = %s", (str(room_id),))
+        return int(row[0] if not isinstance(row, dict) else row["taken"]) if row is not None else 0
+
+    # --- seats -----------------------------------------------------------------
+
+    def _take(self, room_id: str, now_us: int, check_sales_end: bool = True) -> Any:
+        sales_end = " AND (sales_end_us IS NULL OR sales_end_us > %s)" if check_sales_end else ""
+        params: tuple[Any, ...] = (room_id, True, now_us) if check_sales_end else (room_id, True)
+        return self._one(
+            "UPDATE seat_inventory SET taken = taken + 1"
+            " WHERE room_id = %s AND taken < capacity AND on_sale = %s" + sales_end +
+            " RETURNING host_id, price_amount, price_currency",
+            params,
+        )
+
+    def _give_back(self, room_id: str) -> None:
+        self._exec("UPDATE seat_inventory SET taken = taken - 1 WHERE room_id = %s", (room_id,))
+
+    def claim_seat(self, room_id: UUID, holder_id: str, ticket_id: UUID, now: datetime, hold_expires_at: datetime) -> SeatClaim:
+        rid, tid, now_us = str(room_id), str(ticket_id), to_us(now)
+        if self._one("SELECT 1 FROM seat_holds WHERE ticket_id = %s", (tid,)) is not None:
+            return SeatClaim("replay", ticket_id=ticket_id)
+        held = self._one(
+            "SELECT ticket_id FROM seat_holds WHERE room_id = %s AND holder_id = %s AND live = %s", (rid, holder_id, True)
+        )
+        if held is not None:
+            return SeatClaim("already_holds", ticket_id=UUID(_col(held, "ticket_id")))
+        taken = self._take(rid, now_us)  # type: ignore[arg-type]
+        if taken is None:
+            return SeatClaim(self._why_not(rid, now_us))  # type: ignore[arg-type]
+        inserted = self._one(
+            "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING ticket_id",
+            (tid, rid, holder_id, True, False, to_us(hold_expires_at), now_us),
+        )
+        if inserted is None:  # a concurrent purchase by the same listener won the race
+            self._give_back(rid)
+            return SeatClaim("already_holds")
+        return SeatClaim(
+            "claimed",
+            price=Money(int(_col(taken, "price_amount", 1)), _col(taken, "price_currency", 2)),
+            host_id=_col(taken, "host_id", 0),
+        )
+
+    def _why_not(self, room_id: str, now_us: int) -> str:
+        row = self._one(
+            "SELECT capacity, taken, on_sale, sales_end_us FROM seat_inventory WHERE room_id = %s", (room_id,)
+        )
+        if row is None:
+            return "unknown_room"
+        capacity, taken, on_sale, sales_end_us = (_col(row, k, i) for i, k in enumerate(("capacity", "taken", "on_sale", "sales_end_us")))
+        if not on_sale or (sales_end_us is not None and sales_end_us <= now_us):
+            return "not_on_sale"
+        return "sold_out"
+
+    def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
+        row = self._one("SELECT room_id, holder_id FROM seat_holds WHERE ticket_id = %s AND live = %s", (str(ticket_id), False))
+        if row is None:
+            return False
+        rid, holder = _col(row, "room_id", 0), _col(row, "holder_id", 1)
+        if self._take(rid, to_us(now), check_sales_end=False) is None:  # type: ignore[arg-type]
+            return False
+        other = self._one("SELECT 1 FROM seat_holds WHERE room_id = %s AND holder_id = %s AND live = %s", (rid, holder, True))
+        if other is not None:
+            self._give_back(rid)
+            return False
+        self._exec("UPDATE seat_holds SET live = %s WHERE ticket_id = %s", (True, str(ticket_id)))
+        return True
+
+    def mark_paid(self, ticket_id: UUID) -> None:
+        self._exec("UPDATE seat_holds SET paid = %s WHERE ticket_id = %s", (True, str(ticket_id)))
+
+    def release_seat(self, ticket_id: UUID) -> bool:
+        row = self._one(
+            "UPDATE seat_holds SET live = %s WHERE ticket_id = %s AND live = %s RETURNING room_id",
+            (False, str(ticket_id), True),
+        )
+        if row is None:
+            return False
+        self._give_back(_col(row, "room_id", 0))
+        return True
+
+    # --- money and dedupe ----------------------------------------------------------
+
+    def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
+        row = self._one(
+            "INSERT INTO creator_revenue (creator_id, currency, lifetime) VALUES (%s, %s, %s)"
+            " ON CONFLICT (creator_id, currency) DO UPDATE SET lifetime = creator_revenue.lifetime + excluded.lifetime"
+            " RETURNING lifetime",
+            (creator_id, currency, delta),
+        )
+        return int(_col(row, "lifetime", 0)) - delta
+
+    def first_time(self, key: str) -> bool:
+        row = self._one("INSERT INTO processed_keys (key) VALUES (%s) ON CONFLICT DO NOTHING RETURNING key", (key,))
+        return row is not None
+
+    def link_account(self, account_id: str, user_id: str) -> None:
+        self._exec(
+            "INSERT INTO payout_accounts (account_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", (account_id, user_id)
+        )
+
+
+def _col(row: Any, name: str, index: int = 0) -> Any:
+    """A column of a row from either driver (psycopg dict rows, sqlite3.Row)."""
+    if isinstance(row, dict):
+        return row[name]
+    try:
+        return row[name]
+    except (IndexError, KeyError, TypeError):
+        return row[index]
+
+
+class SqlGuardReads:
+    """`domain.guards.GuardReads` over a connection factory (no write transaction)."""
+
+    def __init__(self, run: Any, placeholder: str) -> None:
+        self._run = run  # run(sql, params) -> list of rows
+        self._ph = placeholder
+
+    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        if self._ph != "%s":
+            sql = sql.replace("%s", self._ph)
+        return self._run(sql, tuple(params))
+
+    def inventories(self, room_ids: Sequence[UUID]) -> dict[UUID, Inventory]:
+        out: dict[UUID, Inventory] = {}
+        for rid in room_ids:
+            inv = self.inventory(rid)
+            if inv is not None:
+                out[rid] = inv
+        return out
+
+    def inventory(self, room_id: UUID) -> Inventory | None:
+        rows = self._q(
+            "SELECT room_id, host_id, capacity, taken, price_amount, price_currency, on_sale, sales_end_us,"
+            " (SELECT COUNT(*) FROM seat_holds h WHERE h.room_id = i.room_id AND h.live = %s AND h.paid = %s) AS paid"
+            " FROM seat_inventory i WHERE room_id = %s",
+            (True, True, str(room_id)),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Inventory(
+            room_id=room_id,
+            host_id=_col(r, "host_id", 1),
+            capacity=int(_col(r, "capacity", 2)),
+            taken=int(_col(r, "taken", 3)),
+            paid=int(_col(r, "paid", 8)),
+            price=Money(int(_col(r, "price_amount", 4)), _col(r, "price_currency", 5)),
+            on_sale=bool(_col(r, "on_sale", 6)),
+            sales_end=from_us(_col(r, "sales_end_us", 7)),
+        )
+
+    def expired_holds(self, now: datetime, room_id: UUID | None = None, limit: int = 500) -> list[ExpiredHold]:
+        sql = "SELECT ticket_id, room_id FROM seat_holds WHERE live = %s AND paid = %s AND hold_expires_us <= %s"
+        params: list[Any] = [True, False, to_us(now)]
+        if room_id is not None:
+            sql += " AND room_id = %s"
+            params.append(str(room_id))
+        sql += " ORDER BY hold_expires_us LIMIT %s"
+        params.append(limit)
+        return [ExpiredHold(UUID(_col(r, "ticket_id", 0)), UUID(_col(r, "room_id", 1))) for r in self._q(sql, params)]
+
+    def live_ticket(self, room_id: UUID, holder_id: str) -> UUID | None:
+        rows = self._q(
+            "SELECT ticket_id FROM seat_holds WHERE room_id = %s AND holder_id = %s AND live = %s",
+            (str(room_id), holder_id, True),
+        )
+        return UUID(_col(rows[0], "ticket_id", 0)) if rows else None
+
+    def tickets_of_room(self, room_id: UUID) -> list[UUID]:
+        rows = self._q("SELECT ticket_id FROM seat_holds WHERE room_id = %s ORDER BY created_us, ticket_id", (str(room_id),))
+        return [UUID(_col(r, "ticket_id", 0)) for r in rows]
+
+    def lifetime_revenue(self, creator_id: str, currency: str) -> int:
+        rows = self._q("SELECT lifetime FROM creator_revenue WHERE creator_id = %s AND currency = %s", (creator_id, currency))
+        return int(_col(rows[0], "lifetime", 0)) if rows else 0
+
+    def creator_of_account(self, account_id: str) -> str | None:
+        rows = self._q("SELECT user_id FROM payout_accounts WHERE account_id = %s", (account_id,))
+        return _col(rows[0], "user_id", 0) if rows else None

@@ -1,0 +1,43 @@
+"""Creators' payout accounts at the processor (Stripe Connect Express)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.creators import Creator
+from domain.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from domain.application import BoxOffice
+
+
+class AccountCommands:
+    def open_payout_account(self: BoxOffice, user_id: str) -> tuple[Creator, int | None]:
+        """Create the creator's connected account once; calling again returns it."""
+        creator = self.get_creator(user_id)
+        if creator.payout_account_id is not None:
+            return creator, None
+        account = self.gateway.create_connected_account(user_id)
+        creator.open_payout_account(account.account_id, account.status, self.gateway.name)
+
+        def decide(guards):
+            guards.link_account(account.account_id, user_id)
+            return creator, [creator]
+
+        return self.transact(decide)
+
+    def onboarding_link(self: BoxOffice, user_id: str, refresh_url: str, return_url: str) -> str:
+        creator = self.get_creator(user_id)
+        if creator.payout_account_id is None:
+            raise NotFoundError("the creator has no payout account yet")
+        return self.gateway.onboarding_link(creator.payout_account_id, refresh_url, return_url)
+
+    def update_payout_account(self: BoxOffice, account_id: str, status: str) -> tuple[Creator | None, int | None]:
+        """Apply an `account.updated` status to whichever creator owns the account."""
+        user_id = self.guards.creator_of_account(account_id)
+        if user_id is None:
+            return None, None
+        creator = self.get_creator(user_id)
+        creator.update_payout_account(status)
+        recordings = self.save(creator)
+        return creator, recordings[-1].notification.id if recordings else None

@@ -1,0 +1,149 @@
+"""The boxoffice application: every command of the product, recorded as events.
+
+`BoxOffice` is an eventsourcing `Application` whose recorder also implements
+`domain.guards.GuardedRecorder`, so a command can check cross-aggregate rules
+(the seat cap, one live ticket per listener, a webhook seen once) in the same
+transaction that appends its events. Commands return the log position of
+their last event, so a caller can wait for projections to reach it.
+
+The commands live in mixins by use case (rooms, sales, refunds, accounts);
+this module holds the wiring they share.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+
+from domain.accounts_service import AccountCommands
+from domain.batching import GroupCommitter
+from domain.clock import Clock, SystemClock
+from domain.creators import Creator
+from domain.errors import NotFoundError
+from domain.guards import GuardedRecorder, GuardReads, WriteGuards
+from domain.payments import PaymentGateway
+from domain.policies import Policies
+from domain.refunds_service import RefundCommands
+from domain.rooms import Room
+from domain.rooms_service import RoomCommands
+from domain.sales_service import SalesCommands
+from domain.tickets import Ticket
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+A = TypeVar("A", bound=Aggregate)
+
+
+class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Application[UUID]):
+    name = "boxoffice"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        gateway: PaymentGateway,
+        clock: Clock | None = None,
+        policies: Policies | None = None,
+        group_commit_flushers: int = 2,
+    ) -> None:
+        super().__init__(env)
+        if not hasattr(self.recorder, "transact"):
+            raise TypeError(
+                "the recorder must implement domain.guards.GuardedRecorder; "
+                "set APPLICATION_RECORDER_TOPIC (the composition root does)"
+            )
+        self.clock: Clock = clock or SystemClock()
+        self.policies = policies or Policies()
+        self.gateway = gateway
+        self.reservations: GroupCommitter[Any, Any] = GroupCommitter(
+            self._reserve_batch, name="reserve", flushers=group_commit_flushers
+        )
+        self.settlements: GroupCommitter[Any, Any] = GroupCommitter(
+            self._settle_batch, name="settle", flushers=group_commit_flushers
+        )
+
+    def close(self) -> None:
+        self.reservations.close()
+        self.settlements.close()
+        super().close()
+
+    # --- plumbing ------------------------------------------------------------
+
+    @property
+    def guarded(self) -> GuardedRecorder:
+        return self.recorder  # type: ignore[return-value]
+
+    @property
+    def guards(self) -> GuardReads:
+        return self.guarded.guard_reads()
+
+    def transact(self, decide: Callable[[WriteGuards], tuple[R, Sequence[Aggregate]]]) -> tuple[R, int | None]:
+        """Decide with the guards and append the aggregates' new events, atomically.
+
+        `decide` must not read the event store (on SQLite the write lock is
+        held); load aggregates before calling.
+        """
+        box: dict[str, Any] = {}
+
+        def work(guards: WriteGuards) -> list[Any]:
+            result, aggregates = decide(guards)
+            events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+            box["result"] = result
+            return [self.mapper.to_stored_event(e) for e in events]
+
+        ids = self.guarded.transact(work)
+        return box["result"], (max(ids) if ids else None)
+
+    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{what} {aggregate_id} not found") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"{what} {aggregate_id} not found")
+        return aggregate
+
+    def position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # --- creators ------------------------------------------------------------
+
+    def register_creator(self, user_id: str, display_name: str, follower_count: int) -> tuple[Creator, int | None]:
+        """Register the caller as a creator; registering again updates the profile."""
+        creator = self.find_creator(user_id)
+        if creator is None:
+            creator = Creator(user_id=user_id, display_name=display_name, follower_count=follower_count,
+                              registered_at=self.clock.now())
+        else:
+            if (creator.display_name, creator.follower_count) == (display_name, follower_count):
+                return creator, None
+            creator.update_profile(display_name, follower_count)
+        recordings = self.save(creator)
+        return creator, recordings[-1].notification.id if recordings else None
+
+    def find_creator(self, user_id: str) -> Creator | None:
+        from domain.ids import creator_id_for
+
+        try:
+            creator = self.repository.get(creator_id_for(user_id))
+        except AggregateNotFoundError:
+            return None
+        return creator if isinstance(creator, Creator) else None
+
+    def get_creator(self, user_id: str) -> Creator:
+        creator = self.find_creator(user_id)
+        if creator is None:
+            raise NotFoundError(f"creator {user_id} not found")
+        return creator
+
+    def get_room(self, room_id: UUID) -> Room:
+        return self.load(Room, room_id, "room")
+
+    def get_ticket(self, ticket_id: UUID) -> Ticket:
+        return self.load(Ticket, ticket_id, "ticket")

@@ -1,0 +1,126 @@
+"""Typed domain errors, each named for the rule it enforces.
+
+Every error carries a stable `code`; the API maps the code to an RFC 9457
+problem `type` and an HTTP status. Domain code never knows the status.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command broke a business rule; nothing was written."""
+
+    code = "conflict"
+
+    def __init__(self, detail: str = "", **extra: object) -> None:
+        super().__init__(detail or self.__doc__ or self.code)
+        self.detail = detail or (self.__doc__ or self.code).strip()
+        self.extra = extra
+
+
+class NotFoundError(DomainError):
+    """The thing does not exist."""
+
+    code = "not_found"
+
+
+class ForbiddenError(DomainError):
+    """The caller may not do this to that."""
+
+    code = "forbidden"
+
+
+class ValidationError(DomainError):
+    """The input breaks a rule of its shape."""
+
+    code = "validation"
+
+
+class ConflictError(DomainError):
+    """The command conflicts with the current state."""
+
+    code = "conflict"
+
+
+class NotEligibleError(DomainError):
+    """The creator does not meet the host eligibility policy."""
+
+    code = "not_eligible"
+
+
+class InvalidPriceError(ValidationError):
+    """The ticket price is outside the price policy or not integer minor units."""
+
+    code = "invalid_price"
+
+
+class CurrencyMismatchError(ValidationError):
+    """Amounts of different currencies never add."""
+
+    code = "invalid_price"
+
+
+class InvalidCapacityError(ValidationError):
+    """The capacity is not positive, above the maximum, or below tickets sold."""
+
+    code = "invalid_capacity"
+
+
+class InvalidScheduleError(ValidationError):
+    """The scheduled start is in the past or too far ahead."""
+
+    code = "invalid_schedule"
+
+
+class RoomStateError(ConflictError):
+    """The room's state does not allow this command."""
+
+    code = "invalid_state"
+
+
+class TooManyCohostsError(ConflictError):
+    """A room has at most two co-hosts."""
+
+    code = "too_many_cohosts"
+
+
+class TooManySpeakersError(ConflictError):
+    """A room has at most ten speakers."""
+
+    code = "too_many_speakers"
+
+
+class SoldOutError(ConflictError):
+    """Every seat of the room is taken."""
+
+    code = "sold_out"
+
+
+class NotOnSaleError(ConflictError):
+    """The room does not sell tickets now (ended, cancelled or past sales end)."""
+
+    code = "not_on_sale"
+
+
+class AlreadyHoldsTicketError(ConflictError):
+    """The listener already holds a live ticket for this room."""
+
+    code = "already_has_ticket"
+
+
+class TicketStateError(ConflictError):
+    """The ticket's state does not allow this command."""
+
+    code = "invalid_ticket_state"
+
+
+class PaymentDeclinedError(DomainError):
+    """The payment was declined; the seat was released."""
+
+    code = "payment_declined"
+
+
+class AlreadyRegisteredError(ConflictError):
+    """The caller is already registered as a creator."""
+
+    code = "already_registered"

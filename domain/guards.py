@@ -1,0 +1,120 @@
+"""Write guards: rules that span aggregates, checked where the events are written.
+
+The seat cap ("never more live tickets than capacity") and "one live ticket
+per listener per room" span every ticket of a room. Holding them in one hot
+Room aggregate serialises every sale on optimistic retries (about 18 sales/s
+with 8 buyers). Instead the store keeps a guarded counter per room and a hold
+row per ticket, and updates them in the SAME transaction that appends the
+ticket's events, so the counter and the event log can never disagree. Many
+reservations share one transaction (group commit, see domain/batching.py).
+
+The domain sees only this port; `api/store/` implements it for SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypeVar
+from uuid import UUID
+
+from domain.money import Money
+
+ClaimStatus = Literal["claimed", "replay", "already_holds", "sold_out", "not_on_sale", "unknown_room"]
+
+
+@dataclass(frozen=True)
+class SeatClaim:
+    status: ClaimStatus
+    price: Money | None = None
+    host_id: str | None = None
+    ticket_id: UUID | None = None  # the replayed or already-held ticket
+
+
+@dataclass(frozen=True)
+class Inventory:
+    room_id: UUID
+    host_id: str
+    capacity: int
+    taken: int  # live tickets: reserved and paid
+    paid: int
+    price: Money
+    on_sale: bool
+    sales_end: datetime | None
+
+    @property
+    def available(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+
+@dataclass(frozen=True)
+class ExpiredHold:
+    ticket_id: UUID
+    room_id: UUID
+
+
+class WriteGuards(Protocol):
+    """Guard operations bound to one open write transaction."""
+
+    def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None) -> None: ...
+
+    def set_price(self, room_id: UUID, price: Money) -> None: ...
+
+    def set_sales_end(self, room_id: UUID, sales_end: datetime | None) -> None: ...
+
+    def close_sales(self, room_id: UUID) -> None: ...
+
+    def set_capacity(self, room_id: UUID, capacity: int) -> int | None:
+        """Set the capacity; refused (returns the live count) if below live tickets."""
+
+    def claim_seat(self, room_id: UUID, holder_id: str, ticket_id: UUID, now: datetime, hold_expires_at: datetime) -> SeatClaim:
+        """Take a seat for a new ticket, or say why not. Never blocks on a full room."""
+
+    def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
+        """Take a seat again for a released ticket whose payment succeeded late."""
+
+    def mark_paid(self, ticket_id: UUID) -> None: ...
+
+    def release_seat(self, ticket_id: UUID) -> bool:
+        """Give the ticket's seat back; False if it held none."""
+
+    def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
+        """Add `delta` to the creator's lifetime gross; returns the total before it."""
+
+    def first_time(self, key: str) -> bool:
+        """Record a processed key (a webhook event id); False if it was seen before."""
+
+
+class GuardReads(Protocol):
+    """Reads of the guard tables outside any write transaction."""
+
+    def inventory(self, room_id: UUID) -> Inventory | None: ...
+
+    def inventories(self, room_ids: Sequence[UUID]) -> dict[UUID, Inventory]: ...
+
+    def expired_holds(self, now: datetime, room_id: UUID | None = None, limit: int = 500) -> list[ExpiredHold]: ...
+
+    def live_ticket(self, room_id: UUID, holder_id: str) -> UUID | None: ...
+
+    def tickets_of_room(self, room_id: UUID) -> list[UUID]:
+        """Every ticket ever reserved for the room, oldest first."""
+
+    def lifetime_revenue(self, creator_id: str, currency: str) -> int: ...
+
+
+T = TypeVar("T")
+
+
+class GuardedRecorder(Protocol):
+    """What the application needs of its recorder beyond eventsourcing's own."""
+
+    def transact(self, work: Callable[[WriteGuards], Sequence[Any]]) -> Sequence[int]:
+        """Run `work` in one write transaction; append the stored events it returns.
+
+        Returns the notification ids of the appended events. Raises (and
+        writes nothing) if `work` raises.
+        """
+
+    def guard_reads(self) -> GuardReads: ...

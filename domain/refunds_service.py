@@ -1,0 +1,235 @@
+"""Refunds, room cancellation and disputes.
+
+A refund is first recorded (`RefundRequested`, carrying the reversal of the
+split), then sent to the processor with an idempotency key derived from our
+refund id and attempt, then settled or failed. Cancelling a room again, or
+replaying a webhook, finds every refund already requested and sends nothing
+twice; failed refunds are retried with a new attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid5
+
+from domain.errors import ForbiddenError, NotFoundError, TicketStateError
+from domain.guards import WriteGuards
+from domain.ids import refund_id_for
+from domain.payments import PaymentGatewayError, RefundRequest, RefundResult
+from domain.rooms import Room
+from domain.tickets import RefundState, Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from domain.application import BoxOffice
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CancellationReport:
+    room: Room
+    refunds_requested: int
+    refunds_succeeded: int
+    refunds_pending: int
+    refunds_failed: int
+    holds_released: int
+    position: int | None
+
+
+def attempt_id(state: RefundState) -> UUID:
+    """The id (and so the processor idempotency key) of one attempt of a refund."""
+    return state.refund_id if state.attempt == 1 else uuid5(state.refund_id, f"attempt-{state.attempt}")
+
+
+class RefundCommands:
+    def cancel_room(self: BoxOffice, actor_id: str, room_id: UUID, reason: str = "cancelled_by_host") -> CancellationReport:
+        """Cancel the room, close sales, release holds and refund every paid ticket in full.
+
+        Safe to run again: nothing is refunded twice, failed refunds are retried.
+        """
+        room = self.get_room(room_id)
+        room.check_host(actor_id)
+        newly = room.cancel(self.clock.now(), reason)
+        position = None
+        if newly:
+            def decide(guards: WriteGuards) -> tuple[None, list[Room]]:
+                guards.close_sales(room.id)
+                return None, [room]
+
+            _, position = self.transact(decide)
+        released = requested = 0
+        for ticket_id in self.guards.tickets_of_room(room_id):
+            ticket = self.get_ticket(ticket_id)
+            if ticket.status is TicketStatus.RESERVED:
+                released += self._release_for_cancellation(ticket)
+            elif ticket.status in (TicketStatus.PAID, TicketStatus.REVOKED) and ticket.refundable > 0:
+                self.refund_ticket(room.host_id, ticket.id, amount=None, reason="room_cancelled", key="room_cancelled",
+                                   as_admin=True, execute=False)
+                requested += 1
+        counts = {"succeeded": 0, "requested": 0, "failed": 0}
+        for ticket_id in self.guards.tickets_of_room(room_id):
+            ticket = self.get_ticket(ticket_id)
+            if ticket.refunds:
+                self.execute_refunds(ticket, retry_failed=True)
+                ticket = self.get_ticket(ticket_id)
+            for state in ticket.refunds.values():
+                counts[state.status] += 1
+        return CancellationReport(room, requested, counts["succeeded"], counts["requested"], counts["failed"], released,
+                                  position or self.position())
+
+    def _release_for_cancellation(self: BoxOffice, ticket: Ticket) -> int:
+        if ticket.payment_id and ticket.provider == self.gateway.name:
+            try:
+                session = self.gateway.cancel_payment(ticket.payment_id)
+            except PaymentGatewayError as exc:
+                log.warning("could not cancel payment %s: %s", ticket.payment_id, exc)
+                return 0
+            if session.status == "succeeded":  # paid meanwhile: record it, the refund follows
+                self.record_payment(session, ticket.id)
+                return 0
+        ticket.release("room_cancelled", self.clock.now())
+
+        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+            guards.release_seat(ticket.id)
+            return None, [ticket]
+
+        self.transact(decide)
+        return 1
+
+    def refund_ticket(
+        self: BoxOffice,
+        actor_id: str,
+        ticket_id: UUID,
+        *,
+        amount: int | None,
+        reason: str,
+        key: str,
+        as_admin: bool = False,
+        execute: bool = True,
+    ) -> tuple[Ticket, int | None]:
+        """Refund a paid ticket: the host refunds in full, an admin any part.
+
+        `key` makes the request idempotent: the same key is the same refund.
+        """
+        ticket = self.get_ticket(ticket_id)
+        if not as_admin:
+            if actor_id != ticket.host_id:
+                raise ForbiddenError("only the room's host or an admin may refund a ticket")
+            if amount is not None and amount != ticket.refundable:
+                raise ForbiddenError("a host refunds tickets in full; partial refunds need an admin")
+        refund_id = refund_id_for(ticket.id, key)
+        if str(refund_id) in ticket.refunds:
+            return ticket, None
+        state = ticket.request_refund(refund_id, amount, reason, actor_id, self.clock.now())
+
+        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+            guards.accrue_revenue(ticket.host_id, ticket.price_currency, -state.amount)
+            if ticket.status is TicketStatus.REFUNDED:
+                guards.release_seat(ticket.id)
+            return None, [ticket]
+
+        _, position = self.transact(decide)
+        if execute:
+            ticket = self.execute_refunds(ticket) or ticket
+        return ticket, position
+
+    def execute_refunds(self: BoxOffice, ticket: Ticket, retry_failed: bool = False) -> Ticket | None:
+        """Send every requested (and, if asked, failed) refund of the ticket to the processor."""
+        if retry_failed and any(s.status == "failed" for s in ticket.refunds.values()):
+            for state in ticket.refunds.values():
+                if state.status == "failed":
+                    ticket.retry_refund(state.refund_id, self.clock.now())
+            self.save(ticket)
+        changed = False
+        for state in list(ticket.refunds.values()):
+            if state.status != "requested":
+                continue
+            request = RefundRequest(
+                refund_id=attempt_id(state),
+                ticket_id=ticket.id,
+                payment_id=ticket.payment_id or "",
+                amount=ticket.price.__class__(state.amount, ticket.price_currency),
+                reason=state.reason,
+            )
+            try:
+                result = self.gateway.refund(request)
+            except PaymentGatewayError as exc:
+                log.warning("refund %s of ticket %s not sent: %s", state.refund_id, ticket.id, exc)
+                if not exc.retryable:
+                    self.record_refund(ticket.id, state.refund_id, None, failure=str(exc))
+                    changed = True
+                continue
+            self.record_refund(ticket.id, state.refund_id, result)
+            changed = True
+        return self.get_ticket(ticket.id) if changed else None
+
+    def record_refund(
+        self: BoxOffice, ticket_id: UUID, refund_id: UUID, result: RefundResult | None, failure: str | None = None
+    ) -> tuple[Ticket, int | None]:
+        """Record a refund's outcome (from the gateway's answer or a webhook)."""
+        ticket = self.get_ticket(ticket_id)
+        now = self.clock.now()
+        if result is None or result.status in ("failed", "canceled"):
+            ticket.fail_refund(refund_id, failure or (result.failure_reason if result else None) or "failed", now)
+        elif result.status == "succeeded":
+            ticket.settle_refund(refund_id, result.refund_id, result.balance_transaction_id, now)
+        recordings = self.save(ticket)
+        return ticket, recordings[-1].notification.id if recordings else None
+
+    def find_refund(self: BoxOffice, ticket: Ticket, processor_refund_id: str | None, our_id: str | None) -> UUID | None:
+        for state in ticket.refunds.values():
+            if our_id and (str(state.refund_id) == our_id or str(attempt_id(state)) == our_id):
+                return state.refund_id
+            if processor_refund_id and state.processor_refund_id == processor_refund_id:
+                return state.refund_id
+        return None
+
+    def retry_failed_refunds(self: BoxOffice, room_id: UUID) -> int:
+        retried = 0
+        for ticket_id in self.guards.tickets_of_room(room_id):
+            ticket = self.get_ticket(ticket_id)
+            if any(s.status == "failed" for s in ticket.refunds.values()):
+                self.execute_refunds(ticket, retry_failed=True)
+                retried += 1
+        return retried
+
+    # --- disputes ----------------------------------------------------------------
+
+    def open_dispute(self: BoxOffice, ticket_id: UUID, dispute_id: str, amount: int) -> tuple[Ticket, int | None]:
+        ticket = self.get_ticket(ticket_id)
+        if not ticket.open_dispute(dispute_id, amount, self.clock.now()):
+            return ticket, None
+
+        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+            return None, [ticket]
+
+        _, position = self.transact(decide)
+        return ticket, position
+
+    def close_dispute(self: BoxOffice, ticket_id: UUID, dispute_id: str, won: bool) -> tuple[Ticket, int | None]:
+        ticket = self.get_ticket(ticket_id)
+        before = ticket.refunded_amount
+        if not ticket.close_dispute(dispute_id, won, self.clock.now()):
+            return ticket, None
+        lost = ticket.refunded_amount - before
+
+        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+            if lost:
+                guards.accrue_revenue(ticket.host_id, ticket.price_currency, -lost)
+                guards.release_seat(ticket.id)
+            return None, [ticket]
+
+        _, position = self.transact(decide)
+        return ticket, position
+
+    def ticket_for_payment(self: BoxOffice, metadata: dict[str, str]) -> Ticket:
+        try:
+            return self.get_ticket(UUID(metadata["ticket_id"]))
+        except (KeyError, ValueError):
+            raise NotFoundError("the payment names no ticket of ours") from None
+
+    def check_refundable(self: BoxOffice, ticket: Ticket) -> None:
+        if ticket.split is None:
+            raise TicketStateError(f"a {ticket.status} ticket has nothing to refund")

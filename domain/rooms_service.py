@@ -1,0 +1,164 @@
+"""Room commands: open, change, cast, start, end, cancel.
+
+Every command that changes what is on sale (price, capacity, sales end, the
+room's state) updates the seat inventory guard in the same transaction as the
+room's event, so a sale can never see a half-changed room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from domain.errors import InvalidCapacityError, NotEligibleError, ValidationError
+from domain.guards import WriteGuards
+from domain.ids import room_id_for
+from domain.money import Money
+from domain.rooms import Room
+
+if TYPE_CHECKING:
+    from domain.application import BoxOffice
+
+UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class RoomChanges:
+    title: str = UNSET
+    price: Money = UNSET
+    capacity: int = UNSET
+    sales_end: datetime | None = UNSET
+
+
+def check_title(title: str) -> str:
+    title = title.strip()
+    if not 1 <= len(title) <= 200:
+        raise ValidationError("title must be 1 to 200 characters")
+    return title
+
+
+class RoomCommands:
+    def open_room(
+        self: BoxOffice,
+        host_id: str,
+        *,
+        title: str,
+        scheduled_start: datetime | None,
+        price: Money,
+        capacity: int,
+        sales_end: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Room, int | None]:
+        now = self.clock.now()
+        creator = self.find_creator(host_id)
+        if creator is None:
+            raise NotEligibleError("register as a creator before opening a room")
+        self.policies.eligibility.check(creator.follower_count)
+        room_id = room_id_for(host_id, idempotency_key) if idempotency_key else uuid4()
+        if idempotency_key and (existing := self._find_room(room_id)) is not None:
+            return existing, None
+        title = check_title(title)
+        self.policies.price.check(price)
+        self.policies.capacity.check(capacity)
+        start = self.policies.schedule.resolve_start(scheduled_start, now)
+        self.policies.schedule.check_sales_end(sales_end, now)
+        room = Room._create(
+            Room.Opened,
+            id=room_id,
+            host_id=host_id,
+            title=title,
+            scheduled_start=start,
+            price_amount=price.amount,
+            price_currency=price.currency,
+            capacity=capacity,
+            sales_end=sales_end,
+            opened_at=now,
+        )
+
+        def decide(guards: WriteGuards) -> tuple[Room, list[Room]]:
+            guards.open_inventory(room.id, host_id, capacity, price, sales_end)
+            return room, [room]
+
+        return self.transact(decide)
+
+    def _find_room(self: BoxOffice, room_id: UUID) -> Room | None:
+        from eventsourcing.application import AggregateNotFoundError
+
+        try:
+            room = self.repository.get(room_id)
+        except AggregateNotFoundError:
+            return None
+        return room if isinstance(room, Room) else None
+
+    def change_room(self: BoxOffice, actor_id: str, room_id: UUID, changes: RoomChanges) -> tuple[Room, int | None]:
+        room = self.get_room(room_id)
+        room.check_host(actor_id)
+        now = self.clock.now()
+        if changes.title is not UNSET:
+            room.retitle(check_title(changes.title))
+        if changes.price is not UNSET:
+            self.policies.price.check(changes.price)
+            room.change_price(changes.price, now)
+        if changes.capacity is not UNSET:
+            self.policies.capacity.check(changes.capacity)
+            room.change_capacity(changes.capacity)
+        if changes.sales_end is not UNSET:
+            self.policies.schedule.check_sales_end(changes.sales_end, now)
+            room.change_sales_end(changes.sales_end)
+
+        def decide(guards: WriteGuards) -> tuple[Room, list[Room]]:
+            if changes.capacity is not UNSET:
+                live = guards.set_capacity(room.id, changes.capacity)
+                if live is not None:
+                    raise InvalidCapacityError(
+                        f"capacity {changes.capacity} is below the {live} tickets already sold or held"
+                    )
+            if changes.price is not UNSET:
+                guards.set_price(room.id, changes.price)
+            if changes.sales_end is not UNSET:
+                guards.set_sales_end(room.id, changes.sales_end)
+            return room, [room]
+
+        return self.transact(decide)
+
+    def set_cohost(self: BoxOffice, actor_id: str, room_id: UUID, user_id: str, present: bool) -> tuple[Room, int | None]:
+        room = self.get_room(room_id)
+        room.check_host(actor_id)
+        if present:
+            room.add_cohost(user_id, self.policies.max_cohosts)
+        else:
+            room.remove_cohost(user_id)
+        return self._save_room(room)
+
+    def set_speaker(self: BoxOffice, actor_id: str, room_id: UUID, user_id: str, present: bool) -> tuple[Room, int | None]:
+        room = self.get_room(room_id)
+        room.check_host(actor_id)
+        if present:
+            room.add_speaker(user_id, self.policies.max_speakers)
+        else:
+            room.remove_speaker(user_id)
+        return self._save_room(room)
+
+    def start_room(self: BoxOffice, actor_id: str, room_id: UUID) -> tuple[Room, int | None]:
+        room = self.get_room(room_id)
+        room.check_host(actor_id)
+        room.start(self.clock.now())
+        return self._save_room(room)
+
+    def end_room(self: BoxOffice, actor_id: str, room_id: UUID) -> tuple[Room, int | None]:
+        """End a live room; sales close in the same transaction."""
+        room = self.get_room(room_id)
+        room.check_host(actor_id)
+        room.end(self.clock.now())
+
+        def decide(guards: WriteGuards) -> tuple[Room, list[Room]]:
+            guards.close_sales(room.id)
+            return room, [room]
+
+        return self.transact(decide)
+
+    def _save_room(self: BoxOffice, room: Room) -> tuple[Room, int | None]:
+        recordings = self.save(room)
+        return room, recordings[-1].notification.id if recordings else None

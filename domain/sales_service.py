@@ -1,0 +1,294 @@
+"""Ticket sales: reserve a seat, take the payment, record its outcome.
+
+A purchase is two group-committed transactions around one gateway call:
+
+1. reserve: claim a seat with the guard and append `Ticket.Reserved`
+   (many purchases share one transaction);
+2. the gateway starts the payment (idempotent, keyed by the ticket id);
+3. settle: append `PaymentStarted` and, when the outcome is known, `Paid`
+   (with the revenue split decided now, from the creator's lifetime revenue
+   guard) or `Released` (seat given back).
+
+A payment that succeeds after its hold expired takes a seat again if one is
+free; otherwise the money is taken and refunded at once (pretix's lesson).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.errors import (
+    AlreadyHoldsTicketError,
+    NotFoundError,
+    NotOnSaleError,
+    SoldOutError,
+)
+from domain.guards import SeatClaim, WriteGuards
+from domain.ids import refund_id_for, ticket_id_for
+from domain.money import Money
+from domain.payments import PaymentGatewayError, PaymentRequest, PaymentSession
+from domain.tickets import Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from domain.application import BoxOffice
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReserveRequest:
+    room_id: UUID
+    holder_id: str
+    ticket_id: UUID
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A payment outcome to record for a ticket."""
+
+    ticket_id: UUID
+    session: PaymentSession
+    fresh: Ticket | None = None  # the aggregate just reserved, to skip a reload
+
+
+@dataclass(frozen=True)
+class Purchase:
+    ticket: Ticket
+    session: PaymentSession | None
+    position: int | None
+    replayed: bool = False
+    payment_error: str | None = None
+
+
+CLAIM_ERRORS = {
+    "sold_out": SoldOutError,
+    "not_on_sale": NotOnSaleError,
+    "unknown_room": NotFoundError,
+}
+
+
+class SalesCommands:
+    def buy_ticket(
+        self: BoxOffice,
+        room_id: UUID,
+        holder_id: str,
+        *,
+        idempotency_key: str | None = None,
+        payment_method: str | None = None,
+    ) -> Purchase:
+        ticket_id = ticket_id_for(room_id, holder_id, idempotency_key) if idempotency_key else uuid4()
+        request = ReserveRequest(room_id, holder_id, ticket_id, idempotency_key)
+        outcome = self.reservations.run(request)
+        if isinstance(outcome, SeatClaim) and outcome.status == "sold_out":
+            # Expired holds give their seats back; try once more after sweeping.
+            if self.expire_holds(room_id=room_id):
+                outcome = self.reservations.run(request)
+        if isinstance(outcome, SeatClaim):
+            if outcome.status == "replay":
+                return self._resume_purchase(ticket_id, payment_method)
+            if outcome.status == "already_holds":
+                raise AlreadyHoldsTicketError(
+                    "the listener already holds a live ticket for this room",
+                    ticket_id=str(outcome.ticket_id),
+                )
+            raise CLAIM_ERRORS[outcome.status](f"room {room_id}: {outcome.status.replace('_', ' ')}")
+        ticket, position = outcome
+        return self._pay_for(ticket, payment_method, position, fresh=True)
+
+    def _resume_purchase(self: BoxOffice, ticket_id: UUID, payment_method: str | None) -> Purchase:
+        """The same Idempotency-Key again: the same ticket, its payment resumed."""
+        ticket = self.get_ticket(ticket_id)
+        if ticket.status is TicketStatus.RESERVED:
+            return self._pay_for(ticket, payment_method, None, fresh=False, replayed=True)
+        session = None
+        if ticket.payment_id and ticket.provider == self.gateway.name:
+            try:
+                session = self.gateway.get_payment(ticket.payment_id)
+            except PaymentGatewayError:
+                session = None
+        return Purchase(ticket, session, None, replayed=True)
+
+    def _pay_for(
+        self: BoxOffice, ticket: Ticket, payment_method: str | None, position: int | None, *, fresh: bool, replayed: bool = False
+    ) -> Purchase:
+        request = PaymentRequest(
+            ticket_id=ticket.id,
+            room_id=ticket.room_id,
+            creator_id=ticket.host_id,
+            holder_id=ticket.holder_id,
+            amount=ticket.price,
+            payment_method=payment_method,
+            description=f"Ticket for room {ticket.room_id}",
+        )
+        try:
+            session = self.gateway.start_payment(request)
+        except PaymentGatewayError as exc:
+            # The seat stays held; a retry with the same Idempotency-Key resumes,
+            # and the hold expires if nobody comes back.
+            log.warning("payment could not start for ticket %s via %s: %s", ticket.id, self.gateway.name, exc)
+            return Purchase(ticket, None, position, replayed=replayed, payment_error=str(exc))
+        settled, settled_position = self.settlements.run(
+            Settlement(ticket.id, session, fresh=ticket if fresh else None)
+        )
+        return Purchase(settled, session, settled_position or position, replayed=replayed)
+
+    def record_payment(self: BoxOffice, session: PaymentSession, ticket_id: UUID | None = None) -> tuple[Ticket, int | None]:
+        """Record a payment outcome reported by the processor (webhook or re-read)."""
+        ticket_id = ticket_id or UUID(session.metadata["ticket_id"])
+        return self.settlements.run(Settlement(ticket_id, session))
+
+    # --- group-committed batches ----------------------------------------------
+
+    def _reserve_batch(self: BoxOffice, requests: Sequence[ReserveRequest]) -> list[object]:
+        now = self.clock.now()
+        expires = now + self.policies.holds.hold
+        results: list[object] = [None] * len(requests)
+        # Safeguard against deadlocks: claim rooms in one global order.
+        order = sorted(range(len(requests)), key=lambda i: (str(requests[i].room_id), requests[i].holder_id))
+
+        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+            tickets: list[Ticket] = []
+            for i in order:
+                req = requests[i]
+                claim = guards.claim_seat(req.room_id, req.holder_id, req.ticket_id, now, expires)
+                if claim.status != "claimed":
+                    results[i] = claim
+                    continue
+                assert claim.price is not None and claim.host_id is not None
+                ticket = Ticket._create(
+                    Ticket.Reserved,
+                    id=req.ticket_id,
+                    room_id=req.room_id,
+                    host_id=claim.host_id,
+                    holder_id=req.holder_id,
+                    price_amount=claim.price.amount,
+                    price_currency=claim.price.currency,
+                    reserved_at=now,
+                    hold_expires_at=expires,
+                    idempotency_key=req.idempotency_key,
+                )
+                results[i] = ticket
+                tickets.append(ticket)
+            return None, tickets
+
+        _, position = self.transact(decide)
+        return [(r, position) if isinstance(r, Ticket) else r for r in results]
+
+    def _settle_batch(self: BoxOffice, settlements: Sequence[Settlement]) -> list[object]:
+        tickets: list[Ticket | BaseException] = []
+        for s in settlements:
+            if s.fresh is not None:
+                tickets.append(copy.deepcopy(s.fresh))
+                continue
+            try:
+                tickets.append(self.get_ticket(s.ticket_id))
+            except NotFoundError as exc:
+                tickets.append(exc)
+        now = self.clock.now()
+        follow_ups: list[Ticket] = []
+
+        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+            follow_ups.clear()
+            changed = []
+            for s, ticket in zip(settlements, tickets, strict=True):
+                if isinstance(ticket, BaseException):
+                    continue
+                if self._apply_payment(guards, ticket, s.session, now):
+                    follow_ups.append(ticket)
+                changed.append(ticket)
+            return None, changed
+
+        _, position = self.transact(decide)
+        for ticket in follow_ups:  # late payment without a seat: refund it now
+            self.execute_refunds(ticket)
+        return [t if isinstance(t, BaseException) else (t, position) for t in tickets]
+
+    def _apply_payment(self: BoxOffice, guards: WriteGuards, ticket: Ticket, session: PaymentSession, now) -> bool:
+        """Apply one payment outcome; True if a refund must follow (no seat for a late payment)."""
+        if session.status == "pending":
+            if ticket.status is TicketStatus.RESERVED:
+                ticket.start_payment(session.provider, session.payment_id)
+            return False
+        if session.status in ("failed", "canceled"):
+            if ticket.status is TicketStatus.RESERVED and ticket.payment_id in (None, session.payment_id):
+                ticket.release("payment_failed" if session.status == "failed" else "payment_canceled", now)
+                guards.release_seat(ticket.id)
+            return False
+        # succeeded
+        if ticket.split is not None:
+            return False  # already recorded: a duplicate or late webhook
+        if ticket.status is TicketStatus.RESERVED:
+            seat_held = True
+        else:  # released: the hold expired or the room was cancelled before the money came
+            seat_held = guards.reclaim_seat(ticket.id, now)
+        gross = Money(ticket.price_amount, ticket.price_currency)
+        lifetime_before = guards.accrue_revenue(ticket.host_id, gross.currency, gross.amount)
+        split = self.policies.commission.split(gross, lifetime_before)
+        charge = session.charge
+        ticket.pay(
+            split=split,
+            fee=charge.fee.amount if charge else 0,
+            provider=session.provider,
+            payment_id=session.payment_id,
+            charge_id=charge.charge_id if charge else None,
+            balance_transaction_id=charge.balance_transaction_id if charge else None,
+            lifetime_before=lifetime_before,
+            at=now,
+            seat_held=seat_held,
+        )
+        if seat_held:
+            guards.mark_paid(ticket.id)
+            return False
+        ticket.request_refund(refund_id_for(ticket.id, "seat_unavailable"), None, "seat_unavailable", "system", now)
+        guards.accrue_revenue(ticket.host_id, gross.currency, -gross.amount)
+        return True
+
+    # --- holds -----------------------------------------------------------------
+
+    def expire_holds(self: BoxOffice, room_id: UUID | None = None) -> int:
+        """Release reserved tickets whose hold has passed; returns how many seats came back."""
+        now = self.clock.now()
+        released = 0
+        for hold in self.guards.expired_holds(now, room_id=room_id):
+            try:
+                ticket = self.get_ticket(hold.ticket_id)
+            except NotFoundError:
+                continue
+            if ticket.status is not TicketStatus.RESERVED:
+                continue
+            session = None
+            if ticket.payment_id and ticket.provider == self.gateway.name:
+                try:  # cancel at the processor first; it may have succeeded meanwhile
+                    session = self.gateway.cancel_payment(ticket.payment_id)
+                except PaymentGatewayError as exc:
+                    log.warning("could not cancel payment %s of expired ticket %s: %s", ticket.payment_id, ticket.id, exc)
+                    continue
+            if session is not None and session.status == "succeeded":
+                self.settlements.run(Settlement(ticket.id, session))
+                continue
+            if self._release_expired(ticket.id):
+                released += 1
+        return released
+
+    def _release_expired(self: BoxOffice, ticket_id: UUID) -> bool:
+        try:
+            ticket = self.get_ticket(ticket_id)
+        except (NotFoundError, AggregateNotFoundError):
+            return False
+        if ticket.status is not TicketStatus.RESERVED:
+            return False
+        ticket.release("hold_expired", self.clock.now())
+
+        def decide(guards: WriteGuards) -> tuple[bool, list[Ticket]]:
+            return guards.release_seat(ticket.id), [ticket]
+
+        released, _ = self.transact(decide)
+        return released

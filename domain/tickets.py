@@ -1,0 +1,324 @@
+"""The Ticket aggregate: one listener's seat in one room, and its money.
+
+reserved --paid--> paid --refund (full)--> refunded
+    \\--released (payment failed, hold expired, room cancelled)
+paid --dispute opened--> revoked --dispute won--> paid
+
+Every money-moving event carries the amounts a projection needs (the split of
+a sale, the reversal of a refund) so the ledger never recomputes policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import TicketStateError
+from domain.money import Money
+from domain.policies import CommissionPolicy, Split
+
+
+class TicketStatus(StrEnum):
+    RESERVED = "reserved"
+    PAID = "paid"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+    REVOKED = "revoked"
+
+
+LIVE_STATUSES = (TicketStatus.RESERVED, TicketStatus.PAID)
+
+
+@dataclass
+class RefundState:
+    refund_id: UUID
+    amount: int
+    status: str  # requested | succeeded | failed
+    attempt: int
+    reason: str
+    processor_refund_id: str | None = None
+
+
+class Ticket(Aggregate):
+    @event("Reserved")
+    def __init__(
+        self,
+        room_id: UUID,
+        host_id: str,
+        holder_id: str,
+        price_amount: int,
+        price_currency: str,
+        reserved_at: datetime,
+        hold_expires_at: datetime,
+        idempotency_key: str | None,
+    ) -> None:
+        self.room_id = room_id
+        self.host_id = host_id
+        self.holder_id = holder_id
+        self.price_amount = price_amount
+        self.price_currency = price_currency
+        self.reserved_at = reserved_at
+        self.hold_expires_at = hold_expires_at
+        self.idempotency_key = idempotency_key
+        self.status = TicketStatus.RESERVED
+        self.provider: str | None = None
+        self.payment_id: str | None = None
+        self.charge_id: str | None = None
+        self.split: Split | None = None
+        self.fee = 0
+        self.paid_at: datetime | None = None
+        self.release_reason: str | None = None
+        self.refunds: dict[str, RefundState] = {}
+        self.refunded_amount = 0
+        self.reversed_creator = 0
+        self.reversed_commission = 0
+        self.revoke_reason: str | None = None
+        self.dispute_id: str | None = None
+        self.dispute_outcome: str | None = None
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_amount, self.price_currency)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    # --- payment -----------------------------------------------------------
+
+    def start_payment(self, provider: str, payment_id: str) -> None:
+        if self.payment_id == payment_id:
+            return
+        if self.status is not TicketStatus.RESERVED:
+            raise TicketStateError(f"a {self.status} ticket takes no new payment")
+        self._start_payment(provider, payment_id)
+
+    @event("PaymentStarted")
+    def _start_payment(self, provider: str, payment_id: str) -> None:
+        self.provider = provider
+        self.payment_id = payment_id
+
+    def pay(
+        self,
+        *,
+        split: Split,
+        fee: int,
+        provider: str,
+        payment_id: str,
+        charge_id: str | None,
+        balance_transaction_id: str | None,
+        lifetime_before: int,
+        at: datetime,
+        seat_held: bool,
+    ) -> None:
+        """Record money received. `seat_held` is False for a late payment that found no seat."""
+        self._pay(
+            provider=provider,
+            payment_id=payment_id,
+            charge_id=charge_id,
+            balance_transaction_id=balance_transaction_id,
+            gross=split.gross,
+            creator_share=split.creator_share,
+            commission=split.commission,
+            fee=fee,
+            currency=split.currency,
+            policy_version=split.policy_version,
+            lifetime_before=lifetime_before,
+            paid_at=at,
+            seat_held=seat_held,
+        )
+
+    @event("Paid")
+    def _pay(
+        self,
+        provider: str,
+        payment_id: str,
+        charge_id: str | None,
+        balance_transaction_id: str | None,
+        gross: int,
+        creator_share: int,
+        commission: int,
+        fee: int,
+        currency: str,
+        policy_version: str,
+        lifetime_before: int,
+        paid_at: datetime,
+        seat_held: bool,
+    ) -> None:
+        self.status = TicketStatus.PAID
+        self.provider = provider
+        self.payment_id = payment_id
+        self.split = Split(gross, creator_share, commission, currency, policy_version)
+        self.fee = fee
+        self.paid_at = paid_at
+        self.charge_id = charge_id
+
+    def release(self, reason: str, at: datetime) -> None:
+        if self.status is not TicketStatus.RESERVED:
+            raise TicketStateError(f"only a reserved ticket can be released; this one is {self.status}")
+        self._release(reason, at)
+
+    @event("Released")
+    def _release(self, reason: str, at: datetime) -> None:
+        self.status = TicketStatus.RELEASED
+        self.release_reason = reason
+
+    # --- refunds -----------------------------------------------------------
+
+    @property
+    def refundable(self) -> int:
+        return (self.split.gross if self.split else 0) - self.refunded_amount
+
+    def request_refund(self, refund_id: UUID, amount: int | None, reason: str, by: str, at: datetime) -> RefundState:
+        """Refund `amount` (None: all that is left). A full refund ends access."""
+        if str(refund_id) in self.refunds:
+            return self.refunds[str(refund_id)]
+        if self.split is None or self.status not in (TicketStatus.PAID, TicketStatus.REVOKED):
+            raise TicketStateError(f"a {self.status} ticket has nothing to refund")
+        left = self.refundable
+        amount = left if amount is None else amount
+        if amount <= 0 or amount > left:
+            raise TicketStateError(f"refund must be between 1 and {left} minor units")
+        total = self.refunded_amount + amount
+        creator_total, commission_total = CommissionPolicy.reverse(self.split, total)
+        self._request_refund(
+            refund_id=refund_id,
+            amount=amount,
+            currency=self.split.currency,
+            creator_reversal=creator_total - self.reversed_creator,
+            commission_reversal=commission_total - self.reversed_commission,
+            full=total == self.split.gross,
+            reason=reason,
+            requested_by=by,
+            at=at,
+        )
+        return self.refunds[str(refund_id)]
+
+    @event("RefundRequested")
+    def _request_refund(
+        self,
+        refund_id: UUID,
+        amount: int,
+        currency: str,
+        creator_reversal: int,
+        commission_reversal: int,
+        full: bool,
+        reason: str,
+        requested_by: str,
+        at: datetime,
+    ) -> None:
+        self.refunds[str(refund_id)] = RefundState(refund_id, amount, "requested", 1, reason)
+        self.refunded_amount += amount
+        self.reversed_creator += creator_reversal
+        self.reversed_commission += commission_reversal
+        if full:
+            self.status = TicketStatus.REFUNDED
+
+    def settle_refund(self, refund_id: UUID, processor_refund_id: str, balance_transaction_id: str | None, at: datetime) -> bool:
+        state = self.refunds.get(str(refund_id))
+        if state is None:
+            raise TicketStateError(f"unknown refund {refund_id}")
+        if state.status == "succeeded":
+            return False
+        self._settle_refund(refund_id, processor_refund_id, balance_transaction_id, at)
+        return True
+
+    @event("RefundSettled")
+    def _settle_refund(self, refund_id: UUID, processor_refund_id: str, balance_transaction_id: str | None, at: datetime) -> None:
+        state = self.refunds[str(refund_id)]
+        state.status = "succeeded"
+        state.processor_refund_id = processor_refund_id
+
+    def fail_refund(self, refund_id: UUID, reason: str, at: datetime) -> bool:
+        state = self.refunds.get(str(refund_id))
+        if state is None or state.status != "requested":
+            return False
+        self._fail_refund(refund_id, reason, state.attempt, at)
+        return True
+
+    @event("RefundFailed")
+    def _fail_refund(self, refund_id: UUID, reason: str, attempt: int, at: datetime) -> None:
+        self.refunds[str(refund_id)].status = "failed"
+
+    def retry_refund(self, refund_id: UUID, at: datetime) -> RefundState:
+        state = self.refunds[str(refund_id)]
+        if state.status != "failed":
+            raise TicketStateError(f"refund {refund_id} is {state.status}, not failed")
+        self._retry_refund(refund_id, state.attempt + 1, at)
+        return state
+
+    @event("RefundRetried")
+    def _retry_refund(self, refund_id: UUID, attempt: int, at: datetime) -> None:
+        state = self.refunds[str(refund_id)]
+        state.status = "requested"
+        state.attempt = attempt
+
+    # --- revocation and disputes -------------------------------------------
+
+    def revoke(self, reason: str, at: datetime) -> None:
+        if self.status is not TicketStatus.PAID:
+            raise TicketStateError(f"only a paid ticket can be revoked; this one is {self.status}")
+        self._revoke(reason, at)
+
+    @event("Revoked")
+    def _revoke(self, reason: str, at: datetime) -> None:
+        self.status = TicketStatus.REVOKED
+        self.revoke_reason = reason
+
+    def open_dispute(self, dispute_id: str, amount: int, at: datetime) -> bool:
+        if self.dispute_id == dispute_id:
+            return False
+        if self.split is None:
+            raise TicketStateError("an unpaid ticket cannot be disputed")
+        self._open_dispute(dispute_id, amount, self.status is TicketStatus.PAID, at)
+        return True
+
+    @event("DisputeOpened")
+    def _open_dispute(self, dispute_id: str, amount: int, access_revoked: bool, at: datetime) -> None:
+        self.dispute_id = dispute_id
+        self.dispute_outcome = None
+        if access_revoked:
+            self.status = TicketStatus.REVOKED
+            self.revoke_reason = "disputed"
+
+    def close_dispute(self, dispute_id: str, won: bool, at: datetime) -> bool:
+        if self.dispute_id != dispute_id or self.dispute_outcome is not None:
+            return False
+        assert self.split is not None  # Safeguard: a dispute needs a sale.
+        amount = self.refundable if not won else 0
+        creator_total, commission_total = CommissionPolicy.reverse(self.split, self.refunded_amount + amount)
+        self._close_dispute(
+            dispute_id=dispute_id,
+            won=won,
+            amount=amount,
+            currency=self.split.currency,
+            creator_reversal=creator_total - self.reversed_creator if not won else 0,
+            commission_reversal=commission_total - self.reversed_commission if not won else 0,
+            at=at,
+        )
+        return True
+
+    @event("DisputeClosed")
+    def _close_dispute(
+        self,
+        dispute_id: str,
+        won: bool,
+        amount: int,
+        currency: str,
+        creator_reversal: int,
+        commission_reversal: int,
+        at: datetime,
+    ) -> None:
+        self.dispute_outcome = "won" if won else "lost"
+        if won:
+            if self.status is TicketStatus.REVOKED and self.revoke_reason == "disputed":
+                self.status = TicketStatus.PAID
+                self.revoke_reason = None
+        else:
+            self.refunded_amount += amount
+            self.reversed_creator += creator_reversal
+            self.reversed_commission += commission_reversal

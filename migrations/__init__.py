@@ -1,0 +1,1 @@
+"""Alembic migrations: one `upgrade head` creates every table on SQLite and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Payouts, the payment gateways (sandbox and Stripe) and reconciliation."""

@@ -1,0 +1,139 @@
+"""A small SQL access layer for read tables, on SQLite or PostgreSQL.
+
+Projections write through `transaction()`; queries read through `query()`.
+SQL is written once with `%s` placeholders; SQLite gets `?`. Rows come back as
+plain dicts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from api.store.env import sqlite_path
+
+
+class Tx(Protocol):
+    dialect: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None: ...
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+
+
+class _SqliteTx:
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._c.execute(sql.replace("%s", "?"), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._c.executemany(sql.replace("%s", "?"), [tuple(r) for r in rows])
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        row = self._c.execute(sql.replace("%s", "?"), tuple(params)).fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._c.execute(sql.replace("%s", "?"), tuple(params)).fetchall()]
+
+
+class _PgTx:
+    dialect = "postgresql"
+
+    def __init__(self, cursor: Any) -> None:
+        self._cur = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cur.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cur.executemany(sql, [tuple(r) for r in rows])
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        self._cur.execute(sql, tuple(params))
+        return self._cur.fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self._cur.execute(sql, tuple(params))
+        return list(self._cur.fetchall())
+
+
+class Database:
+    """Connections for read tables: a pool on PostgreSQL, one per thread on SQLite."""
+
+    def __init__(self, database_url: str, pool_size: int = 10) -> None:
+        self.url = database_url
+        self.dialect = "sqlite" if database_url.startswith("sqlite:///") else "postgresql"
+        if self.dialect == "sqlite":
+            self._path = sqlite_path(database_url)
+            self._local = threading.local()
+            self._all: list[sqlite3.Connection] = []
+            self._lock = threading.Lock()
+        else:
+            from psycopg.rows import dict_row
+            from psycopg_pool import ConnectionPool
+
+            from api.store.env import sqlalchemy_url
+
+            conninfo = sqlalchemy_url(database_url).replace("postgresql+psycopg://", "postgresql://")
+            self._pool = ConnectionPool(
+                conninfo, min_size=1, max_size=pool_size, kwargs={"row_factory": dict_row}, open=True
+            )
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        if self.dialect == "sqlite":
+            conn = self._sqlite()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield _PgTx(cur)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self.dialect == "sqlite":
+            return _SqliteTx(self._sqlite()).all(sql, params)
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            return _PgTx(cur).all(sql, params)
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        if self.dialect == "sqlite":
+            with self._lock:
+                for conn in self._all:
+                    conn.close()
+                self._all.clear()
+        else:
+            self._pool.close()

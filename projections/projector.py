@@ -1,0 +1,253 @@
+"""The projector: the event log, in order and in batches, into read tables, exactly once.
+
+For each batch it opens ONE read-table transaction, applies every event to
+every projection that has not yet seen it, and moves each projection's
+position with a compare-and-set in the same transaction. A crash anywhere
+rolls the whole batch back; a second projector racing on the same projection
+loses the compare-and-set and rolls back. So every event is applied exactly
+once, without dedupe tables.
+
+`rebuild(name)` replays the whole log into fresh copies of a projection's
+tables, then, in one transaction that also applies whatever arrived
+meanwhile, swaps them in and sets the position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from api.store.db import Database, Tx
+
+log = logging.getLogger(__name__)
+
+
+class Projection(Protocol):
+    name: str
+
+    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
+        """(table, CREATE TABLE sql, [CREATE INDEX sql]) for each table, names suffixed."""
+
+    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
+        """Apply one event; must only write this projection's tables."""
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class Projector:
+    def __init__(
+        self,
+        recorder: Any,
+        mapper: Any,
+        db: Database,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 1000,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._on_batch = on_batch
+        self._cond = threading.Condition()
+        self._seen = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+
+    # --- positions -------------------------------------------------------------
+
+    def positions(self) -> dict[str, int]:
+        rows = self.db.query("SELECT name, position FROM projection_positions")
+        found = {r["name"]: int(r["position"]) for r in rows}
+        return {name: found.get(name, 0) for name in self.projections}
+
+    def status(self) -> list[Status]:
+        head = self.recorder.max_notification_id() or 0
+        return [Status(name, pos, head) for name, pos in self.positions().items()]
+
+    def position(self) -> int:
+        """The position every projection has reached."""
+        return min(self.positions().values(), default=0)
+
+    # --- catching up -----------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Apply one batch; returns how many notifications it covered."""
+        positions = self.positions()
+        start = min(positions.values(), default=0)
+        notifications = self.recorder.select_notifications(start=start + 1, limit=self.batch_size)
+        if not notifications:
+            return 0
+        events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+        last = events[-1][0]
+        with self.db.transaction() as tx:
+            for name, projection in self.projections.items():
+                old = positions[name]
+                for position, event in events:
+                    if position > old:
+                        projection.apply(tx, event, position)
+                self._advance(tx, name, old, last)
+        self._notify(last)
+        return len(events)
+
+    def _advance(self, tx: Tx, name: str, old: int, new: int) -> None:
+        if old == 0 and tx.one("SELECT position FROM projection_positions WHERE name = %s", (name,)) is None:
+            tx.execute("INSERT INTO projection_positions (name, position) VALUES (%s, %s)", (name, new))
+            return
+        row = tx.one(
+            "UPDATE projection_positions SET position = %s WHERE name = %s AND position = %s RETURNING position",
+            (new, name, old),
+        )
+        if row is None:
+            raise ConcurrentProjectorError(f"projection {name} moved past {old} meanwhile; batch rolled back")
+
+    def catch_up(self, until: int | None = None) -> int:
+        total = 0
+        while True:
+            n = self.run_once()
+            total += n
+            if n == 0 or (until is not None and self.position() >= until):
+                return total
+
+    # --- waiting (read-your-writes) ----------------------------------------------
+
+    def _notify(self, position: int) -> None:
+        with self._cond:
+            self._seen = max(self._seen, position)
+            self._cond.notify_all()
+        if self._on_batch:
+            self._on_batch(position)
+
+    def poke(self) -> None:
+        """A command committed: catch up now rather than at the next poll."""
+        self._wake.set()
+
+    def wait(self, position: int | None, timeout: float = 5.0) -> bool:
+        """Block until every projection has reached `position` (or the timeout)."""
+        if not position:
+            return True
+        deadline = time.monotonic() + timeout
+        if self._thread is None:  # no in-process runner: poll the table
+            while self.position() < position:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.01)
+            return True
+        self.poke()
+        with self._cond:
+            if self._seen == 0:
+                self._seen = self.position()
+            while self._seen < position:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    # --- running ---------------------------------------------------------------
+
+    def start(self, poll_interval: float = 0.05) -> None:
+        """Run in a background thread of this process (the embedded default)."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run_forever, args=(poll_interval,), name="projector", daemon=True)
+        self._thread.start()
+
+    def run_forever(self, poll_interval: float = 0.05) -> None:
+        while not self._stop.is_set():
+            try:
+                n = self.run_once()
+            except ConcurrentProjectorError as exc:
+                log.info("%s", exc)
+                n = 0
+            except Exception:
+                log.exception("projector batch failed; retrying")
+                self._stop.wait(1.0)
+                continue
+            if n == 0:
+                self._wake.wait(poll_interval)
+                self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # --- rebuilding --------------------------------------------------------------
+
+    def rebuild(self, name: str) -> int:
+        """Replay the whole log into fresh tables, then swap them in atomically."""
+        projection = self.projections[name]
+        suffix = "__rebuild"
+        with self.db.transaction() as tx:
+            for table, create, _ in projection.tables(suffix):
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+                tx.execute(create)
+        position = 0
+        while True:
+            notifications = self.recorder.select_notifications(start=position + 1, limit=self.batch_size)
+            if not notifications:
+                break
+            with self.db.transaction() as tx:
+                for n in notifications:
+                    projection.apply(tx, self.mapper.to_domain_event(n), n.id, suffix)
+            position = notifications[-1].id
+        with self.db.transaction() as tx:
+            # Hold the live projector off: it cannot move this position until we commit.
+            live = tx.one("SELECT position FROM projection_positions WHERE name = %s" + self._for_update(tx), (name,))
+            live_position = int(live["position"]) if live else 0
+            while position < live_position:
+                tail = self.recorder.select_notifications(start=position + 1, limit=self.batch_size, stop=live_position)
+                if not tail:
+                    break
+                for n in tail:
+                    projection.apply(tx, self.mapper.to_domain_event(n), n.id, suffix)
+                position = tail[-1].id
+            for (table, _, indexes), (fresh, _, fresh_indexes) in zip(projection.tables(), projection.tables(suffix), strict=True):
+                tx.execute(f"DROP TABLE {table}")
+                tx.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
+                if tx.dialect == "postgresql":  # keep index and key names stable for the next rebuild
+                    for row in tx.all("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,)):
+                        if suffix in row["indexname"]:
+                            tx.execute(f"ALTER INDEX {row['indexname']} RENAME TO {row['indexname'].replace(suffix, '')}")
+                else:
+                    for fresh_index, index in zip(fresh_indexes, indexes, strict=True):
+                        tx.execute(f"DROP INDEX IF EXISTS {index_name(fresh_index)}")
+                        tx.execute(index)
+            final = max(position, live_position)
+            if live is None:
+                tx.execute("INSERT INTO projection_positions (name, position) VALUES (%s, %s)", (name, final))
+            else:
+                tx.execute("UPDATE projection_positions SET position = %s WHERE name = %s", (final, name))
+        return position
+
+    @staticmethod
+    def _for_update(tx: Tx) -> str:
+        return " FOR UPDATE" if tx.dialect == "postgresql" else ""
+
+
+def index_name(create_index_sql: str) -> str:
+    """The index name of a `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON ...` statement."""
+    words = create_index_sql.split()
+    return words[words.index("ON") - 1]
+
+
+class ConcurrentProjectorError(Exception):
+    """Another projector advanced the same projection; this batch was rolled back."""

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     # Background work in the API process.
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    projector: Literal["inline", "worker"] = "inline"  # worker: `boxoffice project run` does it
+    read_your_writes_timeout: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

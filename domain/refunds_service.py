@@ -186,6 +186,14 @@ class RefundCommands:
                 return state.refund_id
         return None
 
+    def refund_summary(self: BoxOffice, room_id: UUID) -> dict[str, int]:
+        """How the room's refunds stand: requested (in flight), succeeded, failed."""
+        counts = {"requested": 0, "succeeded": 0, "failed": 0}
+        for ticket_id in self.guards.tickets_of_room(room_id):
+            for state in self.get_ticket(ticket_id).refunds.values():
+                counts[state.status] = counts.get(state.status, 0) + 1
+        return counts
+
     def retry_failed_refunds(self: BoxOffice, room_id: UUID) -> int:
         retried = 0
         for ticket_id in self.guards.tickets_of_room(room_id):

@@ -1,0 +1,108 @@
+"""Who is calling: JWT bearer tokens with `sub` and `roles`.
+
+HS256 with BOXOFFICE_AUTH_SECRET by default (development, tests, the CLI's
+`token` command); a PEM public key (RS256, ES256, EdDSA) or a JWKS URL for
+production identity providers. PyJWT does the verification: a hand-rolled
+verifier is not worth its risk on this path.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+
+from api.problems import Problem
+from api.settings import Settings
+
+ROLES = frozenset({"listener", "creator", "finance", "media", "admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: frozenset[str]
+
+    def has(self, *roles: str) -> bool:
+        return "admin" in self.roles or any(r in self.roles for r in roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self._issuer = settings.auth_issuer
+        self._audience = settings.auth_audience
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.auth_jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=300)
+            self._key: Any = None
+            self._algorithms = ["RS256", "ES256", "EdDSA"]
+        elif settings.auth_public_key:
+            self._key = settings.auth_public_key
+            self._algorithms = ["RS256", "ES256", "EdDSA"]
+        else:
+            self._key = settings.auth_secret
+            self._algorithms = ["HS256"]
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=self._algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["sub"], "verify_aud": self._audience is not None},
+            )
+        except jwt.PyJWTError as exc:
+            raise Problem("unauthenticated", f"invalid token: {exc}", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        sub, roles = claims.get("sub"), claims.get("roles", [])
+        if not isinstance(sub, str) or not sub.strip():
+            raise Problem("unauthenticated", "token `sub` must be a non-empty string")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise Problem("unauthenticated", "token `roles` must be a list of strings")
+        return Principal(sub, frozenset(r for r in roles if r in ROLES))
+
+
+def issue_token(secret: str, sub: str, roles: list[str], ttl_seconds: int = 3600, now: float | None = None) -> str:
+    """A signed HS256 token for local use (CLI, demo, tests)."""
+    unknown = set(roles) - ROLES
+    if unknown:
+        raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+    issued = int(now if now is not None else time.time())
+    return jwt.encode({"sub": sub, "roles": roles, "iat": issued, "exp": issued + ttl_seconds}, secret, algorithm="HS256")
+
+
+def principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem("unauthenticated", "send `Authorization: Bearer <JWT>`", headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(token.strip())
+
+
+CurrentUser = Annotated[Principal, Depends(principal)]
+
+
+def require(*roles: str):  # noqa: ANN201 - a FastAPI dependency factory
+    def check(user: CurrentUser) -> Principal:
+        if not user.has(*roles):
+            raise Problem("forbidden", f"this needs one of the roles: {', '.join(roles)}")
+        return user
+
+    return Depends(check)
+
+
+Listener = Annotated[Principal, require("listener")]
+Creator = Annotated[Principal, require("creator")]
+Finance = Annotated[Principal, require("finance")]
+Media = Annotated[Principal, require("media")]
+Admin = Annotated[Principal, require("admin")]

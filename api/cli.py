@@ -1,0 +1,127 @@
+"""The `boxoffice` command line (typer)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Annotated
+
+import typer
+
+from api.settings import Settings
+
+app = typer.Typer(help="boxoffice: ticketing and monetization for live audio rooms", no_args_is_help=True)
+project = typer.Typer(help="Projections: run, status, rebuild", no_args_is_help=True)
+app.add_typer(project, name="project")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade every table (alembic upgrade head); safe to run twice."""
+    from api.store.schema import current_revision, upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    typer.echo(f"database at revision {current_revision(settings.database_url)}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="apply migrations before serving")] = True,
+) -> None:
+    """Serve the HTTP API (uvicorn)."""
+    import uvicorn
+
+    settings = Settings()
+    if migrate_first:
+        from api.store.schema import upgrade
+
+        upgrade(settings.database_url)
+    gateway = "stripe" if settings.stripe_secret_key else "sandbox (no money moves)"
+    typer.echo(f"boxoffice on http://{host}:{port} (docs at /docs), database {settings.database_url.split('@')[-1]}, "
+               f"payments: {gateway}, workers: {workers}")
+    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, loop="auto", http="auto",
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Argument(help="user id (the JWT `sub`)")],
+    role: Annotated[list[str], typer.Option("--role", "-r", help="listener, creator, finance, media or admin")],
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 3600,
+) -> None:
+    """Print a signed JWT for local use, with the configured BOXOFFICE_AUTH_SECRET."""
+    from api.auth import issue_token
+
+    try:
+        typer.echo(issue_token(Settings().auth_secret, sub, role, ttl))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+def demo(
+    database: Annotated[str | None, typer.Option(help="database URL; default a fresh SQLite file")] = None,
+) -> None:
+    """Tell the whole story on a fresh embedded store and print what happened."""
+    from api.demo import run_demo
+
+    run_demo(database)
+
+
+@project.command("run")
+def project_run(
+    poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 0.05,
+) -> None:
+    """Run the projector as its own worker process until interrupted."""
+    from api.bootstrap import build_services
+    from api.main import attach_read_side
+
+    services = build_services(Settings())
+    attach_read_side(services)
+    projector = services.extras["projector"]
+    typer.echo(f"projector running (pid {os.getpid()})")
+    try:
+        projector.run_forever(poll)  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        pass
+
+
+@project.command("status")
+def project_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Each projection's position and lag behind the event log."""
+    from api.bootstrap import build_services
+    from api.main import attach_read_side
+
+    services = build_services(Settings())
+    attach_read_side(services)
+    statuses = services.extras["projector"].status()  # type: ignore[attr-defined]
+    if as_json:
+        typer.echo(json.dumps([{"name": s.name, "position": s.position, "head": s.head, "lag": s.lag} for s in statuses]))
+        return
+    for s in statuses:
+        typer.echo(f"{s.name:<12} position {s.position:>10}  head {s.head:>10}  lag {s.lag}")
+
+
+@project.command("rebuild")
+def project_rebuild(name: Annotated[str, typer.Argument(help="projection name")]) -> None:
+    """Rebuild a projection from zero into fresh tables and swap them in."""
+    from api.bootstrap import build_services
+    from api.main import attach_read_side
+
+    services = build_services(Settings())
+    attach_read_side(services)
+    projector = services.extras["projector"]
+    if name not in projector.projections:  # type: ignore[attr-defined]
+        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(projector.projections)}")  # type: ignore[attr-defined]
+    started = time.monotonic()
+    position = projector.rebuild(name)  # type: ignore[attr-defined]
+    typer.echo(f"rebuilt {name} up to position {position} in {time.monotonic() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    app()

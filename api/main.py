@@ -1,0 +1,115 @@
+"""The FastAPI application: routers, problem handlers, correlation ids, background work."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from api import problems
+from api.auth import TokenVerifier
+from api.bootstrap import Services, build_services
+from api.logs import configure_logging, correlation_id
+from api.routers import creators, rooms, system, tickets
+from api.settings import Settings
+from api.store.db import Database
+from projections.catalog import CatalogProjection
+from projections.projector import Projector
+
+log = logging.getLogger("boxoffice.api")
+
+
+def attach_read_side(services: Services) -> None:
+    """Read tables and the projector, wired into the services (idempotent)."""
+    if "db" in services.extras:
+        return
+    db = Database(services.settings.database_url, services.settings.db_pool_size)
+    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection()])
+    services.extras["db"] = db
+    services.extras["projector"] = projector
+
+
+class Sweeper:
+    """Releases expired holds now and then (and retries what is due)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._services.settings.sweep_interval_seconds):
+            try:
+                released = self._services.app.expire_holds()
+                if released:
+                    log.info("released %d expired holds", released)
+            except Exception:
+                log.exception("hold sweep failed; will try again")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def create_app(services: Services | None = None, settings: Settings | None = None, *, background: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal services
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 128
+        owned = services is None
+        if services is None:
+            services = build_services(settings or Settings())
+        configure_logging(services.settings.log_level)
+        attach_read_side(services)
+        app.state.services = services
+        app.state.token_verifier = TokenVerifier(services.settings)
+        projector: Projector = services.extras["projector"]  # type: ignore[assignment]
+        sweeper = Sweeper(services)
+        if background:
+            if services.settings.projector == "inline":
+                projector.start()
+            sweeper.start()
+        log.info("boxoffice ready", extra={"payment_gateway": services.gateway.name,
+                                           "database": services.settings.database_url.split("@")[-1]})
+        try:
+            yield
+        finally:
+            if background:
+                sweeper.stop()
+                projector.stop()
+            if owned:
+                services.extras["db"].close()  # type: ignore[attr-defined]
+                services.close()
+
+    app = FastAPI(
+        title="boxoffice",
+        version="0.1.0",
+        description="Event-sourced ticketing and monetization for live audio rooms.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+
+    @app.middleware("http")
+    async def correlate(request: Request, call_next):  # noqa: ANN001, ANN202
+        cid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.correlation_id = cid
+        token = correlation_id.set(cid)
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        response.headers["X-Request-ID"] = cid
+        return response
+
+    for module in (system, creators, rooms, tickets):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,157 @@
+"""Domain objects and read rows turned into response bodies."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from api.schemas import (
+    CreatorPublic,
+    MoneyOut,
+    PaymentPublic,
+    PayoutAccountPublic,
+    RefundPublic,
+    RoomPublic,
+    TicketPublic,
+)
+from api.store.guards_sql import from_us
+from domain.creators import Creator
+from domain.guards import Inventory
+from domain.payments import PaymentSession
+from domain.policies import HostEligibility
+from domain.rooms import Room
+from domain.tickets import Ticket
+
+
+def creator_public(creator: Creator, eligibility: HostEligibility, *, private: bool) -> CreatorPublic:
+    account = None
+    if private and creator.payout_account_id:
+        account = PayoutAccountPublic(account_id=creator.payout_account_id, status=creator.payout_account_status or "pending")
+    return CreatorPublic(
+        id=creator.user_id,
+        display_name=creator.display_name,
+        follower_count=creator.follower_count,
+        eligible_to_host=creator.follower_count >= eligibility.min_followers,
+        registered_at=creator.registered_at,
+        payout_account=account,
+    )
+
+
+def room_public(room: Room, inventory: Inventory | None, refunds: dict[str, int] | None = None) -> RoomPublic:
+    taken = inventory.taken if inventory else 0
+    paid = inventory.paid if inventory else 0
+    return RoomPublic(
+        id=str(room.id),
+        state=room.state.value,
+        host_id=room.host_id,
+        title=room.title,
+        scheduled_start=room.scheduled_start,
+        ticket_price=MoneyOut(amount=room.price_amount, currency=room.price_currency),
+        capacity=room.capacity,
+        sold=paid,
+        held=taken - paid,
+        available=max(room.capacity - taken, 0),
+        on_sale=bool(inventory and inventory.on_sale and room.on_sale_state),
+        sales_end=room.sales_end,
+        cohosts=list(room.cohosts),
+        speakers=list(room.speakers),
+        opened_at=room.opened_at,
+        started_at=room.started_at,
+        ended_at=room.ended_at,
+        cancelled_at=room.cancelled_at,
+        refunds=refunds,
+    )
+
+
+def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: Inventory | None) -> RoomPublic:
+    taken = inventory.taken if inventory else 0
+    paid = inventory.paid if inventory else int(row["paid_count"])
+    return RoomPublic(
+        id=row["room_id"],
+        state=row["state"],
+        host_id=row["host_id"],
+        title=row["title"],
+        scheduled_start=from_us(row["scheduled_start_us"]),  # type: ignore[arg-type]
+        ticket_price=MoneyOut(amount=row["price_amount"], currency=row["price_currency"]),
+        capacity=row["capacity"],
+        sold=paid,
+        held=max(taken - paid, 0),
+        available=max(row["capacity"] - taken, 0),
+        on_sale=bool(inventory and inventory.on_sale and row["state"] in ("scheduled", "live")),
+        sales_end=from_us(row["sales_end_us"]),
+        cohosts=[c["user_id"] for c in cast if c["role"] == "cohost"],
+        speakers=[c["user_id"] for c in cast if c["role"] == "speaker"],
+        opened_at=from_us(row["opened_us"]),  # type: ignore[arg-type]
+        started_at=from_us(row["started_us"]),
+        ended_at=from_us(row["ended_us"]),
+        cancelled_at=from_us(row["cancelled_us"]),
+    )
+
+
+def payment_public(ticket: Ticket, session: PaymentSession | None, error: str | None = None, provider: str = "") -> PaymentPublic | None:
+    if session is not None:
+        return PaymentPublic(provider=session.provider, payment_id=session.payment_id, status=session.status,
+                             client_secret=session.client_secret if session.status == "pending" else None,
+                             failure_code=session.failure_code)
+    if ticket.payment_id or error:
+        return PaymentPublic(provider=ticket.provider or provider, payment_id=ticket.payment_id, error=error)
+    return None
+
+
+def ticket_public(ticket: Ticket, session: PaymentSession | None = None, error: str | None = None, provider: str = "") -> TicketPublic:
+    return TicketPublic(
+        id=str(ticket.id),
+        room_id=str(ticket.room_id),
+        holder_id=ticket.holder_id,
+        status=ticket.status.value,
+        price=MoneyOut(amount=ticket.price_amount, currency=ticket.price_currency),
+        reserved_at=ticket.reserved_at,
+        hold_expires_at=ticket.hold_expires_at,
+        paid_at=ticket.paid_at,
+        release_reason=ticket.release_reason,
+        refunded_amount=ticket.refunded_amount,
+        payment=payment_public(ticket, session, error, provider),
+        refunds=[
+            RefundPublic(refund_id=str(r.refund_id), amount=r.amount, status=r.status, reason=r.reason,
+                         processor_refund_id=r.processor_refund_id)
+            for r in ticket.refunds.values()
+        ],
+    )
+
+
+def ticket_row_public(row: dict[str, Any]) -> TicketPublic:
+    return TicketPublic(
+        id=row["ticket_id"],
+        room_id=row["room_id"],
+        holder_id=row["holder_id"],
+        status=row["status"],
+        price=MoneyOut(amount=row["price_amount"], currency=row["price_currency"]),
+        reserved_at=from_us(row["reserved_us"]),  # type: ignore[arg-type]
+        hold_expires_at=from_us(row["hold_expires_us"]),  # type: ignore[arg-type]
+        paid_at=from_us(row["paid_us"]),
+        release_reason=row["release_reason"],
+        refunded_amount=row["refunded_amount"],
+        payment=PaymentPublic(provider=row["provider"], payment_id=row["payment_id"]) if row["provider"] else None,
+    )
+
+
+def encode_cursor(*parts: object) -> str:
+    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, n: int) -> list[str]:
+    from api.problems import Problem
+
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise Problem("validation", "cursor is malformed") from None
+    parts = raw.split("|")
+    if len(parts) != n:
+        raise Problem("validation", "cursor is malformed")
+    return parts
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,155 @@
+"""RFC 9457 problem responses with stable `type`s, and the handlers that make them.
+
+The domain raises typed errors with a `code`; this module owns the mapping to
+HTTP statuses. No stack trace ever reaches a client; an unexpected exception
+is logged with the request's correlation id and answered as a 500 problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+from domain.payments import PaymentGatewayError
+
+log = logging.getLogger("boxoffice.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_BY_CODE: dict[str, int] = {
+    "not_found": 404,
+    "forbidden": 403,
+    "unauthenticated": 401,
+    "validation": 422,
+    "invalid_price": 422,
+    "invalid_capacity": 422,
+    "invalid_schedule": 422,
+    "not_eligible": 403,
+    "sold_out": 409,
+    "not_on_sale": 409,
+    "already_has_ticket": 409,
+    "already_registered": 409,
+    "invalid_state": 409,
+    "invalid_ticket_state": 409,
+    "too_many_cohosts": 409,
+    "too_many_speakers": 409,
+    "conflict": 409,
+    "payment_declined": 402,
+    "payment_unavailable": 503,
+    "idempotency_in_progress": 409,
+    "invalid_signature": 400,
+    "malformed_json": 400,
+}
+
+TITLES: dict[str, str] = {
+    "not_found": "Not found",
+    "forbidden": "Forbidden",
+    "unauthenticated": "Authentication required",
+    "validation": "Invalid request",
+    "invalid_price": "Invalid ticket price",
+    "invalid_capacity": "Invalid capacity",
+    "invalid_schedule": "Invalid schedule",
+    "not_eligible": "Not eligible to host",
+    "sold_out": "Sold out",
+    "not_on_sale": "Not on sale",
+    "already_has_ticket": "Already holds a ticket",
+    "conflict": "Conflict",
+    "payment_declined": "Payment declined",
+    "payment_unavailable": "Payment processor unavailable",
+    "internal": "Internal error",
+}
+
+
+class Problem(Exception):
+    """Raise from a route to answer with a problem response."""
+
+    def __init__(self, code: str, detail: str, status: int | None = None, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status or STATUS_BY_CODE.get(code, 400)
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(request: Request, code: str, detail: str, status: int | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    status = status or STATUS_BY_CODE.get(code, 400)
+    body = {
+        "type": code,
+        "title": TITLES.get(code, code.replace("_", " ").capitalize()),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    correlation = getattr(request.state, "correlation_id", None)
+    if correlation:
+        body["correlation_id"] = correlation
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_code(errors: list[dict[str, Any]]) -> str:
+    """Name the problem after the field that broke, where it has a business name."""
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            return "malformed_json"
+        if "ticket_price" in loc or "price" in loc or "currency" in loc:
+            return "invalid_price"
+        if "capacity" in loc:
+            return "invalid_capacity"
+        if "scheduled_start" in loc or "sales_end" in loc:
+            return "invalid_schedule"
+    return "validation"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc.code, exc.detail, exc.status, exc.headers, **exc.extra)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        extra = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | bool)}
+        return problem_response(request, exc.code, exc.detail, **extra)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Optimistic concurrency: someone changed the same aggregate meanwhile.
+        return problem_response(request, "conflict", "the resource changed concurrently; retry the request",
+                                headers={"Retry-After": "1"})
+
+    @app.exception_handler(PaymentGatewayError)
+    async def _gateway(request: Request, exc: PaymentGatewayError) -> JSONResponse:
+        return problem_response(request, "payment_unavailable", str(exc), headers={"Retry-After": "5"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        code = _validation_code(errors)
+        status = 400 if code == "malformed_json" else None
+        return problem_response(request, code, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
+                                status, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(
+            exc.status_code, "http_error")
+        return problem_response(request, code, str(exc.detail), exc.status_code,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, "internal", "an internal error occurred; it has been logged", 500)

@@ -1,0 +1,163 @@
+"""Creators open and run rooms; anyone signed in can see them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query
+
+from api.auth import Creator, CurrentUser, Principal
+from api.deps import ServicesDep, parse_id, wait_for
+from api.presenters import decode_cursor, encode_cursor, room_public, room_row_public
+from api.problems import Problem
+from api.schemas import RoomCreate, RoomList, RoomPublic, RoomUpdate
+from domain.money import Money
+from domain.rooms_service import RoomChanges
+
+router = APIRouter(prefix="/v1/rooms", tags=["rooms"])
+
+
+def _money(amount: int, currency: str) -> Money:
+    return Money(amount, currency.upper())
+
+
+def _actor(user: Principal, services: ServicesDep, room_id) -> str:  # noqa: ANN001
+    """The host acts as themself; an admin acts with the host's authority."""
+    if user.is_admin:
+        return services.app.get_room(room_id).host_id
+    return user.sub
+
+
+def _present(services: ServicesDep, room_id) -> RoomPublic:  # noqa: ANN001
+    room = services.app.get_room(room_id)
+    refunds = None
+    if room.state.value == "cancelled":
+        refunds = services.app.refund_summary(room_id)
+    return room_public(room, services.app.guards.inventory(room_id), refunds)
+
+
+@router.post("", response_model=RoomPublic, status_code=201)
+def open_room(
+    body: RoomCreate,
+    user: Creator,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> RoomPublic:
+    room, position = services.app.open_room(
+        user.sub,
+        title=body.title,
+        scheduled_start=body.scheduled_start,
+        price=_money(body.ticket_price.amount, body.ticket_price.currency),
+        capacity=body.capacity,
+        sales_end=body.sales_end,
+        idempotency_key=idempotency_key,
+    )
+    wait_for(services, position)
+    return room_public(room, services.app.guards.inventory(room.id))
+
+
+@router.get("", response_model=RoomList)
+def list_rooms(
+    user: CurrentUser,
+    services: ServicesDep,
+    host_id: str | None = None,
+    state: Literal["scheduled", "live", "ended", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> RoomList:
+    """Rooms newest first, from the catalog read model."""
+    where, params = [], []
+    if host_id is not None:
+        where.append("host_id = %s")
+        params.append(host_id)
+    if state is not None:
+        where.append("state = %s")
+        params.append(state)
+    if cursor:
+        opened_us, room_id = decode_cursor(cursor, 2)
+        where.append("(opened_us < %s OR (opened_us = %s AND room_id < %s))")
+        params += [int(opened_us) if opened_us.isdigit() else 0, int(opened_us) if opened_us.isdigit() else 0, room_id]
+    sql = "SELECT * FROM rooms_view" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY opened_us DESC, room_id DESC LIMIT %s"
+    db = services.extras["db"]
+    rows = db.query(sql, (*params, limit + 1))  # type: ignore[attr-defined]
+    page, more = rows[:limit], len(rows) > limit
+    inventories = services.app.guards.inventories([parse_id(r["room_id"], "room") for r in page])
+    items = []
+    for row in page:
+        cast = db.query("SELECT user_id, role FROM room_cast WHERE room_id = %s", (row["room_id"],))  # type: ignore[attr-defined]
+        items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room"))))
+    next_cursor = encode_cursor(page[-1]["opened_us"], page[-1]["room_id"]) if more else None
+    return RoomList(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{room_id}", response_model=RoomPublic)
+def get_room(room_id: str, user: CurrentUser, services: ServicesDep) -> RoomPublic:
+    return _present(services, parse_id(room_id, "room"))
+
+
+@router.patch("/{room_id}", response_model=RoomPublic)
+def change_room(room_id: str, body: RoomUpdate, user: Creator, services: ServicesDep) -> RoomPublic:
+    rid = parse_id(room_id, "room")
+    sent = body.model_fields_set
+    for field in ("title", "ticket_price", "capacity"):
+        if field in sent and getattr(body, field) is None:
+            raise Problem("validation", f"{field} cannot be null")
+    if not sent:
+        raise Problem("validation", "send at least one of title, ticket_price, capacity, sales_end")
+    changes = RoomChanges(
+        **({"title": body.title} if "title" in sent else {}),
+        **({"price": _money(body.ticket_price.amount, body.ticket_price.currency)} if "ticket_price" in sent and body.ticket_price else {}),
+        **({"capacity": body.capacity} if "capacity" in sent else {}),
+        **({"sales_end": body.sales_end} if "sales_end" in sent else {}),
+    )
+    _, position = services.app.change_room(_actor(user, services, rid), rid, changes)
+    wait_for(services, position)
+    return _present(services, rid)
+
+
+def _lifecycle(action: str):  # noqa: ANN202
+    def run(room_id: str, user: Creator, services: ServicesDep) -> RoomPublic:
+        rid = parse_id(room_id, "room")
+        actor = _actor(user, services, rid)
+        if action == "start":
+            _, position = services.app.start_room(actor, rid)
+        elif action == "end":
+            _, position = services.app.end_room(actor, rid)
+        else:
+            report = services.app.cancel_room(actor, rid)
+            position = report.position
+        wait_for(services, position)
+        return _present(services, rid)
+
+    run.__name__ = f"{action}_room"
+    run.__doc__ = {
+        "start": "Go live: only a scheduled room starts.",
+        "end": "End a live room; ticket sales close.",
+        "cancel": "Cancel the room: sales close, holds are released and every paid ticket is refunded in full. "
+        "Safe to call again: nothing is refunded twice and failed refunds are retried.",
+    }[action]
+    return run
+
+
+for _action in ("start", "end", "cancel"):
+    router.add_api_route(f"/{{room_id}}/{_action}", _lifecycle(_action), methods=["POST"], response_model=RoomPublic)
+
+
+def _cast_route(kind: Literal["cohosts", "speakers"], present: bool):  # noqa: ANN202
+    def run(room_id: str, user_id: str, user: Creator, services: ServicesDep) -> RoomPublic:
+        rid = parse_id(room_id, "room")
+        actor = _actor(user, services, rid)
+        setter = services.app.set_cohost if kind == "cohosts" else services.app.set_speaker
+        _, position = setter(actor, rid, user_id, present)
+        wait_for(services, position)
+        return _present(services, rid)
+
+    run.__name__ = f"{'add' if present else 'remove'}_{kind[:-1]}"
+    return run
+
+
+for _kind in ("cohosts", "speakers"):
+    router.add_api_route(f"/{{room_id}}/{_kind}/{{user_id}}", _cast_route(_kind, True), methods=["PUT"], response_model=RoomPublic)  # type: ignore[arg-type]
+    router.add_api_route(f"/{{room_id}}/{_kind}/{{user_id}}", _cast_route(_kind, False), methods=["DELETE"], response_model=RoomPublic)  # type: ignore[arg-type]
+

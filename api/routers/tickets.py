@@ -1,0 +1,146 @@
+"""Listeners buy and read their tickets; hosts see buyers and refund."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api.auth import Creator, CurrentUser, Listener
+from api.deps import ServicesDep, parse_id, wait_for
+from api.presenters import decode_cursor, encode_cursor, ticket_public, ticket_row_public
+from api.problems import Problem
+from api.schemas import BuyerList, BuyerPublic, MoneyOut, RefundCreate, TicketCreate, TicketList, TicketPublic
+from api.store.guards_sql import from_us
+
+router = APIRouter(tags=["tickets"])
+
+IdempotencyKey = Annotated[str | None, Header(max_length=255, description="same key, same ticket")]
+
+
+@router.post("/v1/rooms/{room_id}/tickets", response_model=TicketPublic, status_code=201)
+def buy_ticket(
+    room_id: str,
+    user: Listener,
+    services: ServicesDep,
+    response: Response,
+    body: TicketCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketPublic:
+    """Reserve a seat and start its payment. With the sandbox it is paid at once
+    (`payment_method: pm_card_chargeDeclined` simulates a decline); with Stripe the
+    response carries the PaymentIntent's `client_secret` and the seat is held until
+    the payment succeeds or the hold expires."""
+    rid = parse_id(room_id, "room")
+    purchase = services.app.buy_ticket(
+        rid, user.sub, idempotency_key=idempotency_key, payment_method=body.payment_method if body else None
+    )
+    ticket = purchase.ticket
+    if purchase.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    if ticket.status.value == "released" and purchase.session is not None and purchase.session.status == "failed" \
+            and not purchase.replayed:
+        wait_for(services, purchase.position)
+        raise Problem("payment_declined", purchase.session.failure_message or "the payment was declined; the seat was released",
+                      ticket_id=str(ticket.id), decline_code=purchase.session.failure_code)
+    wait_for(services, purchase.position)
+    response.headers["Location"] = f"/v1/tickets/{ticket.id}"
+    return ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
+
+
+@router.get("/v1/tickets/{ticket_id}", response_model=TicketPublic)
+def get_ticket(ticket_id: str, user: CurrentUser, services: ServicesDep) -> TicketPublic:
+    ticket = services.app.get_ticket(parse_id(ticket_id, "ticket"))
+    if user.sub not in (ticket.holder_id, ticket.host_id) and not user.has("finance"):
+        raise Problem("forbidden", "a ticket is visible to its holder, the room's host, finance and admins")
+    return ticket_public(ticket, provider=services.gateway.name)
+
+
+@router.get("/v1/me/tickets", response_model=TicketList)
+def my_tickets(
+    user: CurrentUser,
+    services: ServicesDep,
+    room_id: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> TicketList:
+    where, params = ["holder_id = %s"], [user.sub]
+    if room_id:
+        where.append("room_id = %s")
+        params.append(str(parse_id(room_id, "room")))
+    if status:
+        where.append("status = %s")
+        params.append(status)
+    if cursor:
+        reserved_us, tid = decode_cursor(cursor, 2)
+        where.append("(reserved_us < %s OR (reserved_us = %s AND ticket_id < %s))")
+        us = int(reserved_us) if reserved_us.isdigit() else 0
+        params += [us, us, tid]
+    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+        "SELECT * FROM tickets_view WHERE " + " AND ".join(where) + " ORDER BY reserved_us DESC, ticket_id DESC LIMIT %s",
+        (*params, limit + 1),
+    )
+    page = rows[:limit]
+    return TicketList(
+        items=[ticket_row_public(r) for r in page],
+        next_cursor=encode_cursor(page[-1]["reserved_us"], page[-1]["ticket_id"]) if len(rows) > limit else None,
+    )
+
+
+@router.get("/v1/rooms/{room_id}/buyers", response_model=BuyerList)
+def room_buyers(
+    room_id: str,
+    user: Creator,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> BuyerList:
+    """Who bought a ticket (paid) for the room: the host's view."""
+    rid = parse_id(room_id, "room")
+    room = services.app.get_room(rid)
+    if user.sub != room.host_id and not user.is_admin:
+        raise Problem("forbidden", "only the room's host sees its buyers")
+    where, params = ["room_id = %s", "status = %s"], [str(rid), "paid"]
+    if cursor:
+        paid_us, tid = decode_cursor(cursor, 2)
+        us = int(paid_us) if paid_us.isdigit() else 0
+        where.append("(paid_us > %s OR (paid_us = %s AND ticket_id > %s))")
+        params += [us, us, tid]
+    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+        "SELECT ticket_id, holder_id, paid_us, price_amount, price_currency FROM tickets_view WHERE "
+        + " AND ".join(where) + " ORDER BY paid_us, ticket_id LIMIT %s",
+        (*params, limit + 1),
+    )
+    page = rows[:limit]
+    return BuyerList(
+        items=[
+            BuyerPublic(user_id=r["holder_id"], ticket_id=r["ticket_id"], paid_at=from_us(r["paid_us"]),
+                        price=MoneyOut(amount=r["price_amount"], currency=r["price_currency"]))
+            for r in page
+        ],
+        next_cursor=encode_cursor(page[-1]["paid_us"], page[-1]["ticket_id"]) if len(rows) > limit else None,
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/refund", response_model=TicketPublic)
+def refund_ticket(
+    ticket_id: str,
+    user: CurrentUser,
+    services: ServicesDep,
+    body: RefundCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketPublic:
+    """The host refunds a ticket in full; an admin may refund part of it (`amount`).
+    The same Idempotency-Key is the same refund."""
+    tid = parse_id(ticket_id, "ticket")
+    if not user.has("creator"):
+        raise Problem("forbidden", "refunds are made by the room's host or an admin")
+    body = body or RefundCreate()
+    ticket, position = services.app.refund_ticket(
+        user.sub, tid, amount=body.amount, reason=body.reason,
+        key=idempotency_key or ("full" if body.amount is None else f"partial-{body.amount}"),
+        as_admin=user.is_admin,
+    )
+    wait_for(services, position)
+    return ticket_public(ticket, provider=services.gateway.name)

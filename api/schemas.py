@@ -1,0 +1,154 @@
+"""Request and response bodies (XCreate / XUpdate / XPublic), apart from domain classes.
+
+Amounts and capacities are strict integers: a float or a string is refused
+here, before the domain sees it. Turning these into domain values (Money,
+UUIDs, UTC datetimes) happens in the routers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyIn(Strict):
+    amount: StrictInt = Field(description="integer minor units, e.g. 999 for 9.99 USD")
+    currency: Currency = Field(description="ISO 4217 code, e.g. USD")
+
+
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+
+
+class CreatorCreate(Strict):
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    follower_count: StrictInt = Field(ge=0)
+
+
+class PayoutAccountPublic(BaseModel):
+    account_id: str
+    status: str
+    provider: str | None = None
+    onboarding_url: str | None = None
+
+
+class CreatorPublic(BaseModel):
+    id: str
+    display_name: str
+    follower_count: int
+    eligible_to_host: bool
+    registered_at: datetime
+    payout_account: PayoutAccountPublic | None = None
+
+
+class RoomCreate(Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    scheduled_start: AwareDatetime | None = Field(default=None, description="RFC 3339 with offset; null for now")
+    ticket_price: MoneyIn
+    capacity: StrictInt
+    sales_end: AwareDatetime | None = None
+
+
+class RoomUpdate(Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    ticket_price: MoneyIn | None = None
+    capacity: StrictInt | None = None
+    sales_end: AwareDatetime | None = None
+
+
+class RoomPublic(BaseModel):
+    id: str
+    state: Literal["scheduled", "live", "ended", "cancelled"]
+    host_id: str
+    title: str
+    scheduled_start: datetime
+    ticket_price: MoneyOut
+    capacity: int
+    sold: int = Field(description="paid tickets")
+    held: int = Field(description="seats reserved while a payment is pending")
+    available: int = Field(description="capacity minus sold and held")
+    on_sale: bool
+    sales_end: datetime | None
+    cohosts: list[str]
+    speakers: list[str]
+    opened_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    refunds: dict[str, int] | None = None
+
+
+class RoomList(BaseModel):
+    items: list[RoomPublic]
+    next_cursor: str | None = None
+
+
+class TicketCreate(Strict):
+    payment_method: str | None = Field(
+        default=None,
+        description="a processor payment method to confirm at once, e.g. pm_card_visa; "
+        "pm_card_chargeDeclined simulates a decline",
+    )
+
+
+class PaymentPublic(BaseModel):
+    provider: str
+    payment_id: str | None = None
+    status: str | None = None
+    client_secret: str | None = None
+    failure_code: str | None = None
+    error: str | None = None
+
+
+class RefundPublic(BaseModel):
+    refund_id: str
+    amount: int
+    status: str
+    reason: str
+    processor_refund_id: str | None = None
+
+
+class TicketPublic(BaseModel):
+    id: str
+    room_id: str
+    holder_id: str
+    status: Literal["reserved", "paid", "released", "refunded", "revoked"]
+    price: MoneyOut
+    reserved_at: datetime
+    hold_expires_at: datetime
+    paid_at: datetime | None = None
+    release_reason: str | None = None
+    refunded_amount: int = 0
+    payment: PaymentPublic | None = None
+    refunds: list[RefundPublic] = []
+
+
+class TicketList(BaseModel):
+    items: list[TicketPublic]
+    next_cursor: str | None = None
+
+
+class BuyerPublic(BaseModel):
+    user_id: str
+    ticket_id: str
+    paid_at: datetime | None
+    price: MoneyOut
+
+
+class BuyerList(BaseModel):
+    items: list[BuyerPublic]
+    next_cursor: str | None = None
+
+
+class RefundCreate(Strict):
+    amount: StrictInt | None = Field(default=None, gt=0, description="minor units; omit for the whole ticket")
+    reason: Annotated[str, StringConstraints(max_length=200)] = "requested_by_customer"

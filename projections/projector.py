@@ -88,15 +88,25 @@ class Projector:
     # --- catching up -----------------------------------------------------------
 
     def run_once(self) -> int:
-        """Apply one batch; returns how many notifications it covered."""
-        positions = self.positions()
-        start = min(positions.values(), default=0)
-        notifications = self.recorder.select_notifications(start=start + 1, limit=self.batch_size)
-        if not notifications:
+        """Apply one batch; returns how many notifications it covered.
+
+        The projections' position rows are locked first, inside the batch's
+        transaction, so projectors in several processes take turns instead of
+        applying the same events and colliding.
+        """
+        caught_up = self.position()
+        if caught_up >= (self.recorder.max_notification_id() or 0):  # idle: no lock taken
+            self._seen_at_least(caught_up)
             return 0
-        events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
-        last = events[-1][0]
         with self.db.transaction() as tx:
+            positions = self._lock_positions(tx)
+            start = min(positions.values(), default=0)
+            notifications = self.recorder.select_notifications(start=start + 1, limit=self.batch_size)
+            if not notifications:
+                self._seen_at_least(start)
+                return 0
+            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+            last = events[-1][0]
             for name, projection in self.projections.items():
                 old = positions[name]
                 for position, event in events:
@@ -106,15 +116,22 @@ class Projector:
         self._notify(last)
         return len(events)
 
+    def _lock_positions(self, tx: Tx) -> dict[str, int]:
+        for name in sorted(self.projections):
+            tx.execute(
+                "INSERT INTO projection_positions (name, position) VALUES (%s, 0) ON CONFLICT (name) DO NOTHING", (name,)
+            )
+        lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+        rows = tx.all("SELECT name, position FROM projection_positions ORDER BY name" + lock)
+        found = {r["name"]: int(r["position"]) for r in rows}
+        return {name: found[name] for name in self.projections}
+
     def _advance(self, tx: Tx, name: str, old: int, new: int) -> None:
-        if old == 0 and tx.one("SELECT position FROM projection_positions WHERE name = %s", (name,)) is None:
-            tx.execute("INSERT INTO projection_positions (name, position) VALUES (%s, %s)", (name, new))
-            return
         row = tx.one(
             "UPDATE projection_positions SET position = %s WHERE name = %s AND position = %s RETURNING position",
             (new, name, old),
         )
-        if row is None:
+        if row is None:  # Safeguard, should never happen while the rows are locked.
             raise ConcurrentProjectorError(f"projection {name} moved past {old} meanwhile; batch rolled back")
 
     def catch_up(self, until: int | None = None) -> int:
@@ -128,18 +145,26 @@ class Projector:
     # --- waiting (read-your-writes) ----------------------------------------------
 
     def _notify(self, position: int) -> None:
-        with self._cond:
-            self._seen = max(self._seen, position)
-            self._cond.notify_all()
+        self._seen_at_least(position)
         if self._on_batch:
             self._on_batch(position)
+
+    def _seen_at_least(self, position: int) -> None:
+        with self._cond:
+            if position > self._seen:
+                self._seen = position
+                self._cond.notify_all()
 
     def poke(self) -> None:
         """A command committed: catch up now rather than at the next poll."""
         self._wake.set()
 
     def wait(self, position: int | None, timeout: float = 5.0) -> bool:
-        """Block until every projection has reached `position` (or the timeout)."""
+        """Block until every projection has reached `position` (or the timeout).
+
+        Progress made by a projector in another process is seen too: the
+        in-process runner reports the position it finds on every idle poll.
+        """
         if not position:
             return True
         deadline = time.monotonic() + timeout
@@ -151,13 +176,11 @@ class Projector:
             return True
         self.poke()
         with self._cond:
-            if self._seen == 0:
-                self._seen = self.position()
             while self._seen < position:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._cond.wait(left)
+                self._cond.wait(min(left, 0.05))
         return True
 
     # --- running ---------------------------------------------------------------

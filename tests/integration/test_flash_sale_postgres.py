@@ -1,0 +1,84 @@
+"""The seat cap holds under concurrency across several API processes on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import SECRET, bearer
+from tests.support.server import running_server
+
+pytestmark = pytest.mark.postgres
+
+
+def _setup_room(base: str, capacity: int) -> str:
+    host = bearer("host-1", "creator")
+    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=host)
+    assert r.status_code == 201, r.text
+    r = httpx.post(f"{base}/v1/rooms", headers=host, json={
+        "title": "Flash sale", "ticket_price": {"amount": 1000, "currency": "USD"}, "capacity": capacity})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _buy(base: str, room_id: str, listener: str) -> tuple[str, int, dict]:
+    with httpx.Client(base_url=base, timeout=60) as http:
+        r = http.post(f"/v1/rooms/{room_id}/tickets", headers=bearer(listener, "listener"))
+    return listener, r.status_code, r.json()
+
+
+def _event_counts(url: str) -> Counter:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT topic, count(*) FROM boxoffice_events GROUP BY topic").fetchall()
+    return Counter({topic.split(":")[-1]: n for topic, n in rows})
+
+
+def _live_tickets_per_listener(url: str, room_id: str) -> Counter:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT holder_id FROM seat_holds WHERE room_id = %s AND live", (room_id,)).fetchall()
+    return Counter(holder for (holder,) in rows)
+
+
+def test_200_concurrent_buyers_on_two_processes_get_exactly_50_seats(postgres_url: str) -> None:
+    with running_server(postgres_url, SECRET, workers=2) as base:
+        room_id = _setup_room(base, capacity=50)
+
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            results = list(pool.map(lambda i: _buy(base, room_id, f"listener-{i}"), range(200)))
+
+        statuses = Counter(status for _, status, _ in results)
+        types = Counter(body.get("type") for _, status, body in results if status >= 400)
+        assert statuses == {201: 50, 409: 150}, statuses
+        assert types == {"sold_out": 150}
+        assert all(body["status"] == "paid" for _, status, body in results if status == 201)
+        room = httpx.get(f"{base}/v1/rooms/{room_id}", headers=bearer("host-1", "creator")).json()
+        assert (room["sold"], room["available"]) == (50, 0)
+
+    # The event log agrees: 50 reservations, 50 payments, nothing released.
+    events = _event_counts(postgres_url)
+    assert events["Ticket.Reserved"] == 50
+    assert events["Ticket.Paid"] == 50
+    assert events["Ticket.Released"] == 0
+    assert max(_live_tickets_per_listener(postgres_url, room_id).values()) == 1
+
+
+def test_a_listener_racing_themself_on_two_processes_holds_one_ticket(postgres_url: str) -> None:
+    with running_server(postgres_url, SECRET, workers=2) as base:
+        room_id = _setup_room(base, capacity=50)
+
+        # 20 listeners, each sending 5 purchases at once without an idempotency key.
+        attempts = [f"listener-{i % 20}" for i in range(100)]
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            results = list(pool.map(lambda who: _buy(base, room_id, who), attempts))
+
+        won = Counter(who for who, status, _ in results if status == 201)
+        refused = Counter(body.get("type") for _, status, body in results if status >= 400)
+        assert won == Counter({f"listener-{i}": 1 for i in range(20)})
+        assert refused == {"already_has_ticket": 80}
+
+    assert _event_counts(postgres_url)["Ticket.Paid"] == 20
+    assert max(_live_tickets_per_listener(postgres_url, room_id).values()) == 1

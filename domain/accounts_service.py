@@ -32,12 +32,22 @@ class AccountCommands:
             raise NotFoundError("the creator has no payout account yet")
         return self.gateway.onboarding_link(creator.payout_account_id, refresh_url, return_url)
 
-    def update_payout_account(self: BoxOffice, account_id: str, status: str) -> tuple[Creator | None, int | None]:
+    def update_payout_account(
+        self: BoxOffice, account_id: str, status: str, dedupe_key: str | None = None
+    ) -> tuple[Creator | None, int | None]:
         """Apply an `account.updated` status to whichever creator owns the account."""
         user_id = self.guards.creator_of_account(account_id)
         if user_id is None:
             return None, None
         creator = self.get_creator(user_id)
         creator.update_payout_account(status)
-        recordings = self.save(creator)
-        return creator, recordings[-1].notification.id if recordings else None
+        return self.transact(lambda guards: (creator, [creator]), dedupe_key)
+
+    def refresh_payout_account(self: BoxOffice, user_id: str) -> tuple[Creator, int | None]:
+        """Re-read the account's status from the processor."""
+        creator = self.get_creator(user_id)
+        if creator.payout_account_id is None:
+            raise NotFoundError("the creator has no payout account yet")
+        account = self.gateway.get_connected_account(creator.payout_account_id)
+        creator.update_payout_account(account.status)
+        return self.transact(lambda guards: (creator, [creator]))

@@ -24,7 +24,7 @@ from domain.accounts_service import AccountCommands
 from domain.batching import GroupCommitter
 from domain.clock import Clock, SystemClock
 from domain.creators import Creator
-from domain.errors import NotFoundError
+from domain.errors import DuplicateDeliveryError, NotFoundError
 from domain.guards import GuardedRecorder, GuardReads, WriteGuards
 from domain.payments import PaymentGateway
 from domain.policies import Policies
@@ -83,15 +83,21 @@ class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Ap
     def guards(self) -> GuardReads:
         return self.guarded.guard_reads()
 
-    def transact(self, decide: Callable[[WriteGuards], tuple[R, Sequence[Aggregate]]]) -> tuple[R, int | None]:
+    def transact(
+        self, decide: Callable[[WriteGuards], tuple[R, Sequence[Aggregate]]], dedupe_key: str | None = None
+    ) -> tuple[R, int | None]:
         """Decide with the guards and append the aggregates' new events, atomically.
 
         `decide` must not read the event store (on SQLite the write lock is
-        held); load aggregates before calling.
+        held); load aggregates before calling. With a `dedupe_key` (a webhook
+        event id) the key is recorded in the same transaction; if it was seen
+        before, nothing is written and DuplicateDeliveryError is raised.
         """
         box: dict[str, Any] = {}
 
         def work(guards: WriteGuards) -> list[Any]:
+            if dedupe_key is not None and not guards.first_time(dedupe_key):
+                raise DuplicateDeliveryError(dedupe_key)
             result, aggregates = decide(guards)
             events = [e for aggregate in aggregates for e in aggregate.collect_events()]
             box["result"] = result
@@ -99,6 +105,14 @@ class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Ap
 
         ids = self.guarded.transact(work)
         return box["result"], (max(ids) if ids else None)
+
+    def acknowledge(self, dedupe_key: str) -> bool:
+        """Record a delivery that has no effect; False if it was seen before."""
+        try:
+            self.transact(lambda guards: (None, []), dedupe_key)
+        except DuplicateDeliveryError:
+            return False
+        return True
 
     def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         try:

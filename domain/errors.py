@@ -124,3 +124,7 @@ class AlreadyRegisteredError(ConflictError):
     """The caller is already registered as a creator."""
 
     code = "already_registered"
+
+
+class DuplicateDeliveryError(Exception):
+    """A delivery (webhook event) was processed before; nothing was written. Not a user error."""

@@ -166,7 +166,8 @@ class RefundCommands:
         return self.get_ticket(ticket.id) if changed else None
 
     def record_refund(
-        self: BoxOffice, ticket_id: UUID, refund_id: UUID, result: RefundResult | None, failure: str | None = None
+        self: BoxOffice, ticket_id: UUID, refund_id: UUID, result: RefundResult | None, failure: str | None = None,
+        dedupe_key: str | None = None,
     ) -> tuple[Ticket, int | None]:
         """Record a refund's outcome (from the gateway's answer or a webhook)."""
         ticket = self.get_ticket(ticket_id)
@@ -175,8 +176,44 @@ class RefundCommands:
             ticket.fail_refund(refund_id, failure or (result.failure_reason if result else None) or "failed", now)
         elif result.status == "succeeded":
             ticket.settle_refund(refund_id, result.refund_id, result.balance_transaction_id, now)
-        recordings = self.save(ticket)
-        return ticket, recordings[-1].notification.id if recordings else None
+        return self.transact(lambda guards: (ticket, [ticket]), dedupe_key)
+
+    def record_processor_refund(
+        self: BoxOffice, ticket_id: UUID, result: RefundResult, our_refund_id: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> tuple[Ticket, int | None]:
+        """A refund the processor reports (webhook). One we asked for is settled or
+        failed; one made elsewhere (the processor's dashboard) is recorded as a
+        refund first, with its reversal of the split, then settled."""
+        ticket = self.get_ticket(ticket_id)
+        now = self.clock.now()
+        known = self.find_refund(ticket, result.refund_id, our_refund_id)
+        released = False
+        if known is None:
+            if result.status in ("failed", "canceled") or ticket.split is None:
+                return ticket, None
+            known = refund_id_for(ticket.id, f"processor:{result.refund_id}")
+            amount = min(result.amount.amount, ticket.refundable)
+            if amount <= 0:
+                return ticket, None
+            ticket.request_refund(known, amount, "processor_refund", "processor", now)
+            released = ticket.status is TicketStatus.REFUNDED
+            accrual = amount
+        else:
+            accrual = 0
+        if result.status == "succeeded":
+            ticket.settle_refund(known, result.refund_id, result.balance_transaction_id, now)
+        elif result.status in ("failed", "canceled"):
+            ticket.fail_refund(known, result.failure_reason or result.status, now)
+
+        def decide(guards: WriteGuards) -> tuple[Ticket, list[Ticket]]:
+            if accrual:
+                guards.accrue_revenue(ticket.host_id, ticket.price_currency, -accrual)
+            if released:
+                guards.release_seat(ticket.id)
+            return ticket, [ticket]
+
+        return self.transact(decide, dedupe_key)
 
     def find_refund(self: BoxOffice, ticket: Ticket, processor_refund_id: str | None, our_id: str | None) -> UUID | None:
         for state in ticket.refunds.values():
@@ -205,32 +242,32 @@ class RefundCommands:
 
     # --- disputes ----------------------------------------------------------------
 
-    def open_dispute(self: BoxOffice, ticket_id: UUID, dispute_id: str, amount: int) -> tuple[Ticket, int | None]:
+    def open_dispute(
+        self: BoxOffice, ticket_id: UUID, dispute_id: str, amount: int, dedupe_key: str | None = None
+    ) -> tuple[Ticket, int | None]:
+        """The buyer disputed the charge: access is revoked while it is open."""
         ticket = self.get_ticket(ticket_id)
-        if not ticket.open_dispute(dispute_id, amount, self.clock.now()):
-            return ticket, None
+        ticket.open_dispute(dispute_id, amount, self.clock.now())
+        return self.transact(lambda guards: (ticket, [ticket]), dedupe_key)
 
-        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
-            return None, [ticket]
-
-        _, position = self.transact(decide)
-        return ticket, position
-
-    def close_dispute(self: BoxOffice, ticket_id: UUID, dispute_id: str, won: bool) -> tuple[Ticket, int | None]:
+    def close_dispute(
+        self: BoxOffice, ticket_id: UUID, dispute_id: str, won: bool, dedupe_key: str | None = None
+    ) -> tuple[Ticket, int | None]:
+        """Won: access comes back. Lost: the money is gone and the split is reversed."""
         ticket = self.get_ticket(ticket_id)
         before = ticket.refunded_amount
-        if not ticket.close_dispute(dispute_id, won, self.clock.now()):
-            return ticket, None
+        if ticket.dispute_id != dispute_id:  # the close arrived first: open it now
+            ticket.open_dispute(dispute_id, ticket.refundable, self.clock.now())
+        ticket.close_dispute(dispute_id, won, self.clock.now())
         lost = ticket.refunded_amount - before
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             if lost:
                 guards.accrue_revenue(ticket.host_id, ticket.price_currency, -lost)
                 guards.release_seat(ticket.id)
-            return None, [ticket]
+            return ticket, [ticket]
 
-        _, position = self.transact(decide)
-        return ticket, position
+        return self.transact(decide, dedupe_key)
 
     def ticket_for_payment(self: BoxOffice, metadata: dict[str, str]) -> Ticket:
         try:

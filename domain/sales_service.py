@@ -57,6 +57,7 @@ class Settlement:
     ticket_id: UUID
     session: PaymentSession
     fresh: Ticket | None = None  # the aggregate just reserved, to skip a reload
+    dedupe_key: str | None = None  # a webhook event id, recorded with the effect
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,15 @@ class SalesCommands:
         )
         return Purchase(settled, session, settled_position or position, replayed=replayed)
 
-    def record_payment(self: BoxOffice, session: PaymentSession, ticket_id: UUID | None = None) -> tuple[Ticket, int | None]:
-        """Record a payment outcome reported by the processor (webhook or re-read)."""
+    def record_payment(
+        self: BoxOffice, session: PaymentSession, ticket_id: UUID | None = None, dedupe_key: str | None = None
+    ) -> tuple[Ticket, int | None]:
+        """Record a payment outcome reported by the processor (webhook or re-read).
+
+        Idempotent by state: the same outcome twice records once.
+        """
         ticket_id = ticket_id or UUID(session.metadata["ticket_id"])
-        return self.settlements.run(Settlement(ticket_id, session))
+        return self.settlements.run(Settlement(ticket_id, session, dedupe_key=dedupe_key))
 
     # --- group-committed batches ----------------------------------------------
 
@@ -201,6 +207,8 @@ class SalesCommands:
             for s, ticket in zip(settlements, tickets, strict=True):
                 if isinstance(ticket, BaseException):
                     continue
+                if s.dedupe_key is not None and not guards.first_time(s.dedupe_key):
+                    continue  # this delivery was processed before
                 if self._apply_payment(guards, ticket, s.session, now):
                     follow_ups.append(ticket)
                 changed.append(ticket)

@@ -96,7 +96,7 @@ def b64url_decode_strict(text: str) -> bytes:
 
 def jwk_thumbprint(public_key: bytes) -> str:
     """RFC 7638 thumbprint of an Ed25519 public key; used as the default kid."""
-    canonical = '{"crv":"Ed25519","kty":"OKP","x":"%s"}' % b64url_encode(public_key)
+    canonical = f'{{"crv":"Ed25519","kty":"OKP","x":"{b64url_encode(public_key)}"}}'
     return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
 
 
@@ -138,7 +138,7 @@ class AdmissionKey:
     @classmethod
     def from_record(cls, record: Any) -> AdmissionKey:
         if not isinstance(record, dict):
-            raise ValueError("key record must be a dict")
+            raise TypeError("key record must be a dict")
         missing = {"kid", "private_key", "created_at", "retired_at"} - record.keys()
         if missing:
             raise ValueError(f"key record lacks {sorted(missing)}")
@@ -162,7 +162,7 @@ class AdmissionKey:
 
 def _parse_utc(value: Any, name: str) -> datetime:
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be an ISO 8601 string")
+        raise TypeError(f"{name} must be an ISO 8601 string")
     return require_utc(datetime.fromisoformat(value), name)
 
 
@@ -262,7 +262,8 @@ class AdmissionKeyring:
             )
         with self._lock:
             now = require_utc(self._clock.now())
-            kept, dropped = [], []
+            kept: list[AdmissionKey] = []
+            dropped: list[AdmissionKey] = []
             for key in self._keys:
                 expired = key.retired_at is not None and (now - key.retired_at).total_seconds() >= retain_seconds
                 (dropped if expired else kept).append(key)

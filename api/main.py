@@ -14,10 +14,11 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.logs import configure_logging, correlation_id
-from api.routers import creators, rooms, system, tickets
+from api.routers import creators, finance, rooms, system, tickets
 from api.settings import Settings
 from api.store.db import Database
 from projections.catalog import CatalogProjection
+from projections.ledger import LedgerProjection
 from projections.projector import Projector
 
 log = logging.getLogger("boxoffice.api")
@@ -28,7 +29,7 @@ def attach_read_side(services: Services) -> None:
     if "db" in services.extras:
         return
     db = Database(services.settings.database_url, services.settings.db_pool_size)
-    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection()])
+    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection()])
     services.extras["db"] = db
     services.extras["projector"] = projector
 
@@ -110,6 +111,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         response.headers["X-Request-ID"] = cid
         return response
 
-    for module in (system, creators, rooms, tickets):
+    for module in (system, creators, rooms, tickets, finance):
         app.include_router(module.router)
     return app

@@ -78,6 +78,7 @@ class Ticket(Aggregate):
         self.reversed_commission = 0
         self.revoke_reason: str | None = None
         self.dispute_id: str | None = None
+        self.dispute_amount = 0
         self.dispute_outcome: str | None = None
 
     @property
@@ -117,6 +118,8 @@ class Ticket(Aggregate):
     ) -> None:
         """Record money received. `seat_held` is False for a late payment that found no seat."""
         self._pay(
+            room_id=self.room_id,
+            creator_id=self.host_id,
             provider=provider,
             payment_id=payment_id,
             charge_id=charge_id,
@@ -135,6 +138,8 @@ class Ticket(Aggregate):
     @event("Paid")
     def _pay(
         self,
+        room_id: UUID,
+        creator_id: str,
         provider: str,
         payment_id: str,
         charge_id: str | None,
@@ -186,6 +191,8 @@ class Ticket(Aggregate):
         total = self.refunded_amount + amount
         creator_total, commission_total = CommissionPolicy.reverse(self.split, total)
         self._request_refund(
+            room_id=self.room_id,
+            creator_id=self.host_id,
             refund_id=refund_id,
             amount=amount,
             currency=self.split.currency,
@@ -201,6 +208,8 @@ class Ticket(Aggregate):
     @event("RefundRequested")
     def _request_refund(
         self,
+        room_id: UUID,
+        creator_id: str,
         refund_id: UUID,
         amount: int,
         currency: str,
@@ -224,11 +233,13 @@ class Ticket(Aggregate):
             raise TicketStateError(f"unknown refund {refund_id}")
         if state.status == "succeeded":
             return False
-        self._settle_refund(refund_id, processor_refund_id, balance_transaction_id, at)
+        self._settle_refund(self.room_id, self.host_id, refund_id, state.amount, self.price_currency, processor_refund_id,
+                            balance_transaction_id, at)
         return True
 
     @event("RefundSettled")
-    def _settle_refund(self, refund_id: UUID, processor_refund_id: str, balance_transaction_id: str | None, at: datetime) -> None:
+    def _settle_refund(self, room_id: UUID, creator_id: str, refund_id: UUID, amount: int, currency: str,
+                       processor_refund_id: str, balance_transaction_id: str | None, at: datetime) -> None:
         state = self.refunds[str(refund_id)]
         state.status = "succeeded"
         state.processor_refund_id = processor_refund_id
@@ -274,12 +285,15 @@ class Ticket(Aggregate):
             return False
         if self.split is None:
             raise TicketStateError("an unpaid ticket cannot be disputed")
-        self._open_dispute(dispute_id, amount, self.status is TicketStatus.PAID, at)
+        self._open_dispute(self.room_id, self.host_id, dispute_id, amount, self.price_currency,
+                           self.status is TicketStatus.PAID, at)
         return True
 
     @event("DisputeOpened")
-    def _open_dispute(self, dispute_id: str, amount: int, access_revoked: bool, at: datetime) -> None:
+    def _open_dispute(self, room_id: UUID, creator_id: str, dispute_id: str, amount: int, currency: str,
+                      access_revoked: bool, at: datetime) -> None:
         self.dispute_id = dispute_id
+        self.dispute_amount = amount
         self.dispute_outcome = None
         if access_revoked:
             self.status = TicketStatus.REVOKED
@@ -292,6 +306,9 @@ class Ticket(Aggregate):
         amount = self.refundable if not won else 0
         creator_total, commission_total = CommissionPolicy.reverse(self.split, self.refunded_amount + amount)
         self._close_dispute(
+            room_id=self.room_id,
+            creator_id=self.host_id,
+            disputed_amount=self.dispute_amount,
             dispute_id=dispute_id,
             won=won,
             amount=amount,
@@ -305,6 +322,9 @@ class Ticket(Aggregate):
     @event("DisputeClosed")
     def _close_dispute(
         self,
+        room_id: UUID,
+        creator_id: str,
+        disputed_amount: int,
         dispute_id: str,
         won: bool,
         amount: int,

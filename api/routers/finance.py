@@ -1,0 +1,141 @@
+"""Finance reads the ledger and revenue reports; creators read their own earnings.
+
+Every list is also CSV when asked with `Accept: text/csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime
+
+from api.auth import CurrentUser, Finance
+from api.deps import ServicesDep
+from api.presenters import decode_cursor, encode_cursor
+from api.problems import Problem
+from api.store.guards_sql import to_us
+from projections import ledger_queries
+
+router = APIRouter(tags=["finance"])
+
+
+def wants_csv(request: Request) -> bool:
+    return "text/csv" in request.headers.get("accept", "")
+
+
+def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _range(from_: datetime | None, to: datetime | None) -> tuple[int | None, int | None]:
+    if from_ and to and to <= from_:
+        raise Problem("validation", "`to` must be after `from`")
+    return to_us(from_), to_us(to)
+
+
+def _db(services: ServicesDep):  # noqa: ANN202
+    return services.extras["db"]
+
+
+@router.get("/v1/ledger/accounts")
+def ledger_accounts(
+    request: Request,
+    user: Finance,
+    services: ServicesDep,
+    as_of: AwareDatetime | None = None,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    prefix: Annotated[str | None, Query(max_length=200, description="e.g. creator:maya: or platform:")] = None,
+) -> Response:
+    """Every account's balance (debits positive, credits negative), optionally as of a past moment,
+    with the trial balance per currency (always zero)."""
+    rows = ledger_queries.balances(_db(services), to_us(as_of), currency, prefix)
+    if wants_csv(request):
+        return csv_response(rows, ("account", "currency", "balance", "debits", "credits", "postings"), "accounts.csv")
+    return JSONResponse({
+        "as_of": as_of.isoformat() if as_of else None,
+        "accounts": rows,
+        "trial_balance": ledger_queries.trial_balance(rows),
+    })
+
+
+@router.get("/v1/ledger/entries")
+def ledger_entries(
+    request: Request,
+    user: Finance,
+    services: ServicesDep,
+    account: str | None = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> Response:
+    """Journal entries in log order, each with its balanced postings; `from` inclusive, `to` exclusive."""
+    start, end = _range(from_, to)
+    after = None
+    if cursor:
+        (position,) = decode_cursor(cursor, 1)
+        if not position.isdigit():
+            raise Problem("validation", "cursor is malformed")
+        after = int(position)
+    items = ledger_queries.entries(_db(services), account=account, from_us=start, to_us=end,
+                                   after_position=after, limit=limit + 1)
+    page = items[:limit]
+    if wants_csv(request):
+        flat = [{**{k: v for k, v in e.items() if k != "postings"}, "account": p["account"], "amount": p["amount"]}
+                for e in page for p in e["postings"]]
+        return csv_response(flat, ("entry_id", "kind", "occurred_at", "currency", "account", "amount", "room_id",
+                                   "creator_id", "ticket_id", "reference", "memo", "position"), "entries.csv")
+    next_cursor = encode_cursor(page[-1]["position"]) if len(items) > limit else None
+    for e in page:
+        e["occurred_at"] = e["occurred_at"].isoformat()
+    return JSONResponse({"items": page, "next_cursor": next_cursor})
+
+
+@router.get("/v1/reports/revenue")
+def revenue_report(
+    request: Request,
+    user: Finance,
+    services: ServicesDep,
+    by: Literal["room", "creator"] = "room",
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+) -> Response:
+    """Gross, refunds, fees, commission, creator share and net per room or creator and currency."""
+    start, end = _range(from_, to)
+    rows = ledger_queries.revenue(_db(services), by=by, from_us=start, to_us=end)
+    key = ("room_id", "creator_id") if by == "room" else ("creator_id",)
+    columns = (*key, "currency", *ledger_queries.REPORT_COLUMNS, "net")
+    if wants_csv(request):
+        return csv_response(rows, columns, f"revenue-by-{by}.csv")
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        t = totals.setdefault(row["currency"], dict.fromkeys((*ledger_queries.REPORT_COLUMNS, "net"), 0))
+        for c in t:
+            t[c] += row[c]
+    return JSONResponse({"by": by, "from": from_.isoformat() if from_ else None, "to": to.isoformat() if to else None,
+                         "items": rows, "totals": totals})
+
+
+@router.get("/v1/creators/{creator_id}/earnings")
+def creator_earnings(request: Request, creator_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+    """A creator's earnings per currency: pending (held), available, in transit, paid out, lifetime."""
+    if user.sub != creator_id and not user.has("finance"):
+        raise Problem("forbidden", "earnings are visible to the creator, finance and admins")
+    services.app.get_creator(creator_id)
+    rows = ledger_queries.creator_earnings(_db(services), creator_id)
+    if wants_csv(request):
+        return csv_response(rows, ("currency", "pending", "available", "in_transit", "paid", "lifetime"), "earnings.csv")
+    rooms = ledger_queries.revenue(_db(services), by="room", from_us=None, to_us=None, creator_id=creator_id)
+    return JSONResponse({"creator_id": creator_id, "earnings": rows, "rooms": rooms})

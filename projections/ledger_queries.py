@@ -1,0 +1,143 @@
+"""Queries on the ledger's read tables. They return plain data, never aggregates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from api.store.db import Database
+from api.store.guards_sql import from_us as us_to_datetime
+from projections.ledger import IN_TRANSIT, available, pending
+
+
+def balances(db: Database, as_of_us: int | None = None, currency: str | None = None,
+             prefix: str | None = None) -> list[dict[str, Any]]:
+    where, params = [], []
+    if as_of_us is not None:
+        where.append("occurred_us <= %s")
+        params.append(as_of_us)
+    if currency:
+        where.append("currency = %s")
+        params.append(currency)
+    if prefix:
+        where.append("account LIKE %s")
+        params.append(prefix.replace("%", "") + "%")
+    rows = db.query(
+        "SELECT account, currency, SUM(amount) AS balance,"
+        " SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS debits,"
+        " SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS credits, COUNT(*) AS postings"
+        " FROM ledger_postings" + (" WHERE " + " AND ".join(where) if where else "")
+        + " GROUP BY account, currency ORDER BY account, currency",
+        params,
+    )
+    return [{k: (int(v) if k in ("balance", "debits", "credits", "postings") else v) for k, v in r.items()} for r in rows]
+
+
+def trial_balance(rows: list[dict[str, Any]]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for r in rows:
+        totals[r["currency"]] += r["balance"]
+    return dict(totals)
+
+
+def entries(db: Database, *, account: str | None, from_us: int | None, to_us: int | None,
+            after_position: int | None, limit: int) -> list[dict[str, Any]]:
+    where, params = [], []
+    if account:
+        where.append("e.entry_id IN (SELECT entry_id FROM ledger_postings WHERE account = %s)")
+        params.append(account)
+    if from_us is not None:
+        where.append("e.occurred_us >= %s")
+        params.append(from_us)
+    if to_us is not None:
+        where.append("e.occurred_us < %s")
+        params.append(to_us)
+    if after_position is not None:
+        where.append("(e.position > %s)")
+        params.append(after_position)
+    rows = db.query(
+        "SELECT e.* FROM ledger_entries e" + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY e.position, e.entry_id LIMIT %s",
+        (*params, limit),
+    )
+    if not rows:
+        return []
+    ids = [r["entry_id"] for r in rows]
+    marks = ", ".join(["%s"] * len(ids))
+    lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in db.query(f"SELECT entry_id, line, account, amount FROM ledger_postings WHERE entry_id IN ({marks})"
+                      " ORDER BY entry_id, line", ids):
+        lines[p["entry_id"]].append({"account": p["account"], "amount": int(p["amount"])})
+    return [
+        {
+            "entry_id": r["entry_id"], "kind": r["kind"], "position": int(r["position"]),
+            "occurred_at": us_to_datetime(r["occurred_us"]), "currency": r["currency"], "room_id": r["room_id"],
+            "creator_id": r["creator_id"], "ticket_id": r["ticket_id"], "reference": r["reference"],
+            "memo": r["memo"], "postings": lines[r["entry_id"]],
+        }
+        for r in rows
+    ]
+
+
+REPORT_COLUMNS = ("tickets", "gross", "refunds", "fees", "commission", "creator_share")
+
+
+def revenue(db: Database, *, by: str, from_us: int | None, to_us: int | None,
+            creator_id: str | None = None) -> list[dict[str, Any]]:
+    """Revenue per room or per creator and currency over [from, to).
+
+    gross: paid sales; refunds: returned to buyers (refunds, lost disputes);
+    fees: processor fees (the platform's); commission and creator_share: net of
+    reversals; net = gross - refunds = commission + creator_share.
+    """
+    key = "room_id" if by == "room" else "creator_id"
+    where, params = [], []
+    if from_us is not None:
+        where.append("occurred_us >= %s")
+        params.append(from_us)
+    if to_us is not None:
+        where.append("occurred_us < %s")
+        params.append(to_us)
+    if creator_id is not None:
+        where.append("creator_id = %s")
+        params.append(creator_id)
+    group = "room_id, creator_id, currency" if by == "room" else "creator_id, currency"
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in REPORT_COLUMNS)
+    rows = db.query(
+        f"SELECT {group}, {sums} FROM revenue_facts" + (" WHERE " + " AND ".join(where) if where else "")
+        + f" GROUP BY {group} ORDER BY {key}, currency",
+        params,
+    )
+    out = []
+    for r in rows:
+        row = {k: r[k] for k in group.split(", ")}
+        row.update({c: int(r[c] or 0) for c in REPORT_COLUMNS})
+        row["net"] = row["gross"] - row["refunds"]
+        out.append(row)
+    return out
+
+
+def creator_earnings(db: Database, creator_id: str) -> list[dict[str, Any]]:
+    """Per currency: pending, available, paid out, lifetime (creator share net of reversals)."""
+    by_currency: dict[str, dict[str, Any]] = {}
+
+    def slot(currency: str) -> dict[str, Any]:
+        return by_currency.setdefault(currency, {"currency": currency, "pending": 0, "available": 0, "paid": 0,
+                                                 "in_transit": 0, "lifetime": 0})
+
+    for r in db.query("SELECT account, currency, SUM(amount) AS balance FROM ledger_postings WHERE account IN (%s, %s)"
+                      " GROUP BY account, currency", (pending(creator_id), available(creator_id))):
+        slot(r["currency"])["pending" if r["account"].endswith(":pending") else "available"] = -int(r["balance"])
+    for r in db.query("SELECT currency, SUM(creator_share) AS lifetime FROM revenue_facts WHERE creator_id = %s"
+                      " GROUP BY currency", (creator_id,)):
+        slot(r["currency"])["lifetime"] = int(r["lifetime"] or 0)
+    for r in db.query(
+        "SELECT e.kind, p.currency, SUM(p.amount) AS amount FROM ledger_postings p JOIN ledger_entries e"
+        " ON e.entry_id = p.entry_id WHERE e.creator_id = %s AND p.account = %s GROUP BY e.kind, p.currency",
+        (creator_id, IN_TRANSIT),
+    ):
+        entry = slot(r["currency"])
+        if r["kind"] == "payout_paid":
+            entry["paid"] += int(r["amount"])
+        entry["in_transit"] -= int(r["amount"])
+    return sorted(by_currency.values(), key=lambda x: x["currency"])

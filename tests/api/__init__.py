@@ -1,0 +1,1 @@
+"""HTTP tests: the API's contract, one test per outcome, through a TestClient."""

@@ -1,0 +1,25 @@
+"""A local stand-in for Stripe's API and webhooks, driven through the real `stripe` SDK.
+
+Use it as a context manager and point a StripeClient (or our StripeGateway)
+at `standin.url`:
+
+    with StripeStandIn() as standin:
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": standin.url})
+        ...
+
+See server.py for what it guarantees and how faults are injected.
+"""
+
+from tests.stripe_standin.objects import ANY_ACCOUNT, API_VERSION, stripe_fee
+from tests.stripe_standin.server import RecordedRequest, StripeStandIn
+from tests.stripe_standin.webhooks import WebhookSender, signature_header
+
+__all__ = [
+    "ANY_ACCOUNT",
+    "API_VERSION",
+    "RecordedRequest",
+    "StripeStandIn",
+    "WebhookSender",
+    "signature_header",
+    "stripe_fee",
+]

@@ -38,7 +38,16 @@ def creator_public(creator: Creator, eligibility: HostEligibility, *, private: b
     )
 
 
-def room_public(room: Room, inventory: Inventory | None, refunds: dict[str, int] | None = None) -> RoomPublic:
+def on_sale(inventory: Inventory | None, state: str, now: datetime) -> bool:
+    """Open for sales: the room is scheduled or live, sales are open, sales_end has not passed."""
+    return bool(
+        inventory and inventory.on_sale and state in ("scheduled", "live")
+        and (inventory.sales_end is None or inventory.sales_end > now)
+    )
+
+
+def room_public(room: Room, inventory: Inventory | None, now: datetime,
+                refunds: dict[str, int] | None = None) -> RoomPublic:
     taken = inventory.taken if inventory else 0
     paid = inventory.paid if inventory else 0
     return RoomPublic(
@@ -52,7 +61,7 @@ def room_public(room: Room, inventory: Inventory | None, refunds: dict[str, int]
         sold=paid,
         held=taken - paid,
         available=max(room.capacity - taken, 0),
-        on_sale=bool(inventory and inventory.on_sale and room.on_sale_state),
+        on_sale=on_sale(inventory, room.state.value, now),
         sales_end=room.sales_end,
         cohosts=list(room.cohosts),
         speakers=list(room.speakers),
@@ -64,7 +73,8 @@ def room_public(room: Room, inventory: Inventory | None, refunds: dict[str, int]
     )
 
 
-def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: Inventory | None) -> RoomPublic:
+def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: Inventory | None,
+                    now: datetime) -> RoomPublic:
     taken = inventory.taken if inventory else 0
     paid = inventory.paid if inventory else int(row["paid_count"])
     return RoomPublic(
@@ -78,7 +88,7 @@ def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: 
         sold=paid,
         held=max(taken - paid, 0),
         available=max(row["capacity"] - taken, 0),
-        on_sale=bool(inventory and inventory.on_sale and row["state"] in ("scheduled", "live")),
+        on_sale=on_sale(inventory, row["state"], now),
         sales_end=from_us(row["sales_end_us"]),
         cohosts=[c["user_id"] for c in cast if c["role"] == "cohost"],
         speakers=[c["user_id"] for c in cast if c["role"] == "speaker"],

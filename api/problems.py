@@ -44,6 +44,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "payment_declined": 402,
     "payment_unavailable": 503,
     "idempotency_in_progress": 409,
+    "idempotency_key_reused": 409,
     "invalid_signature": 400,
     "malformed_json": 400,
 }

@@ -120,6 +120,12 @@ class PaymentDeclinedError(DomainError):
     code = "payment_declined"
 
 
+class IdempotencyKeyReusedError(ConflictError):
+    """The Idempotency-Key was used before with other parameters."""
+
+    code = "idempotency_key_reused"
+
+
 class AlreadyRegisteredError(ConflictError):
     """The caller is already registered as a creator."""
 

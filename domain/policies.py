@@ -8,7 +8,7 @@ money carries a version, recorded in every event it decided.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from domain.errors import (
     InvalidCapacityError,
@@ -70,15 +70,27 @@ class SchedulePolicy:
     def resolve_start(self, requested: datetime | None, now: datetime) -> datetime:
         if requested is None:
             return now
+        requested = as_utc(requested, "scheduled_start")
         if requested < now - self.grace:
             raise InvalidScheduleError("scheduled_start is in the past")
         if requested > now + self.max_ahead:
             raise InvalidScheduleError(f"scheduled_start is more than {self.max_ahead.days} days ahead")
         return max(requested, now)
 
-    def check_sales_end(self, sales_end: datetime | None, now: datetime) -> None:
-        if sales_end is not None and sales_end <= now:
+    def check_sales_end(self, sales_end: datetime | None, now: datetime) -> datetime | None:
+        """The sales end in UTC; it must lie in the future."""
+        if sales_end is None:
+            return None
+        sales_end = as_utc(sales_end, "sales_end")
+        if sales_end <= now:
             raise InvalidScheduleError("sales_end must be in the future")
+        return sales_end
+
+
+def as_utc(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidScheduleError(f"{name} must carry a timezone offset")
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ class RefundCommands:
             for state in ticket.refunds.values():
                 counts[state.status] += 1
         return CancellationReport(room, requested, counts["succeeded"], counts["requested"], counts["failed"], released,
-                                  position or self.position())
+                                  self.position())
 
     def _release_for_cancellation(self: BoxOffice, ticket: Ticket) -> int:
         if ticket.payment_id and ticket.provider == self.gateway.name:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from domain.errors import InvalidCapacityError, NotEligibleError, ValidationError
+from domain.errors import IdempotencyKeyReusedError, InvalidCapacityError, NotEligibleError, ValidationError
 from domain.guards import WriteGuards
 from domain.ids import room_id_for
 from domain.money import Money
@@ -58,12 +58,15 @@ class RoomCommands:
         self.policies.eligibility.check(creator.follower_count)
         room_id = room_id_for(host_id, idempotency_key) if idempotency_key else uuid4()
         if idempotency_key and (existing := self._find_room(room_id)) is not None:
+            same = (existing.title, existing.price, existing.capacity) == (title.strip(), price, capacity)
+            if not same:
+                raise IdempotencyKeyReusedError("this Idempotency-Key opened a room with other parameters")
             return existing, None
         title = check_title(title)
         self.policies.price.check(price)
         self.policies.capacity.check(capacity)
         start = self.policies.schedule.resolve_start(scheduled_start, now)
-        self.policies.schedule.check_sales_end(sales_end, now)
+        sales_end = self.policies.schedule.check_sales_end(sales_end, now)
         room = Room._create(
             Room.Opened,
             id=room_id,
@@ -104,9 +107,10 @@ class RoomCommands:
         if changes.capacity is not UNSET:
             self.policies.capacity.check(changes.capacity)
             room.change_capacity(changes.capacity)
-        if changes.sales_end is not UNSET:
-            self.policies.schedule.check_sales_end(changes.sales_end, now)
-            room.change_sales_end(changes.sales_end)
+        sales_end = changes.sales_end
+        if sales_end is not UNSET:
+            sales_end = self.policies.schedule.check_sales_end(sales_end, now)
+            room.change_sales_end(sales_end)
 
         def decide(guards: WriteGuards) -> tuple[Room, list[Room]]:
             if changes.capacity is not UNSET:
@@ -117,8 +121,8 @@ class RoomCommands:
                     )
             if changes.price is not UNSET:
                 guards.set_price(room.id, changes.price)
-            if changes.sales_end is not UNSET:
-                guards.set_sales_end(room.id, changes.sales_end)
+            if sales_end is not UNSET:
+                guards.set_sales_end(room.id, sales_end)
             return room, [room]
 
         return self.transact(decide)

@@ -33,7 +33,7 @@ def _present(services: ServicesDep, room_id) -> RoomPublic:  # noqa: ANN001
     refunds = None
     if room.state.value == "cancelled":
         refunds = services.app.refund_summary(room_id)
-    return room_public(room, services.app.guards.inventory(room_id), refunds)
+    return room_public(room, services.app.guards.inventory(room_id), services.clock.now(), refunds)
 
 
 @router.post("", response_model=RoomPublic, status_code=201)
@@ -53,7 +53,7 @@ def open_room(
         idempotency_key=idempotency_key,
     )
     wait_for(services, position)
-    return room_public(room, services.app.guards.inventory(room.id))
+    return room_public(room, services.app.guards.inventory(room.id), services.clock.now())
 
 
 @router.get("", response_model=RoomList)
@@ -83,10 +83,10 @@ def list_rooms(
     rows = db.query(sql, (*params, limit + 1))  # type: ignore[attr-defined]
     page, more = rows[:limit], len(rows) > limit
     inventories = services.app.guards.inventories([parse_id(r["room_id"], "room") for r in page])
-    items = []
+    items, now = [], services.clock.now()
     for row in page:
         cast = db.query("SELECT user_id, role FROM room_cast WHERE room_id = %s", (row["room_id"],))  # type: ignore[attr-defined]
-        items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room"))))
+        items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room")), now))
     next_cursor = encode_cursor(page[-1]["opened_us"], page[-1]["room_id"]) if more else None
     return RoomList(items=items, next_cursor=next_cursor)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -38,11 +39,13 @@ def buy_ticket(
     ticket = purchase.ticket
     if purchase.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    if ticket.status.value == "released" and purchase.session is not None and purchase.session.status == "failed" \
-            and not purchase.replayed:
+    if ticket.status.value == "released" and ticket.release_reason == "payment_failed":
+        # The same answer for the same Idempotency-Key: still declined.
         wait_for(services, purchase.position)
-        raise Problem("payment_declined", purchase.session.failure_message or "the payment was declined; the seat was released",
-                      ticket_id=str(ticket.id), decline_code=purchase.session.failure_code)
+        session = purchase.session
+        raise Problem("payment_declined",
+                      (session.failure_message if session else None) or "the payment was declined; the seat was released",
+                      ticket_id=str(ticket.id), decline_code=session.failure_code if session else None)
     wait_for(services, purchase.position)
     response.headers["Location"] = f"/v1/tickets/{ticket.id}"
     return ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
@@ -61,7 +64,7 @@ def my_tickets(
     user: CurrentUser,
     services: ServicesDep,
     room_id: str | None = None,
-    status: str | None = None,
+    status: Literal["reserved", "paid", "released", "refunded", "revoked"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> TicketList:
@@ -139,7 +142,8 @@ def refund_ticket(
     body = body or RefundCreate()
     ticket, position = services.app.refund_ticket(
         user.sub, tid, amount=body.amount, reason=body.reason,
-        key=idempotency_key or ("full" if body.amount is None else f"partial-{body.amount}"),
+        # Without a key, a partial refund is a new refund each time (as at Stripe); a full one is one refund.
+        key=idempotency_key or ("full" if body.amount is None else f"partial-{uuid.uuid4()}"),
         as_admin=user.is_admin,
     )
     wait_for(services, position)

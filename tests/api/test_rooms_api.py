@@ -81,10 +81,6 @@ def test_open_room_takes_a_start_less_than_a_minute_ago_as_now(client):
     assert room["scheduled_start"] == "2026-03-02T18:00:00Z"
 
 
-@pytest.mark.xfail(reason="BUG: api/routers/rooms.py open_room/change_room pass scheduled_start/sales_end on "
-                          "without converting to UTC (schemas.py says the routers do); events keep +02:00, so "
-                          "GET /v1/rooms/{id} shows +02:00 while the listing shows Z",
-                   strict=True)
 def test_open_room_normalises_a_start_with_an_offset_to_utc(client):
     host = a_host(client)
 
@@ -874,9 +870,6 @@ def test_changing_the_cast_of_an_unknown_room_is_not_found(client, method, kind,
 # --- what a room shows about its sales --------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="BUG: api/presenters.py room_public/room_row_public compute on_sale from the state and "
-                          "inventory.on_sale only, ignoring sales_end, while sales are refused (not_on_sale)",
-                   strict=True)
 def test_a_room_is_not_shown_on_sale_after_its_sales_end(client, clock):
     host, room = a_hosted_room(client, sales_end=in_the_future(minutes=30))
     clock.advance(minutes=31)

@@ -236,9 +236,6 @@ def test_a_listener_whose_payment_was_declined_may_buy_again(client):
     assert response.json()["status"] == "paid"
 
 
-@pytest.mark.xfail(reason="BUG: api/routers/tickets.py buy_ticket raises payment_declined only when not replayed, "
-                          "so replaying a declined purchase's Idempotency-Key answers 201 Created with a released ticket",
-                   strict=True)
 def test_replaying_a_declined_purchase_with_its_idempotency_key_is_declined_again(client):
     _, room = a_hosted_room(client)
     listener = a_listener()

@@ -14,12 +14,13 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.logs import configure_logging, correlation_id
-from api.routers import creators, finance, rooms, system, tickets
+from api.routers import creators, finance, rooms, system, tickets, webhooks
 from api.settings import Settings
 from api.store.db import Database
 from projections.catalog import CatalogProjection
 from projections.ledger import LedgerProjection
 from projections.projector import Projector
+from payouts.stripe_webhooks import StripeWebhookHandler
 
 log = logging.getLogger("boxoffice.api")
 
@@ -32,6 +33,7 @@ def attach_read_side(services: Services) -> None:
     projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection()])
     services.extras["db"] = db
     services.extras["projector"] = projector
+    services.extras["webhooks"] = StripeWebhookHandler(services.app, services.gateway)
 
 
 class Sweeper:
@@ -111,6 +113,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         response.headers["X-Request-ID"] = cid
         return response
 
-    for module in (system, creators, rooms, tickets, finance):
+    for module in (system, creators, rooms, tickets, finance, webhooks):
         app.include_router(module.router)
     return app

@@ -26,6 +26,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import (
     AlreadyHoldsTicketError,
+    DuplicateDeliveryError,
     NotFoundError,
     NotOnSaleError,
     SoldOutError,
@@ -200,15 +201,21 @@ class SalesCommands:
                 tickets.append(exc)
         now = self.clock.now()
         follow_ups: list[Ticket] = []
+        duplicates: set[int] = set()
+        # Safeguard against deadlocks: lock creators' revenue rows in one global order.
+        order = sorted(range(len(tickets)), key=lambda i: (getattr(tickets[i], "host_id", ""), str(settlements[i].ticket_id)))
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             follow_ups.clear()
+            duplicates.clear()
             changed = []
-            for s, ticket in zip(settlements, tickets, strict=True):
+            for i in order:
+                s, ticket = settlements[i], tickets[i]
                 if isinstance(ticket, BaseException):
                     continue
                 if s.dedupe_key is not None and not guards.first_time(s.dedupe_key):
-                    continue  # this delivery was processed before
+                    duplicates.add(i)  # this delivery was processed before
+                    continue
                 if self._apply_payment(guards, ticket, s.session, now):
                     follow_ups.append(ticket)
                 changed.append(ticket)
@@ -217,7 +224,12 @@ class SalesCommands:
         _, position = self.transact(decide)
         for ticket in follow_ups:  # late payment without a seat: refund it now
             self.execute_refunds(ticket)
-        return [t if isinstance(t, BaseException) else (t, position) for t in tickets]
+        return [
+            t if isinstance(t, BaseException)
+            else DuplicateDeliveryError(settlements[i].dedupe_key or "") if i in duplicates
+            else (t, position)
+            for i, t in enumerate(tickets)
+        ]
 
     def _apply_payment(self: BoxOffice, guards: WriteGuards, ticket: Ticket, session: PaymentSession, now) -> bool:
         """Apply one payment outcome; True if a refund must follow (no seat for a late payment)."""
@@ -277,8 +289,10 @@ class SalesCommands:
                 try:  # cancel at the processor first; it may have succeeded meanwhile
                     session = self.gateway.cancel_payment(ticket.payment_id)
                 except PaymentGatewayError as exc:
-                    log.warning("could not cancel payment %s of expired ticket %s: %s", ticket.payment_id, ticket.id, exc)
-                    continue
+                    # The hold expires all the same: should the payment still succeed,
+                    # the late-payment rule honours it if a seat is free and refunds it if not.
+                    log.warning("could not cancel %s payment %s of expired ticket %s: %s",
+                                self.gateway.name, ticket.payment_id, ticket.id, exc)
             if session is not None and session.status == "succeeded":
                 self.settlements.run(Settlement(ticket.id, session))
                 continue

@@ -8,7 +8,7 @@ from api.auth import Creator, CurrentUser
 from api.deps import ServicesDep, wait_for
 from api.presenters import creator_public
 from api.problems import Problem
-from api.schemas import CreatorCreate, CreatorPublic
+from api.schemas import CreatorCreate, CreatorPublic, PayoutAccountPublic
 
 router = APIRouter(prefix="/v1/creators", tags=["creators"])
 
@@ -30,3 +30,40 @@ def get_creator(creator_id: str, user: CurrentUser, services: ServicesDep) -> Cr
         raise Problem("forbidden", "a creator's profile is visible to the creator, finance and admins")
     creator = services.app.get_creator(creator_id)
     return creator_public(creator, services.app.policies.eligibility, private=True)
+
+
+def _own(user: CurrentUser, creator_id: str) -> None:
+    if user.sub != creator_id and not user.is_admin:
+        raise Problem("forbidden", "a creator manages only their own payout account")
+
+
+@router.post("/{creator_id}/payout-account", response_model=PayoutAccountPublic, status_code=201)
+def open_payout_account(creator_id: str, user: Creator, services: ServicesDep, response: Response) -> PayoutAccountPublic:
+    """Create the creator's connected (Express) account once and return an onboarding link.
+    Calling again returns the same account (200) with a fresh link. Until the account is
+    enabled the creator can still sell; their earnings wait."""
+    _own(user, creator_id)
+    existed = services.app.get_creator(creator_id).payout_account_id is not None
+    creator, position = services.app.open_payout_account(creator_id)
+    wait_for(services, position)
+    base = services.settings.public_base_url.rstrip("/")
+    link = services.app.onboarding_link(
+        creator_id, refresh_url=f"{base}/v1/creators/{creator_id}/payout-account/refresh",
+        return_url=f"{base}/v1/creators/{creator_id}/payout-account",
+    )
+    if existed:
+        response.status_code = 200
+    return PayoutAccountPublic(account_id=creator.payout_account_id or "", status=creator.payout_account_status or "pending",
+                               provider=services.gateway.name, onboarding_url=link)
+
+
+@router.get("/{creator_id}/payout-account", response_model=PayoutAccountPublic)
+def get_payout_account(creator_id: str, user: CurrentUser, services: ServicesDep) -> PayoutAccountPublic:
+    """The account's status: pending, enabled or restricted (kept current from `account.updated`)."""
+    if user.sub != creator_id and not user.has("finance"):
+        raise Problem("forbidden", "a payout account is visible to its creator, finance and admins")
+    creator = services.app.get_creator(creator_id)
+    if creator.payout_account_id is None:
+        raise Problem("not_found", "the creator has no payout account yet; POST to create it")
+    return PayoutAccountPublic(account_id=creator.payout_account_id, status=creator.payout_account_status or "pending",
+                               provider=services.gateway.name)

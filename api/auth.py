@@ -35,7 +35,18 @@ class Principal:
 
 
 class TokenVerifier:
+    """Verifies caller tokens with PyJWT, remembering tokens it already verified.
+
+    Media servers send the same token thousands of times a minute; a verified
+    token is remembered (by its exact text) until its `exp`, at most
+    `CACHE_SECONDS`, so a repeat costs a dict lookup instead of a signature check.
+    """
+
+    CACHE_SECONDS = 60
+    CACHE_ENTRIES = 50_000
+
     def __init__(self, settings: Settings) -> None:
+        self._cache: dict[str, tuple[Principal, float]] = {}
         self._issuer = settings.auth_issuer
         self._audience = settings.auth_audience
         self._jwks: jwt.PyJWKClient | None = None
@@ -51,6 +62,17 @@ class TokenVerifier:
             self._algorithms = ["HS256"]
 
     def verify(self, token: str) -> Principal:
+        now = time.time()
+        hit = self._cache.get(token)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        principal, expires = self._verify(token)
+        if len(self._cache) >= self.CACHE_ENTRIES:
+            self._cache.clear()
+        self._cache[token] = (principal, min(expires, now + self.CACHE_SECONDS))
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             claims = jwt.decode(
@@ -63,12 +85,13 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Problem("unauthenticated", f"invalid token: {exc}", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        expires = float(claims["exp"]) if isinstance(claims.get("exp"), int | float) else time.time()
         sub, roles = claims.get("sub"), claims.get("roles", [])
         if not isinstance(sub, str) or not sub.strip():
             raise Problem("unauthenticated", "token `sub` must be a non-empty string")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise Problem("unauthenticated", "token `roles` must be a list of strings")
-        return Principal(sub, frozenset(r for r in roles if r in ROLES))
+        return Principal(sub, frozenset(r for r in roles if r in ROLES)), expires
 
 
 def issue_token(secret: str, sub: str, roles: list[str], ttl_seconds: int = 3600, now: float | None = None) -> str:
@@ -80,7 +103,7 @@ def issue_token(secret: str, sub: str, roles: list[str], ttl_seconds: int = 3600
     return jwt.encode({"sub": sub, "roles": roles, "iat": issued, "exp": issued + ttl_seconds}, secret, algorithm="HS256")
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -93,7 +116,7 @@ CurrentUser = Annotated[Principal, Depends(principal)]
 
 
 def require(*roles: str):  # noqa: ANN201 - a FastAPI dependency factory
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if not user.has(*roles):
             raise Problem("forbidden", f"this needs one of the roles: {', '.join(roles)}")
         return user

@@ -14,9 +14,13 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.logs import configure_logging, correlation_id
-from api.routers import creators, finance, rooms, system, tickets, webhooks
+from api.routers import admission, creators, finance, rooms, system, tickets, webhooks
 from api.settings import Settings
 from api.store.db import Database
+from api.admission_tokens import AdmissionTokenIssuer
+from api.store.keys import KeyStore
+from projections.admission_index import AdmissionIndex, AdmissionTail
+from projections.attendance import AttendanceProjection
 from projections.catalog import CatalogProjection
 from projections.ledger import LedgerProjection
 from projections.projector import Projector
@@ -30,10 +34,19 @@ def attach_read_side(services: Services) -> None:
     if "db" in services.extras:
         return
     db = Database(services.settings.database_url, services.settings.db_pool_size)
-    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection()])
+    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection(), AttendanceProjection()])
     services.extras["db"] = db
     services.extras["projector"] = projector
     services.extras["webhooks"] = StripeWebhookHandler(services.app, services.gateway)
+    index = AdmissionIndex()
+    tail = AdmissionTail(index, services.app.recorder, services.app.mapper, db,
+                         poll_interval=services.settings.admission_poll_seconds)
+    services.extras["admission_index"] = index
+    services.extras["admission_tail"] = tail
+    keys = KeyStore(db, services.clock)
+    services.extras["keys"] = keys
+    services.extras["token_issuer"] = lambda: AdmissionTokenIssuer(keys.keyring(), services.clock)
+    services.app.commit_listeners.append(lambda position: (projector.poke(), tail.poke()))
 
 
 class Sweeper:
@@ -77,7 +90,11 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         app.state.token_verifier = TokenVerifier(services.settings)
         projector: Projector = services.extras["projector"]  # type: ignore[assignment]
         sweeper = Sweeper(services)
+        tail: AdmissionTail = services.extras["admission_tail"]  # type: ignore[assignment]
+        tail.load_snapshot()
+        tail.catch_up()
         if background:
+            tail.start()
             if services.settings.projector == "inline":
                 projector.start()
             sweeper.start()
@@ -89,6 +106,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
             if background:
                 sweeper.stop()
                 projector.stop()
+                tail.stop()
             if owned:
                 services.extras["db"].close()  # type: ignore[attr-defined]
                 services.close()
@@ -113,6 +131,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         response.headers["X-Request-ID"] = cid
         return response
 
-    for module in (system, creators, rooms, tickets, finance, webhooks):
+    for module in (system, creators, rooms, tickets, finance, admission, webhooks):
         app.include_router(module.router)
     return app

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
     projector: Literal["inline", "worker"] = "inline"  # worker: `boxoffice project run` does it
     read_your_writes_timeout: float = Field(default=5.0, ge=0)
+    admission_poll_seconds: float = Field(default=0.05, gt=0, le=5)  # the admission index's staleness bound
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -51,3 +51,4 @@ class AccountCommands:
         account = self.gateway.get_connected_account(creator.payout_account_id)
         creator.update_payout_account(account.status)
         return self.transact(lambda guards: (creator, [creator]))
+

@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 
 from domain.accounts_service import AccountCommands
+from domain.attendance_service import MediaCommands
 from domain.batching import GroupCommitter
 from domain.clock import Clock, SystemClock
 from domain.creators import Creator
@@ -40,7 +41,7 @@ R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
 
-class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Application[UUID]):
+class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, MediaCommands, Application[UUID]):
     name = "boxoffice"
 
     def __init__(
@@ -67,6 +68,8 @@ class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Ap
         self.settlements: GroupCommitter[Any, Any] = GroupCommitter(
             self._settle_batch, name="settle", flushers=group_commit_flushers
         )
+        # Called with the log position after every commit (read models poke their tails).
+        self.commit_listeners: list[Callable[[int], None]] = []
 
     def close(self) -> None:
         self.reservations.close()
@@ -104,7 +107,22 @@ class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Ap
             return [self.mapper.to_stored_event(e) for e in events]
 
         ids = self.guarded.transact(work)
-        return box["result"], (max(ids) if ids else None)
+        position = max(ids) if ids else None
+        if position is not None:
+            self._committed(position)
+        return box["result"], position
+
+    def _notify(self, recordings: list[Any]) -> None:
+        super()._notify(recordings)
+        if recordings:
+            self._committed(recordings[-1].notification.id)
+
+    def _committed(self, position: int) -> None:
+        for listener in self.commit_listeners:
+            try:
+                listener(position)
+            except Exception:  # a read model's wake-up must never fail a committed write
+                log.exception("commit listener failed")
 
     def acknowledge(self, dedupe_key: str) -> bool:
         """Record a delivery that has no effect; False if it was seen before."""

@@ -1,0 +1,36 @@
+"""The check-in log: media servers report participants joining and leaving."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.attendance import Presence, presence_id
+
+if TYPE_CHECKING:
+    from domain.application import BoxOffice
+
+
+class MediaCommands:
+    def record_media_events(self: BoxOffice, reports: list[dict]) -> tuple[int, int | None]:
+        """Record participants joining and leaving. Each report: type (joined|left), room_id,
+        user_id, session_id, at, role?. Returns how many changed something, and the position."""
+        presences: dict[UUID, Presence] = {}
+        changed = 0
+        for report in reports:
+            pid = presence_id(report["room_id"], report["user_id"])
+            if pid not in presences:
+                try:
+                    presences[pid] = self.repository.get(pid)  # type: ignore[assignment]
+                except AggregateNotFoundError:
+                    presences[pid] = Presence._create(Presence.Tracked, id=pid, room_id=report["room_id"],
+                                                      user_id=report["user_id"])
+            presence = presences[pid]
+            if report["type"] == "joined":
+                changed += presence.join(report["session_id"], report["at"], report.get("role"))
+            else:
+                changed += presence.leave(report["session_id"], report["at"])
+        _, position = self.transact(lambda guards: (None, list(presences.values())))
+        return changed, position

@@ -1,0 +1,243 @@
+"""The admission index: who may join which room, and as what, in memory.
+
+Media servers ask at high rate; a database query per join would cost ten
+times a trivial request. Each API process keeps this index: it loads the
+catalog read tables at the catalog's position P in one consistent read, then
+tails the event log from P itself, applying room and ticket events in memory.
+
+Staleness bound: a change is visible after at most one poll interval
+(`BOXOFFICE_ADMISSION_POLL_SECONDS`, default 0.05 s) plus the time to apply a
+batch; a write made in this same process pokes the tail at once.
+
+Decisions (reason codes after pretix's check-in reasons):
+    unknown_room          no such room
+    room_cancelled        the room was cancelled (nobody is admitted)
+    room_ended            the room has ended (nobody is admitted)
+    ok                    host, co-host, speaker, or a listener with a paid ticket in a live room
+    not_started           a listener with a paid ticket before the room starts: admitted to the
+                          waiting room (`admit: true, waiting: true`); the cast is admitted normally
+    unpaid                the listener's ticket waits for its payment
+    refunded / revoked    the listener's ticket was refunded / revoked (e.g. disputed)
+    no_ticket             no live ticket (never bought, or released unpaid)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES = {"reserved": 1, "paid": 2, "released": 3, "refunded": 4, "revoked": 5}
+STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
+LIVE = (1, 2)
+
+
+@dataclass(frozen=True)
+class Decision:
+    admit: bool
+    role: str | None
+    reason: str
+    ticket_id: str | None = None
+    waiting: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"admit": self.admit, "role": self.role, "reason": self.reason, "ticket_id": self.ticket_id,
+                "waiting": self.waiting}
+
+
+@dataclass
+class RoomAccess:
+    host: str
+    state: str = "scheduled"
+    cast: dict[str, str] = field(default_factory=dict)  # user -> cohost | speaker
+    holders: dict[str, int] = field(default_factory=dict)  # user -> ticket ordinal
+
+
+class AdmissionIndex:
+    def __init__(self) -> None:
+        self.rooms: dict[str, RoomAccess] = {}
+        # Tickets by ordinal, in parallel arrays: far smaller than an object each.
+        self._ticket_ids: list[str] = []
+        self._ticket_room: list[str] = []
+        self._ticket_user: list[str] = []
+        self._status = bytearray()
+        self._ordinal: dict[str, int] = {}
+        self.position = 0
+        self._lock = threading.Lock()
+
+    # --- answering -------------------------------------------------------------
+
+    def check(self, room_id: str, user_id: str) -> Decision:
+        room = self.rooms.get(room_id)
+        if room is None:
+            return Decision(False, None, "unknown_room")
+        if room.state == "cancelled":
+            return Decision(False, None, "room_cancelled")
+        if room.state == "ended":
+            return Decision(False, None, "room_ended")
+        if user_id == room.host:
+            return Decision(True, "host", "ok")
+        role = room.cast.get(user_id)
+        if role is not None:
+            return Decision(True, role, "ok")
+        ordinal = room.holders.get(user_id)
+        if ordinal is None:
+            return Decision(False, None, "no_ticket")
+        status, ticket_id = self._status[ordinal], self._ticket_ids[ordinal]
+        if status == 2:
+            if room.state == "scheduled":
+                return Decision(True, "listener", "not_started", ticket_id, waiting=True)
+            return Decision(True, "listener", "ok", ticket_id)
+        if status == 1:
+            return Decision(False, None, "unpaid", ticket_id)
+        if status == 4:
+            return Decision(False, None, "refunded", ticket_id)
+        if status == 5:
+            return Decision(False, None, "revoked", ticket_id)
+        return Decision(False, None, "no_ticket", ticket_id)
+
+    def role_of(self, room_id: str, user_id: str) -> Decision:
+        """Like check, for issuing tokens: the cast may get a token before the start."""
+        return self.check(room_id, user_id)
+
+    # --- loading -----------------------------------------------------------------
+
+    def load(self, rooms: list[dict[str, Any]], cast: list[dict[str, Any]], tickets: list[dict[str, Any]],
+             position: int) -> None:
+        """Replace the index with a snapshot of the catalog tables at `position`."""
+        with self._lock:
+            self.__init__()  # type: ignore[misc]
+            for r in rooms:
+                self.rooms[r["room_id"]] = RoomAccess(host=r["host_id"], state=r["state"])
+            for c in cast:
+                room = self.rooms.get(c["room_id"])
+                if room is not None and c["role"] != "host":
+                    room.cast[c["user_id"]] = c["role"]
+            for t in tickets:  # oldest first, so a later live ticket wins
+                self._add(t["ticket_id"], t["room_id"], t["holder_id"], STATUS_CODES[t["status"]])
+            self.position = position
+
+    def _add(self, ticket_id: str, room_id: str, user_id: str, status: int) -> None:
+        room = self.rooms.get(room_id)
+        if room is None:  # Safeguard, should never happen: tickets follow their room.
+            return
+        ordinal = len(self._ticket_ids)
+        self._ticket_ids.append(ticket_id)
+        self._ticket_room.append(room_id)
+        self._ticket_user.append(user_id)
+        self._status.append(status)
+        self._ordinal[ticket_id] = ordinal
+        current = room.holders.get(user_id)
+        if current is None or status in LIVE or self._status[current] not in LIVE:
+            room.holders[user_id] = ordinal
+
+    def _set_status(self, ticket_id: str, status: int) -> None:
+        ordinal = self._ordinal.get(ticket_id)
+        if ordinal is None:
+            return
+        self._status[ordinal] = status
+        room = self.rooms.get(self._ticket_room[ordinal])
+        user = self._ticket_user[ordinal]
+        if room is not None and status in LIVE:
+            room.holders[user] = ordinal
+
+    # --- tailing the log -----------------------------------------------------------
+
+    def apply(self, event: Any, position: int) -> None:
+        kind = type(event).__qualname__
+        oid = str(event.originator_id)
+        with self._lock:
+            if kind == "Room.Opened":
+                self.rooms[oid] = RoomAccess(host=event.host_id)
+            elif kind in ("Room.Started", "Room.Ended", "Room.Cancelled"):
+                room = self.rooms.get(oid)
+                if room is not None:
+                    room.state = {"Room.Started": "live", "Room.Ended": "ended", "Room.Cancelled": "cancelled"}[kind]
+            elif kind in ("Room.CohostAdded", "Room.SpeakerAdded"):
+                room = self.rooms.get(oid)
+                if room is not None:
+                    room.cast[event.user_id] = "cohost" if kind == "Room.CohostAdded" else "speaker"
+            elif kind in ("Room.CohostRemoved", "Room.SpeakerRemoved"):
+                room = self.rooms.get(oid)
+                if room is not None:
+                    room.cast.pop(event.user_id, None)
+            elif kind == "Ticket.Reserved":
+                self._add(oid, str(event.room_id), event.holder_id, 1)
+            elif kind == "Ticket.Paid":
+                self._set_status(oid, 2)
+            elif kind == "Ticket.Released":
+                self._set_status(oid, 3)
+            elif kind == "Ticket.RefundRequested":
+                if event.full:
+                    self._set_status(oid, 4)
+            elif kind == "Ticket.Revoked" or (kind == "Ticket.DisputeOpened" and event.access_revoked):
+                self._set_status(oid, 5)
+            elif kind == "Ticket.DisputeClosed" and event.won:
+                ordinal = self._ordinal.get(oid)
+                if ordinal is not None and self._status[ordinal] == 5:
+                    self._set_status(oid, 2)
+            self.position = max(self.position, position)
+
+    def __len__(self) -> int:
+        return len(self._ticket_ids)
+
+
+class AdmissionTail:
+    """Keeps an AdmissionIndex current: load a snapshot, then follow the event log."""
+
+    def __init__(self, index: AdmissionIndex, recorder: Any, mapper: Any, db: Any, poll_interval: float = 0.05,
+                 batch_size: int = 2000) -> None:
+        self.index = index
+        self.recorder = recorder
+        self.mapper = mapper
+        self.db = db
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def load_snapshot(self) -> None:
+        with self.db.transaction() as tx:  # one consistent read of position and tables
+            row = tx.one("SELECT position FROM projection_positions WHERE name = %s", ("catalog",))
+            position = int(row["position"]) if row else 0
+            rooms = tx.all("SELECT room_id, host_id, state FROM rooms_view")
+            cast = tx.all("SELECT room_id, user_id, role FROM room_cast")
+            tickets = tx.all("SELECT ticket_id, room_id, holder_id, status FROM tickets_view ORDER BY position")
+        self.index.load(rooms, cast, tickets, position)
+
+    def catch_up(self) -> int:
+        applied = 0
+        while True:
+            notifications = self.recorder.select_notifications(start=self.index.position + 1, limit=self.batch_size)
+            if not notifications:
+                return applied
+            for n in notifications:
+                self.index.apply(self.mapper.to_domain_event(n), n.id)
+            applied += len(notifications)
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="admission-tail", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("admission index tail failed; retrying")
+                self._stop.wait(1.0)
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -14,6 +14,53 @@ from api.settings import Settings
 app = typer.Typer(help="boxoffice: ticketing and monetization for live audio rooms", no_args_is_help=True)
 project = typer.Typer(help="Projections: run, status, rebuild", no_args_is_help=True)
 app.add_typer(project, name="project")
+payouts_cli = typer.Typer(help="Creator payouts", no_args_is_help=True)
+app.add_typer(payouts_cli, name="payouts")
+keys_cli = typer.Typer(help="Admission token signing keys", no_args_is_help=True)
+app.add_typer(keys_cli, name="keys")
+
+
+def _services():  # noqa: ANN202
+    from api.bootstrap import build_services
+    from api.main import attach_read_side
+
+    services = build_services(Settings())
+    attach_read_side(services)
+    return services
+
+
+def _when(value: str | None, name: str):  # noqa: ANN202
+    from datetime import datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be an RFC 3339 timestamp, e.g. 2026-12-01T00:00:00Z") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"{name} needs a timezone offset (Z or +00:00)")
+    return moment
+
+
+@payouts_cli.command("run")
+def payouts_run(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="RFC 3339 moment; default now")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would be paid; write nothing")] = False,
+) -> None:
+    """Release due earnings and pay every creator owed at least the minimum (idempotent per period)."""
+    services = _services()
+    report = services.extras["payouts"].run(_when(as_of, "--as-of"), dry_run=dry_run, requested_by="cli")  # type: ignore[attr-defined]
+    services.extras["projector"].catch_up()  # type: ignore[attr-defined]
+    typer.echo(json.dumps({"id": str(report.run_id) if report.run_id else None, **report.summary()}, indent=2))
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Make a new current signing key; the previous one stays published until its tokens expire."""
+    services = _services()
+    kid, pruned = services.extras["keys"].rotate()  # type: ignore[attr-defined]
+    typer.echo(f"current key {kid}" + (f"; pruned {', '.join(pruned)}" if pruned else ""))
 
 
 @app.command()

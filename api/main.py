@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.logs import configure_logging, correlation_id
-from api.routers import admission, creators, finance, rooms, system, tickets, webhooks
+from api.routers import admission, creators, finance, payouts, rooms, system, tickets, webhooks
 from api.settings import Settings
 from api.store.db import Database
 from api.admission_tokens import AdmissionTokenIssuer
@@ -23,7 +24,9 @@ from projections.admission_index import AdmissionIndex, AdmissionTail
 from projections.attendance import AttendanceProjection
 from projections.catalog import CatalogProjection
 from projections.ledger import LedgerProjection
+from projections.payouts import PayoutsProjection
 from projections.projector import Projector
+from payouts.runs import PayoutPolicy, PayoutRunner, PayoutWebhooks
 from payouts.stripe_webhooks import StripeWebhookHandler
 
 log = logging.getLogger("boxoffice.api")
@@ -34,10 +37,19 @@ def attach_read_side(services: Services) -> None:
     if "db" in services.extras:
         return
     db = Database(services.settings.database_url, services.settings.db_pool_size)
-    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection(), AttendanceProjection()])
+    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection()])
     services.extras["db"] = db
     services.extras["projector"] = projector
-    services.extras["webhooks"] = StripeWebhookHandler(services.app, services.gateway)
+    settings = services.settings
+    runner = PayoutRunner(
+        services.app, db, lambda position: projector.catch_up(until=position) if position else None,
+        PayoutPolicy(refund_window=timedelta(days=settings.refund_window_days),
+                     minimum_major=settings.payout_minimum_major, schedule=settings.payout_schedule),
+        workers=settings.payout_workers,
+    )
+    services.extras["payouts"] = runner
+    services.extras["webhooks"] = StripeWebhookHandler(services.app, services.gateway,
+                                                       extra=PayoutWebhooks(services.app, db).handlers())
     index = AdmissionIndex()
     tail = AdmissionTail(index, services.app.recorder, services.app.mapper, db,
                          poll_interval=services.settings.admission_poll_seconds)
@@ -131,6 +143,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         response.headers["X-Request-ID"] = cid
         return response
 
-    for module in (system, creators, rooms, tickets, finance, admission, webhooks):
+    for module in (system, creators, rooms, tickets, finance, payouts, admission, webhooks):
         app.include_router(module.router)
     return app

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None  # a local stand-in in tests
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # Payouts.
+    refund_window_days: float = Field(default=7, ge=0)  # earnings wait this long after a room ends
+    payout_minimum_major: int = Field(default=50, ge=0)  # less rolls over to the next run
+    payout_schedule: Literal["monthly", "weekly", "daily"] = "monthly"  # one payout per creator and period
+    payout_workers: int = Field(default=8, ge=1, le=64)  # transfers sent in parallel
+
     # Background work in the API process.
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
     projector: Literal["inline", "worker"] = "inline"  # worker: `boxoffice project run` does it

@@ -54,6 +54,7 @@ class Room(Aggregate):
         self.state = RoomState.SCHEDULED
         self.cohosts: list[str] = []
         self.speakers: list[str] = []
+        self.earnings_released_at: datetime | None = None
         self.started_at: datetime | None = None
         self.ended_at: datetime | None = None
         self.cancelled_at: datetime | None = None
@@ -195,3 +196,17 @@ class Room(Aggregate):
     def _cancel(self, at: datetime, reason: str) -> None:
         self.state = RoomState.CANCELLED
         self.cancelled_at = at
+
+    def release_earnings(self, as_of: datetime, at: datetime) -> bool:
+        """The refund window after the end has passed: the creator's share becomes payable.
+
+        Never for a cancelled room (everything was refunded); once per room.
+        """
+        if self.state is not RoomState.ENDED or self.earnings_released_at is not None:
+            return False
+        self._release_earnings(as_of, at)
+        return True
+
+    @event("EarningsReleased")
+    def _release_earnings(self, as_of: datetime, at: datetime) -> None:
+        self.earnings_released_at = at

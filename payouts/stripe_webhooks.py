@@ -35,10 +35,10 @@ class WebhookOutcome:
 
 class StripeWebhookHandler:
     def __init__(self, app: BoxOffice, gateway: PaymentGateway,
-                 extra: dict[str, Callable[[dict[str, Any], str], str]] | None = None) -> None:
+                 extra: dict[str, Callable[[dict[str, Any], str, dict[str, Any]], str]] | None = None) -> None:
         self.app = app
         self.gateway = gateway
-        self.handlers: dict[str, Callable[[dict[str, Any], str], str]] = {
+        self.handlers: dict[str, Callable[[dict[str, Any], str, dict[str, Any]], str]] = {
             "payment_intent.succeeded": self._payment,
             "payment_intent.payment_failed": self._payment,
             "payment_intent.canceled": self._payment,
@@ -61,7 +61,7 @@ class StripeWebhookHandler:
             if handler is None:
                 fresh = self.app.acknowledge(key)
                 return WebhookOutcome(event_id, kind, False, duplicate=not fresh, detail="ignored: unknown type")
-            detail = handler(obj, key)
+            detail = handler(obj, key, event)
         except DuplicateDeliveryError:
             return WebhookOutcome(event_id, kind, True, duplicate=True)
         except NotFoundError as exc:  # not ours (another integration's payment): acknowledge
@@ -78,7 +78,7 @@ class StripeWebhookHandler:
         except (KeyError, ValueError):
             raise NotFoundError("no ticket_id in the metadata") from None
 
-    def _payment(self, pi: dict[str, Any], key: str | None) -> str:
+    def _payment(self, pi: dict[str, Any], key: str | None, event: dict[str, Any] | None = None) -> str:
         ticket_id = self._ticket_of(pi.get("metadata"))
         session = self.gateway.get_payment(str(pi["id"]))
         ticket, _ = self.app.record_payment(session, ticket_id, dedupe_key=key)
@@ -97,14 +97,14 @@ class StripeWebhookHandler:
 
     # --- refunds -------------------------------------------------------------------
 
-    def _charge_refunded(self, charge: dict[str, Any], key: str) -> str:
+    def _charge_refunded(self, charge: dict[str, Any], key: str, event: dict[str, Any] | None = None) -> str:
         # The charge says how much was refunded, not which refunds: those come as
         # refund.* events. Make sure the payment is recorded, and mark the delivery.
         ticket = self._ensure_payment(charge.get("payment_intent"))
         self.app.transact(lambda guards: (None, []), key)
         return f"ticket {ticket.id}: charge refunded {charge.get('amount_refunded')}"
 
-    def _refund(self, refund: dict[str, Any], key: str) -> str:
+    def _refund(self, refund: dict[str, Any], key: str, event: dict[str, Any] | None = None) -> str:
         ticket = self._ensure_payment(refund.get("payment_intent"))
         result = self.gateway.get_refund(str(refund["id"]))
         our_id = (refund.get("metadata") or {}).get("refund_id")
@@ -113,12 +113,12 @@ class StripeWebhookHandler:
 
     # --- disputes ------------------------------------------------------------------
 
-    def _dispute_created(self, dispute: dict[str, Any], key: str) -> str:
+    def _dispute_created(self, dispute: dict[str, Any], key: str, event: dict[str, Any] | None = None) -> str:
         ticket = self._ensure_payment(dispute.get("payment_intent"))
         ticket, _ = self.app.open_dispute(ticket.id, str(dispute["id"]), int(dispute["amount"]), dedupe_key=key)
         return f"ticket {ticket.id} disputed"
 
-    def _dispute_closed(self, dispute: dict[str, Any], key: str) -> str:
+    def _dispute_closed(self, dispute: dict[str, Any], key: str, event: dict[str, Any] | None = None) -> str:
         ticket = self._ensure_payment(dispute.get("payment_intent"))
         status = str(dispute.get("status"))
         if status not in ("won", "lost"):  # warning_closed and the like: no money moved
@@ -129,7 +129,7 @@ class StripeWebhookHandler:
 
     # --- connected accounts ----------------------------------------------------------
 
-    def _account_updated(self, account: dict[str, Any], key: str) -> str:
+    def _account_updated(self, account: dict[str, Any], key: str, event: dict[str, Any] | None = None) -> str:
         fresh = self.gateway.get_connected_account(str(account["id"]))
         creator, _ = self.app.update_payout_account(fresh.account_id, fresh.status, dedupe_key=key)
         if creator is None:

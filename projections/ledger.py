@@ -62,6 +62,8 @@ def _ddl(s: str) -> list[tuple[str, str, list[str]]]:
          [f"CREATE INDEX {f}_by_time ON {f} (occurred_us)", f"CREATE INDEX {f}_by_creator ON {f} (creator_id, occurred_us)"]),
         (r, f"CREATE TABLE {r} (room_id VARCHAR(36) PRIMARY KEY, creator_id TEXT NOT NULL, released BOOLEAN NOT NULL)",
          []),
+        (f"ledger_room_pending{s}", f"CREATE TABLE ledger_room_pending{s} (room_id VARCHAR(36) NOT NULL,"
+         " currency VARCHAR(3) NOT NULL, amount BIGINT NOT NULL, PRIMARY KEY (room_id, currency))", []),
     ]
 
 
@@ -109,10 +111,21 @@ class LedgerProjection:
              creator_share, refunds),
         )
 
-    def _earnings_account(self, tx: Tx, s: str, room_id: Any, creator_id: str) -> str:
-        """Where a room's creator share sits now: pending until released, then available."""
+    def _earnings_account(self, tx: Tx, s: str, room_id: Any, creator_id: str, currency: str, delta: int) -> str:
+        """Where a room's creator share sits now: pending until released, then available.
+
+        While pending, the room's own pending balance per currency is tracked too,
+        so the release moves exactly what that room earned.
+        """
         row = tx.one(f"SELECT released FROM ledger_rooms{s} WHERE room_id = %s", (str(room_id),))
-        return available(creator_id) if row and row["released"] else pending(creator_id)
+        if row and row["released"]:
+            return available(creator_id)
+        tx.execute(
+            f"INSERT INTO ledger_room_pending{s} (room_id, currency, amount) VALUES (%s, %s, %s)"
+            f" ON CONFLICT (room_id, currency) DO UPDATE SET amount = ledger_room_pending{s}.amount + excluded.amount",
+            (str(room_id), currency, delta),
+        )
+        return pending(creator_id)
 
     # --- handlers -------------------------------------------------------------------
 
@@ -121,7 +134,7 @@ class LedgerProjection:
                    (str(e.originator_id), e.host_id, False))
 
     def _Ticket_Paid(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        earnings = self._earnings_account(tx, s, e.room_id, e.creator_id)
+        earnings = self._earnings_account(tx, s, e.room_id, e.creator_id, e.currency, e.creator_share)
         self.post(tx, s, entry_id=f"sale:{e.originator_id}", kind="sale", position=pos, at=e.paid_at,
                   currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
                   reference=e.charge_id or e.payment_id, memo=f"policy {e.policy_version}",
@@ -131,7 +144,7 @@ class LedgerProjection:
                   tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
 
     def _Ticket_RefundRequested(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        earnings = self._earnings_account(tx, s, e.room_id, e.creator_id)
+        earnings = self._earnings_account(tx, s, e.room_id, e.creator_id, e.currency, -e.creator_reversal)
         self.post(tx, s, entry_id=f"refund:{e.refund_id}", kind="refund", position=pos, at=e.at, currency=e.currency,
                   room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, memo=e.reason,
                   postings=[(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
@@ -154,7 +167,7 @@ class LedgerProjection:
         if e.won:
             postings = [(CASH, e.disputed_amount), (DISPUTES, -e.disputed_amount)]
         else:
-            earnings = self._earnings_account(tx, s, e.room_id, e.creator_id)
+            earnings = self._earnings_account(tx, s, e.room_id, e.creator_id, e.currency, -e.creator_reversal)
             # The held money is gone; what the buyer got back reverses the split.
             postings = [(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
                         (DISPUTES, -e.disputed_amount), (DISPUTE_LOSSES, e.disputed_amount - e.amount)]
@@ -163,3 +176,42 @@ class LedgerProjection:
         self.post(tx, s, entry_id=f"dispute-closed:{e.dispute_id}", kind="dispute_won" if e.won else "dispute_lost",
                   position=pos, at=e.at, currency=e.currency, room_id=e.room_id, creator_id=e.creator_id,
                   ticket_id=e.originator_id, reference=e.dispute_id, postings=postings)
+
+    # --- earnings release and payouts --------------------------------------------------
+
+    def _Room_EarningsReleased(self, tx: Tx, e: Any, pos: int, s: str) -> None:
+        room = tx.one(f"SELECT creator_id FROM ledger_rooms{s} WHERE room_id = %s", (str(e.originator_id),))
+        if room is None:  # Safeguard, should never happen: a room opens before it ends.
+            return
+        for row in tx.all(f"SELECT currency, amount FROM ledger_room_pending{s} WHERE room_id = %s ORDER BY currency",
+                          (str(e.originator_id),)):
+            self.post(tx, s, entry_id=f"release:{e.originator_id}:{row['currency']}", kind="earnings_released",
+                      position=pos, at=e.at, currency=row["currency"], room_id=e.originator_id,
+                      creator_id=room["creator_id"], memo=f"refund window passed as of {e.as_of.isoformat()}",
+                      postings=[(pending(room["creator_id"]), int(row["amount"])),
+                                (available(room["creator_id"]), -int(row["amount"]))])
+        tx.execute(f"DELETE FROM ledger_room_pending{s} WHERE room_id = %s", (str(e.originator_id),))
+        tx.execute(f"UPDATE ledger_rooms{s} SET released = %s WHERE room_id = %s", (True, str(e.originator_id)))
+
+    def _Payout_Scheduled(self, tx: Tx, e: Any, pos: int, s: str) -> None:
+        self.post(tx, s, entry_id=f"payout:{e.originator_id}", kind="payout_scheduled", position=pos, at=e.at,
+                  currency=e.currency, creator_id=e.creator_id, reference=str(e.originator_id), memo=e.period,
+                  postings=[(available(e.creator_id), e.amount), (IN_TRANSIT, -e.amount)])
+
+    def _Payout_Paid(self, tx: Tx, e: Any, pos: int, s: str) -> None:
+        self.post(tx, s, entry_id=f"payout-paid:{e.originator_id}", kind="payout_paid", position=pos, at=e.at,
+                  currency=e.currency, creator_id=e.creator_id, reference=e.transfer_id,
+                  postings=[(IN_TRANSIT, e.amount), (CASH, -e.amount)])
+
+    def _Payout_Failed(self, tx: Tx, e: Any, pos: int, s: str) -> None:
+        # Paid already: the transfer was reversed and the cash came back. Otherwise the
+        # money never left: it returns from in transit.
+        source = CASH if e.was == "paid" else IN_TRANSIT
+        self.post(tx, s, entry_id=f"payout-failed:{e.originator_id}", kind="payout_failed", position=pos, at=e.at,
+                  currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id,
+                  memo=e.reason, postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
+
+    def _Payout_Cancelled(self, tx: Tx, e: Any, pos: int, s: str) -> None:
+        self.post(tx, s, entry_id=f"payout-cancelled:{e.originator_id}", kind="payout_cancelled", position=pos,
+                  at=e.at, currency=e.currency, creator_id=e.creator_id, memo=e.reason,
+                  postings=[(IN_TRANSIT, e.amount), (available(e.creator_id), -e.amount)])

@@ -41,8 +41,11 @@ def trial_balance(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def entries(db: Database, *, account: str | None, from_us: int | None, to_us: int | None,
-            after_position: int | None, limit: int) -> list[dict[str, Any]]:
+            after_position: int | None, limit: int, entry_ids: list[str] | None = None) -> list[dict[str, Any]]:
     where, params = [], []
+    if entry_ids:
+        where.append("e.entry_id IN (" + ", ".join(["%s"] * len(entry_ids)) + ")")
+        params.extend(entry_ids)
     if account:
         where.append("e.entry_id IN (SELECT entry_id FROM ledger_postings WHERE account = %s)")
         params.append(account)

@@ -135,6 +135,8 @@ class Projector:
             raise ConcurrentProjectorError(f"projection {name} moved past {old} meanwhile; batch rolled back")
 
     def catch_up(self, until: int | None = None) -> int:
+        """Apply batches until the log is exhausted (or `until` is reached). Safe beside a
+        running projector: the position row locks make them take turns."""
         total = 0
         while True:
             n = self.run_once()

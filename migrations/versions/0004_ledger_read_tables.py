@@ -13,13 +13,18 @@ branch_labels = None
 depends_on = None
 
 
+TABLES = ("ledger_entries", "ledger_postings", "revenue_facts", "ledger_rooms")
+
+
 def upgrade() -> None:
-    for _, create, indexes in LedgerProjection().tables():
+    for table, create, indexes in LedgerProjection().tables():
+        if table not in TABLES:
+            continue
         op.execute(create)
         for index in indexes:
             op.execute(index)
 
 
 def downgrade() -> None:
-    for table, _, _ in LedgerProjection().tables():
+    for table in TABLES:
         op.execute(f"DROP TABLE {table}")

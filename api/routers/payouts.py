@@ -1,0 +1,100 @@
+"""Finance runs payouts and reconciles them; creators see their own payouts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from api.auth import CurrentUser, Finance
+from api.deps import ServicesDep, parse_id
+from api.problems import Problem
+from api.store.guards_sql import from_us
+from payouts.model import Payout, PayoutRun
+from projections import ledger_queries
+
+router = APIRouter(tags=["payouts"])
+
+
+class PayoutRunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: AwareDatetime | None = None
+    dry_run: bool = False
+
+
+def _payout_row(r: dict) -> dict:
+    return {
+        "id": r["payout_id"], "creator_id": r["creator_id"], "amount": {"amount": r["amount"], "currency": r["currency"]},
+        "period": r["period"], "run_id": r["run_id"], "status": r["status"], "transfer_id": r["transfer_id"],
+        "destination": r["destination"], "failure": r["failure"],
+        "scheduled_at": from_us(r["scheduled_us"]).isoformat(),  # type: ignore[union-attr]
+        "updated_at": from_us(r["updated_us"]).isoformat(),  # type: ignore[union-attr]
+    }
+
+
+@router.post("/v1/payout-runs", status_code=201)
+def start_payout_run(user: Finance, services: ServicesDep, body: PayoutRunCreate | None = None) -> Response:
+    """Run the payout policy now (or as of a past moment). `dry_run` shows what would be paid
+    and writes nothing. Running again in the same period pays nobody twice."""
+    body = body or PayoutRunCreate()
+    report = services.extras["payouts"].run(body.as_of, dry_run=body.dry_run, requested_by=user.sub)  # type: ignore[attr-defined]
+    services.extras["projector"].catch_up()  # type: ignore[attr-defined]
+    return JSONResponse({"id": str(report.run_id) if report.run_id else None, **report.summary()},
+                        status_code=200 if body.dry_run else 201)
+
+
+@router.get("/v1/payout-runs/{run_id}")
+def get_payout_run(run_id: str, user: Finance, services: ServicesDep) -> Response:
+    run = services.app.load(PayoutRun, parse_id(run_id, "payout run"), "payout run")
+    return JSONResponse({
+        "id": str(run.id), "as_of": run.as_of.isoformat(), "period": run.period, "requested_by": run.requested_by,
+        "started_at": run.started_at.isoformat(), "completed_at": run.completed_at.isoformat() if run.completed_at else None,
+        "status": "completed" if run.completed_at else "incomplete", **(run.summary or {}),
+    })
+
+
+@router.get("/v1/payouts")
+def list_payouts(
+    user: CurrentUser,
+    services: ServicesDep,
+    creator_id: str | None = None,
+    status: Literal["scheduled", "submitted", "paid", "failed", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    """Payouts, newest first. A creator sees only their own."""
+    if not user.has("finance"):
+        if not user.has("creator") or (creator_id is not None and creator_id != user.sub):
+            raise Problem("forbidden", "creators see their own payouts; finance sees all")
+        creator_id = user.sub
+    where, params = [], []
+    if creator_id:
+        where.append("creator_id = %s")
+        params.append(creator_id)
+    if status:
+        where.append("status = %s")
+        params.append(status)
+    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+        "SELECT * FROM payouts_view" + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY scheduled_us DESC, payout_id LIMIT %s", (*params, limit))
+    return JSONResponse({"items": [_payout_row(r) for r in rows]})
+
+
+@router.get("/v1/payouts/{payout_id}")
+def get_payout(payout_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+    """One payout with the ledger entries that moved its money."""
+    pid = parse_id(payout_id, "payout")
+    payout = services.app.load(Payout, pid, "payout")
+    if not user.has("finance") and user.sub != payout.creator_id:
+        raise Problem("forbidden", "a payout is visible to its creator and finance")
+    db = services.extras["db"]
+    row = db.query_one("SELECT * FROM payouts_view WHERE payout_id = %s", (str(pid),))  # type: ignore[attr-defined]
+    entry_ids = [f"payout:{pid}", f"payout-paid:{pid}", f"payout-failed:{pid}", f"payout-cancelled:{pid}"]
+    entries = [e for e in ledger_queries.entries(db, account=None, from_us=None, to_us=None, after_position=None,  # type: ignore[arg-type]
+                                                 limit=100_000, entry_ids=entry_ids)]
+    for e in entries:
+        e["occurred_at"] = e["occurred_at"].isoformat()
+    body = _payout_row(row) if row else {"id": str(pid), "status": payout.status.value}
+    return JSONResponse({**body, "ledger_entries": entries})
+

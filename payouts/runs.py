@@ -1,0 +1,321 @@
+"""Payout runs: pay creators what they earned, exactly once.
+
+A run, as of a moment:
+1. repairs what an earlier run left half done: a payout scheduled but not
+   known to be sent is looked up at the processor (by our payout id) and sent
+   with the same idempotency key only if no transfer exists;
+2. releases the earnings of rooms that ended at least the refund window ago
+   (`Room.EarningsReleased`; the ledger moves them from pending to available);
+3. schedules one payout per creator and currency whose available balance
+   reaches the minimum and whose payout account is enabled (`Payout.Scheduled`,
+   id derived from creator, currency and period: a second run in the period
+   pays nothing twice); the ledger reserves the amount in transit;
+4. sends each as a transfer (idempotency key from the payout id) and records
+   it (`Payout.Submitted`; with the sandbox, `Payout.Paid` too).
+
+A crash between any two steps is repaired by running again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from api.store.db import Database
+from api.store.guards_sql import to_us
+from domain.application import BoxOffice
+from domain.errors import ValidationError
+from domain.money import Money, minor_units
+from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
+from payouts.model import Payout, PayoutRun, PayoutStatus, payout_id_for
+
+log = logging.getLogger(__name__)
+
+Schedule = Literal["monthly", "weekly", "daily"]
+
+
+@dataclass(frozen=True)
+class PayoutPolicy:
+    refund_window: timedelta = timedelta(days=7)
+    minimum_major: int = 50
+    schedule: Schedule = "monthly"
+
+    def period(self, as_of: datetime) -> str:
+        if self.schedule == "daily":
+            return as_of.strftime("%Y-%m-%d")
+        if self.schedule == "weekly":
+            year, week, _ = as_of.isocalendar()
+            return f"{year}-W{week:02d}"
+        return as_of.strftime("%Y-%m")
+
+    def minimum(self, currency: str) -> int:
+        return minor_units(currency, self.minimum_major)
+
+
+@dataclass
+class RunReport:
+    run_id: UUID | None
+    as_of: datetime
+    period: str
+    dry_run: bool
+    released_rooms: list[str] = field(default_factory=list)
+    payouts: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "period": self.period, "as_of": self.as_of.isoformat(), "dry_run": self.dry_run,
+            "released_rooms": self.released_rooms, "payouts": self.payouts, "skipped": self.skipped,
+            "repaired": self.repaired, "errors": self.errors,
+        }
+
+
+class PayoutRunner:
+    def __init__(self, app: BoxOffice, db: Database, wait_for: Callable[[int | None], Any], policy: PayoutPolicy,
+                 *, workers: int = 8, chunk: int = 500) -> None:
+        self.app = app
+        self.db = db
+        self.wait_for = wait_for
+        self.policy = policy
+        self.workers = workers
+        self.chunk = chunk
+
+    # --- the run -------------------------------------------------------------------
+
+    def run(self, as_of: datetime | None = None, *, dry_run: bool = False, requested_by: str = "schedule") -> RunReport:
+        now = self.app.clock.now()
+        as_of = as_of or now
+        if as_of > now:
+            raise ValidationError("as_of may not be in the future")
+        report = RunReport(None, as_of, self.policy.period(as_of), dry_run)
+        if not dry_run:
+            run = PayoutRun(as_of=as_of, period=report.period, requested_by=requested_by, at=now)
+            report.run_id = run.id
+            self.app.save(run)
+            self._repair(report)
+        due = self._rooms_due(as_of)
+        report.released_rooms = [str(r) for r in due]
+        if not dry_run:
+            position = self._release(due, as_of)
+            self.wait_for(position)
+        owed = self._available(extra_rooms=due if dry_run else ())
+        plans = self._plan(owed, report)
+        if dry_run:
+            report.payouts = [{"creator_id": c, "currency": cur, "amount": amt, "status": "would_schedule"}
+                              for c, cur, amt, _ in plans]
+            return report
+        scheduled = self._schedule(plans, report)
+        self._submit(scheduled, report)
+        run.complete(report.summary(), self.app.clock.now())
+        self.app.save(run)
+        return report
+
+    # --- step 1: repair ----------------------------------------------------------------
+
+    def _repair(self, report: RunReport) -> None:
+        self.wait_for(self.app.position())
+        rows = self.db.query("SELECT payout_id FROM payouts_view WHERE status = %s", ("scheduled",))
+        payouts = [self.app.repository.get(UUID(r["payout_id"])) for r in rows]
+        pending = [p for p in payouts if isinstance(p, Payout) and p.status is PayoutStatus.SCHEDULED]
+        if pending:
+            report.repaired = [str(p.id) for p in pending]
+            self._submit(pending, report, repairing=True)
+
+    # --- step 2: release ---------------------------------------------------------------
+
+    def _rooms_due(self, as_of: datetime) -> list[UUID]:
+        self.wait_for(self.app.position())
+        cutoff = to_us(as_of - self.policy.refund_window)
+        rows = self.db.query(
+            "SELECT r.room_id FROM rooms_view r JOIN ledger_rooms l ON l.room_id = r.room_id"
+            " WHERE r.state = %s AND r.ended_us <= %s AND l.released = %s ORDER BY r.ended_us",
+            ("ended", cutoff, False),
+        )
+        return [UUID(r["room_id"]) for r in rows]
+
+    def _release(self, room_ids: Sequence[UUID], as_of: datetime) -> int | None:
+        position = None
+        now = self.app.clock.now()
+        for start in range(0, len(room_ids), self.chunk):
+            rooms = [self.app.get_room(rid) for rid in room_ids[start:start + self.chunk]]
+            changed = [room for room in rooms if room.release_earnings(as_of, now)]
+            if changed:
+                _, position = self.app.transact(lambda guards, changed=changed: (None, changed))
+        return position
+
+    # --- step 3: schedule --------------------------------------------------------------
+
+    def _available(self, extra_rooms: Sequence[UUID] = ()) -> dict[tuple[str, str], int]:
+        owed: dict[tuple[str, str], int] = {}
+        for r in self.db.query(
+            "SELECT account, currency, SUM(amount) AS balance FROM ledger_postings"
+            " WHERE account LIKE %s GROUP BY account, currency", ("creator:%:available",)
+        ):
+            creator = r["account"][len("creator:"):-len(":available")]
+            owed[(creator, r["currency"])] = -int(r["balance"])
+        for rid in extra_rooms:  # dry run: what the release would add
+            for r in self.db.query("SELECT p.currency, p.amount, l.creator_id FROM ledger_room_pending p JOIN ledger_rooms l"
+                                   " ON l.room_id = p.room_id WHERE p.room_id = %s", (str(rid),)):
+                key = (r["creator_id"], r["currency"])
+                owed[key] = owed.get(key, 0) + int(r["amount"])
+        return owed
+
+    def _plan(self, owed: dict[tuple[str, str], int], report: RunReport) -> list[tuple[str, str, int, str]]:
+        plans = []
+        for (creator_id, currency), amount in sorted(owed.items()):
+            skip = None
+            if amount < 0:
+                skip = "negative_balance"  # the creator owes: later earnings settle it first
+            elif amount == 0:
+                continue
+            elif amount < self.policy.minimum(currency):
+                skip = "below_minimum"
+            creator = self.app.find_creator(creator_id)
+            if skip is None and (creator is None or creator.payout_account_status != "enabled"
+                                 or not creator.payout_account_id):
+                skip = "no_enabled_payout_account"
+            if skip is None:
+                payout_id = payout_id_for(creator_id, currency, report.period)
+                if self._exists(payout_id):
+                    skip = "already_paid_out_this_period"
+            if skip:
+                report.skipped.append({"creator_id": creator_id, "currency": currency, "amount": amount, "reason": skip})
+                continue
+            assert creator is not None and creator.payout_account_id  # Safeguard: checked above.
+            plans.append((creator_id, currency, amount, creator.payout_account_id))
+        return plans
+
+    def _exists(self, payout_id: UUID) -> bool:
+        try:
+            self.app.repository.get(payout_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _schedule(self, plans: list[tuple[str, str, int, str]], report: RunReport) -> list[Payout]:
+        assert report.run_id is not None
+        now = self.app.clock.now()
+        scheduled: list[Payout] = []
+        for start in range(0, len(plans), self.chunk):
+            batch = [
+                Payout._create(Payout.Scheduled, id=payout_id_for(creator_id, currency, report.period),
+                               creator_id=creator_id, currency=currency, amount=amount, period=report.period,
+                               run_id=report.run_id, destination=destination, at=now)
+                for creator_id, currency, amount, destination in plans[start:start + self.chunk]
+            ]
+            self.app.transact(lambda guards, batch=batch: (None, batch))
+            scheduled += batch
+        return scheduled
+
+    # --- step 4: submit ----------------------------------------------------------------
+
+    def _send(self, payout: Payout, repairing: bool) -> TransferResult | PaymentGatewayError:
+        try:
+            if repairing:  # the first attempt may have reached the processor: never send twice
+                found = self.app.gateway.find_transfer(payout.id)
+                if found is not None:
+                    return found
+            return self.app.gateway.transfer(TransferRequest(
+                payout_id=payout.id, destination=payout.destination, amount=Money(payout.amount, payout.currency),
+                transfer_group=f"payout_{payout.period}", description=f"boxoffice payout {payout.period}",
+            ))
+        except PaymentGatewayError as exc:
+            return exc
+
+    def _submit(self, payouts: list[Payout], report: RunReport, repairing: bool = False) -> None:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            results = list(pool.map(lambda p: self._send(p, repairing), payouts))
+        now = self.app.clock.now()
+        changed: list[Payout] = []
+        for payout, result in zip(payouts, results, strict=True):
+            if isinstance(result, PaymentGatewayError):
+                report.errors.append({"payout_id": str(payout.id), "creator_id": payout.creator_id,
+                                      "error": str(result), "retryable": result.retryable})
+                if not result.retryable:
+                    payout.cancel(f"transfer refused: {result.code or result}", now)
+                    changed.append(payout)
+                continue  # retryable: stays scheduled; the next run repairs it
+            payout.submit(result.transfer_id, result.balance_transaction_id, self.app.gateway.name, now)
+            if self.app.gateway.name == "sandbox":  # no webhooks offline: the sandbox transfer is final
+                payout.mark_paid(result.transfer_id, now)
+            changed.append(payout)
+            report.payouts.append({"payout_id": str(payout.id), "creator_id": payout.creator_id,
+                                   "currency": payout.currency, "amount": payout.amount,
+                                   "transfer_id": result.transfer_id, "status": payout.status.value})
+        for start in range(0, len(changed), self.chunk):
+            batch = changed[start:start + self.chunk]
+            self.app.transact(lambda guards, batch=batch: (None, batch))
+
+
+class PayoutWebhooks:
+    """transfer.reversed, and the connected account's payout.paid / payout.failed."""
+
+    def __init__(self, app: BoxOffice, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    def handlers(self) -> dict[str, Callable[[dict[str, Any], str, dict[str, Any]], str]]:
+        return {"transfer.reversed": self.transfer_reversed, "payout.paid": self.payout_paid,
+                "payout.failed": self.payout_failed}
+
+    def _payouts_of_account(self, account_id: str, statuses: tuple[str, ...]) -> list[Payout]:
+        user_id = self.app.guards.creator_of_account(account_id)
+        if user_id is None:
+            return []
+        marks = ", ".join(["%s"] * len(statuses))
+        rows = self.db.query(f"SELECT payout_id FROM payouts_view WHERE creator_id = %s AND status IN ({marks})"
+                             " ORDER BY scheduled_us DESC", (user_id, *statuses))
+        return [p for p in (self.app.repository.get(UUID(r["payout_id"])) for r in rows) if isinstance(p, Payout)]
+
+    def transfer_reversed(self, transfer: dict[str, Any], key: str, event: dict[str, Any]) -> str:
+        payout_id = (transfer.get("metadata") or {}).get("payout_id")
+        if not payout_id:
+            self.app.transact(lambda guards: (None, []), key)
+            return "not a payout transfer"
+        payout = self.app.repository.get(UUID(payout_id))
+        reversals = (transfer.get("reversals") or {}).get("data") or []
+        payout.fail("transfer_reversed", reversals[-1]["id"] if reversals else None, self.app.clock.now())
+        self.app.transact(lambda guards: (None, [payout]), key)
+        return f"payout {payout.id} reversed"
+
+    def payout_paid(self, bank_payout: dict[str, Any], key: str, event: dict[str, Any]) -> str:
+        account = str(event.get("account") or "")
+        payouts = self._payouts_of_account(account, ("submitted",))
+        now = self.app.clock.now()
+        for payout in payouts:
+            payout.mark_paid(str(bank_payout["id"]), now)
+        self.app.transact(lambda guards: (None, payouts), key)
+        return f"{len(payouts)} payouts paid"
+
+    def payout_failed(self, bank_payout: dict[str, Any], key: str, event: dict[str, Any]) -> str:
+        """The creator's bank refused the money: reverse our transfer, return the funds to
+        available, and flag the creator's payout account until it is fixed."""
+        account = str(event.get("account") or "")
+        candidates = self._payouts_of_account(account, ("submitted", "paid"))
+        match = [p for p in candidates if p.amount == int(bank_payout.get("amount", -1))] or candidates[:1]
+        now = self.app.clock.now()
+        reason = str(bank_payout.get("failure_code") or "payout_failed")
+        for payout in match:
+            reversal = None
+            if payout.transfer_id:
+                reversal = self.app.gateway.reverse_transfer(payout.transfer_id, Money(payout.amount, payout.currency),
+                                                             key=f"payout-failed-{payout.id}")
+            payout.fail(reason, reversal.transfer_id if reversal else None, now)
+        user_id = self.app.guards.creator_of_account(account)
+        if user_id is not None:
+            creator = self.app.get_creator(user_id)
+            creator.update_payout_account("restricted")
+            match_and_creator: list[Any] = [*match, creator]
+        else:
+            match_and_creator = list(match)
+        self.app.transact(lambda guards: (None, match_and_creator), key)
+        return f"{len(match)} payouts failed"

@@ -55,6 +55,31 @@ def payouts_run(
     typer.echo(json.dumps({"id": str(report.run_id) if report.run_id else None, **report.summary()}, indent=2))
 
 
+@app.command()
+def reconcile(
+    from_: Annotated[str, typer.Option("--from", help="RFC 3339 start (inclusive)")],
+    to: Annotated[str, typer.Option("--to", help="RFC 3339 end (exclusive)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole result as JSON")] = False,
+) -> None:
+    """Match the ledger against the processor's balance transactions; exit 1 if anything differs."""
+    from api.routers.reconciliation import run_reconciliation
+
+    services = _services()
+    result = run_reconciliation(services, _when(from_, "--from"), _when(to, "--to"), "cli")
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(f"reconciliation {result['run_id']} ({result['provider']}) {result['from']} .. {result['to']}")
+        for category, total in result["totals"].items():
+            amounts = ", ".join(f"{v} {c}" for c, v in total["amounts"].items()) or "-"
+            typer.echo(f"  {category:<22} {total['count']:>6}  {amounts}")
+        for item in result["items"]:
+            if item["category"] != "matched":
+                typer.echo(f"  ! {item['category']}: {item['type']} {item['reference']} ledger={item['ledger_amount']}"
+                           f" processor={item['processor_amount']} fee {item['ledger_fee']}/{item['processor_fee']}")
+    raise typer.Exit(0 if result["clean"] else 1)
+
+
 @keys_cli.command("rotate")
 def keys_rotate() -> None:
     """Make a new current signing key; the previous one stays published until its tokens expire."""

@@ -15,7 +15,7 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.logs import configure_logging, correlation_id
-from api.routers import admission, creators, finance, payouts, rooms, system, tickets, webhooks
+from api.routers import admission, creators, finance, payouts, reconciliation, rooms, system, tickets, webhooks
 from api.settings import Settings
 from api.store.db import Database
 from api.admission_tokens import AdmissionTokenIssuer
@@ -143,6 +143,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         response.headers["X-Request-ID"] = cid
         return response
 
-    for module in (system, creators, rooms, tickets, finance, payouts, admission, webhooks):
+    for module in (system, creators, rooms, tickets, finance, payouts, reconciliation, admission, webhooks):
         app.include_router(module.router)
     return app

@@ -102,6 +102,7 @@ class TransferResult:
     status: TransferStatus
     balance_transaction_id: str | None = None
     reversed_amount: int = 0
+    reversal_id: str | None = None  # set by reverse_transfer: the reversal's own id (Stripe: trr_...)
 
 
 @dataclass(frozen=True)

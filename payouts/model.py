@@ -134,3 +134,17 @@ class PayoutRun(Aggregate):
     def complete(self, summary: dict, at: datetime) -> None:
         self.summary = summary
         self.completed_at = at
+
+
+class Reconciliation(Aggregate):
+    """A record that finance checked the books against the processor for a range."""
+
+    @event("Recorded")
+    def __init__(self, range_from: datetime, range_to: datetime, requested_by: str, clean: bool, summary: dict,
+                 at: datetime) -> None:
+        self.range_from = range_from
+        self.range_to = range_to
+        self.requested_by = requested_by
+        self.clean = clean
+        self.summary = summary
+        self.at = at

@@ -309,7 +309,7 @@ class PayoutWebhooks:
             if payout.transfer_id:
                 reversal = self.app.gateway.reverse_transfer(payout.transfer_id, Money(payout.amount, payout.currency),
                                                              key=f"payout-failed-{payout.id}")
-            payout.fail(reason, reversal.transfer_id if reversal else None, now)
+            payout.fail(reason, reversal.reversal_id if reversal else None, now)
         user_id = self.app.guards.creator_of_account(account)
         if user_id is not None:
             creator = self.app.get_creator(user_id)

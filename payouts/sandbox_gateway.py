@@ -168,9 +168,10 @@ class SandboxGateway:
     def reverse_transfer(self, transfer_id: str, amount: Money, key: str) -> TransferResult:
         with self._lock:
             t = self._transfers[transfer_id]
-            self._book("transfer_refund", amount, Money.zero(amount.currency), _sid("trr", key))
+            reversal_id = _sid("trr", key)
+            self._book("transfer_refund", amount, Money.zero(amount.currency), reversal_id)
             reversed_t = TransferResult(t.transfer_id, t.amount, t.destination, "reversed", t.balance_transaction_id,
-                                        t.reversed_amount + amount.amount)
+                                        t.reversed_amount + amount.amount, reversal_id=reversal_id)
             self._transfers[transfer_id] = reversed_t
             return reversed_t
 

@@ -48,6 +48,8 @@ endpoint with the version this SDK pins (`stripe.api_version`).
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -400,7 +402,7 @@ class StripeGateway:
             reversed_transfer = _expanded(reversal.transfer, self._v1.transfers.retrieve)
         if reversed_transfer is None:  # Safeguard, should never happen: a reversal belongs to a transfer.
             raise PaymentGatewayError(f"reversal {reversal.id} names no transfer", retryable=False)
-        return _transfer_result(reversed_transfer)
+        return dataclasses.replace(_transfer_result(reversed_transfer), reversal_id=reversal.id)
 
     # ------------------------------------------------- balance transactions --
 

@@ -1,0 +1,168 @@
+"""Reconciliation: prove every cent of the ledger against the processor's balance transactions.
+
+From the ledger, every posting that moved the platform's cash at the processor
+says which processor object it expects (a charge, a refund, a dispute
+adjustment, a transfer, a transfer reversal) and for how much; payouts still in
+transit expect their transfer too. From the processor come its balance
+transactions. They are matched by the processor's object id (the
+balance transaction's `source`) and direction, then compared by amount (and,
+for charges, by fee). Each item lands in one category:
+
+    matched                 both sides agree
+    missing_at_processor    in the ledger, not at the processor
+    missing_in_ledger       at the processor, not in the ledger
+    amount_mismatch         both sides, different amount or fee
+
+Only items dated inside [from, to) are reported; their counterparts are
+looked up with a margin on either side, so a charge at 23:59:59 whose balance
+transaction is stamped a second later is not a false difference.
+
+Disputes: the processor's dispute fee is compared as a note, not as a
+difference; the ledger books the disputed amount.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from api.store.db import Database
+from api.store.guards_sql import from_us, to_us
+from domain.payments import PaymentGateway
+from projections.ledger import CASH, FEES
+
+MARGIN = timedelta(days=2)
+CATEGORIES = ("matched", "missing_at_processor", "missing_in_ledger", "amount_mismatch")
+
+
+@dataclass
+class Expected:
+    """A movement the ledger expects at the processor."""
+
+    type: str
+    reference: str
+    currency: str
+    amount: int
+    fee: int | None
+    occurred_at: datetime
+    entry_id: str
+    note: str = ""
+
+
+@dataclass
+class Line:
+    category: str
+    type: str
+    reference: str | None
+    currency: str
+    ledger_amount: int | None
+    processor_amount: int | None
+    ledger_fee: int | None = None
+    processor_fee: int | None = None
+    balance_transaction_id: str | None = None
+    entry_id: str | None = None
+    occurred_at: str | None = None
+    note: str = ""
+
+
+def _expected_from_ledger(db: Database, start: datetime, end: datetime) -> list[Expected]:
+    rows = db.query(
+        "SELECT e.entry_id, e.kind, e.reference, e.currency, e.occurred_us, p.account, p.amount"
+        " FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.entry_id"
+        " WHERE e.occurred_us >= %s AND e.occurred_us < %s AND e.kind IN"
+        " ('sale', 'refund_paid', 'dispute_opened', 'dispute_won', 'payout_paid', 'payout_failed')"
+        " ORDER BY e.position, p.line",
+        (to_us(start), to_us(end)),
+    )
+    entries: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        e = entries.setdefault(r["entry_id"], {**r, "cash": 0, "fee": 0})
+        if r["account"] == CASH:
+            e["cash"] += int(r["amount"])
+        if r["account"] == FEES:
+            e["fee"] += int(r["amount"])
+    expected = []
+    for e in entries.values():
+        at = from_us(e["occurred_us"])
+        assert at is not None
+        kind, ref = e["kind"], e["reference"] or ""
+        if kind == "sale":  # the cash postings are +gross and -fee
+            expected.append(Expected("charge", ref, e["currency"], e["cash"] + e["fee"], e["fee"], at, e["entry_id"]))
+        elif kind == "refund_paid":
+            expected.append(Expected("refund", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
+        elif kind in ("dispute_opened", "dispute_won"):
+            expected.append(Expected("adjustment", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
+        elif kind == "payout_paid":
+            expected.append(Expected("transfer", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
+        elif kind == "payout_failed" and e["cash"]:
+            expected.append(Expected("transfer_refund", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
+    # Transfers made for payouts not yet confirmed paid, or failed before: not cash in the
+    # ledger yet (or any more), but real at the processor.
+    for p in db.query(
+        "SELECT payout_id, status, transfer_id, currency, amount, updated_us FROM payouts_view"
+        " WHERE transfer_id IS NOT NULL AND status IN ('submitted', 'failed') AND updated_us >= %s AND updated_us < %s",
+        (to_us(start), to_us(end)),
+    ):
+        at = from_us(p["updated_us"])
+        assert at is not None
+        expected.append(Expected("transfer", p["transfer_id"], p["currency"], -int(p["amount"]), None, at,
+                                 f"payout:{p['payout_id']}", note=f"payout {p['status']}"))
+        if p["status"] == "failed":
+            reversal = db.query_one("SELECT reference FROM ledger_entries WHERE entry_id = %s",
+                                    (f"payout-failed:{p['payout_id']}",))
+            if reversal and reversal["reference"] and reversal["reference"] != p["transfer_id"]:
+                expected.append(Expected("transfer_refund", reversal["reference"], p["currency"], int(p["amount"]),
+                                         None, at, f"payout-failed:{p['payout_id']}", note="payout failed"))
+    return expected
+
+
+def _key(type_: str, reference: str | None, amount: int) -> tuple[str, str, int]:
+    # Disputes have two adjustments with the same source: tell them apart by direction.
+    return type_, reference or "", (1 if amount > 0 else -1) if type_ == "adjustment" else 0
+
+
+def reconcile(db: Database, gateway: PaymentGateway, start: datetime, end: datetime) -> dict[str, Any]:
+    ledger_all = _expected_from_ledger(db, start - MARGIN, end + MARGIN)
+    stripe_all = list(gateway.balance_transactions(start - MARGIN, end + MARGIN))
+    ledger_by_key = {_key(x.type, x.reference, x.amount): x for x in ledger_all}
+    stripe_by_key = {_key(t.type, t.source, t.amount.amount): t for t in stripe_all}
+    lines: list[Line] = []
+    seen: set[tuple[str, str, int]] = set()
+    for key, x in ledger_by_key.items():
+        t = stripe_by_key.get(key)
+        in_range = start <= x.occurred_at < end or (t is not None and start <= t.created < end)
+        if not in_range:
+            continue
+        seen.add(key)
+        if t is None:
+            lines.append(Line("missing_at_processor", x.type, x.reference, x.currency, x.amount, None, x.fee,
+                              entry_id=x.entry_id, occurred_at=x.occurred_at.isoformat(), note=x.note))
+            continue
+        fee_differs = x.fee is not None and x.fee != t.fee.amount
+        category = "amount_mismatch" if (t.amount.amount != x.amount or fee_differs
+                                         or t.amount.currency != x.currency) else "matched"
+        note = x.note
+        if x.type == "adjustment" and t.fee.amount:
+            note = (note + "; " if note else "") + f"processor dispute fee {t.fee.amount}"
+        lines.append(Line(category, x.type, x.reference, x.currency, x.amount, t.amount.amount, x.fee, t.fee.amount,
+                          t.id, x.entry_id, x.occurred_at.isoformat(), note))
+    for key, t in stripe_by_key.items():
+        if key in seen or not start <= t.created < end:
+            continue
+        if t.type in ("payout", "payment", "stripe_fee"):  # the processor's own movements, not ours to book
+            continue
+        lines.append(Line("missing_in_ledger", t.type, t.source, t.amount.currency, None, t.amount.amount, None,
+                          t.fee.amount, t.id, occurred_at=t.created.isoformat()))
+    totals: dict[str, dict[str, Any]] = {c: {"count": 0, "amounts": defaultdict(int)} for c in CATEGORIES}
+    for line in lines:
+        total = totals[line.category]
+        total["count"] += 1
+        total["amounts"][line.currency] += line.processor_amount if line.processor_amount is not None else (line.ledger_amount or 0)
+    differences = sum(totals[c]["count"] for c in CATEGORIES if c != "matched")
+    return {
+        "from": start.isoformat(), "to": end.isoformat(), "clean": differences == 0, "differences": differences,
+        "totals": {c: {"count": v["count"], "amounts": dict(v["amounts"])} for c, v in totals.items()},
+        "items": [asdict(line) for line in lines],
+    }

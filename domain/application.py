@@ -51,7 +51,7 @@ class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Me
         gateway: PaymentGateway,
         clock: Clock | None = None,
         policies: Policies | None = None,
-        group_commit_flushers: int = 2,
+        group_commit_flushers: int = 1,
     ) -> None:
         super().__init__(env)
         if not hasattr(self.recorder, "transact"):

@@ -69,8 +69,9 @@ class WriteGuards(Protocol):
     def set_capacity(self, room_id: UUID, capacity: int) -> int | None:
         """Set the capacity; refused (returns the live count) if below live tickets."""
 
-    def claim_seat(self, room_id: UUID, holder_id: str, ticket_id: UUID, now: datetime, hold_expires_at: datetime) -> SeatClaim:
-        """Take a seat for a new ticket, or say why not. Never blocks on a full room."""
+    def claim_seats(self, room_id: UUID, claims: Sequence[tuple[str, UUID]], now: datetime,
+                    hold_expires_at: datetime) -> list[SeatClaim]:
+        """claim_seat for many (holder, ticket) pairs of one room at once, in order."""
 
     def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
         """Take a seat again for a released ticket whose payment succeeded late."""

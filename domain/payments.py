@@ -128,9 +128,15 @@ class PaymentGatewayError(Exception):
 
 
 class PaymentGateway(Protocol):
-    """The processor, seen from the domain. `name` labels every response."""
+    """The processor, seen from the domain. `name` labels every response.
+
+    `instant` gateways (the offline sandbox) decide a payment in process, with
+    no I/O, so a purchase may reserve and pay in one transaction; any real
+    processor is not instant and is never called inside a transaction.
+    """
 
     name: str
+    instant: bool
 
     def start_payment(self, request: PaymentRequest) -> PaymentSession:
         """Create (idempotently, keyed by the ticket id) the payment for a ticket.

@@ -49,6 +49,7 @@ class ReserveRequest:
     holder_id: str
     ticket_id: UUID
     idempotency_key: str | None
+    payment_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class SalesCommands:
         payment_method: str | None = None,
     ) -> Purchase:
         ticket_id = ticket_id_for(room_id, holder_id, idempotency_key) if idempotency_key else uuid4()
-        request = ReserveRequest(room_id, holder_id, ticket_id, idempotency_key)
+        request = ReserveRequest(room_id, holder_id, ticket_id, idempotency_key, payment_method)
         outcome = self.reservations.run(request)
         if isinstance(outcome, SeatClaim) and outcome.status == "sold_out":
             # Expired holds give their seats back; try once more after sweeping.
@@ -102,7 +103,9 @@ class SalesCommands:
                     ticket_id=str(outcome.ticket_id),
                 )
             raise CLAIM_ERRORS[outcome.status](f"room {room_id}: {outcome.status.replace('_', ' ')}")
-        ticket, position = outcome
+        ticket, position, session = outcome
+        if session is not None:  # an instant gateway paid (or declined) inside the reservation
+            return Purchase(ticket, session, position)
         return self._pay_for(ticket, payment_method, position, fresh=True)
 
     def _resume_purchase(self: BoxOffice, ticket_id: UUID, payment_method: str | None) -> Purchase:
@@ -121,17 +124,8 @@ class SalesCommands:
     def _pay_for(
         self: BoxOffice, ticket: Ticket, payment_method: str | None, position: int | None, *, fresh: bool, replayed: bool = False
     ) -> Purchase:
-        request = PaymentRequest(
-            ticket_id=ticket.id,
-            room_id=ticket.room_id,
-            creator_id=ticket.host_id,
-            holder_id=ticket.holder_id,
-            amount=ticket.price,
-            payment_method=payment_method,
-            description=f"Ticket for room {ticket.room_id}",
-        )
         try:
-            session = self.gateway.start_payment(request)
+            session = self.gateway.start_payment(self._payment_request(ticket, payment_method))
         except PaymentGatewayError as exc:
             # The seat stays held; a retry with the same Idempotency-Key resumes,
             # and the hold expires if nobody comes back.
@@ -141,6 +135,18 @@ class SalesCommands:
             Settlement(ticket.id, session, fresh=ticket if fresh else None)
         )
         return Purchase(settled, session, settled_position or position, replayed=replayed)
+
+    @staticmethod
+    def _payment_request(ticket: Ticket, payment_method: str | None) -> PaymentRequest:
+        return PaymentRequest(
+            ticket_id=ticket.id,
+            room_id=ticket.room_id,
+            creator_id=ticket.host_id,
+            holder_id=ticket.holder_id,
+            amount=ticket.price,
+            payment_method=payment_method,
+            description=f"Ticket for room {ticket.room_id}",
+        )
 
     def record_payment(
         self: BoxOffice, session: PaymentSession, ticket_id: UUID | None = None, dedupe_key: str | None = None
@@ -158,36 +164,45 @@ class SalesCommands:
         now = self.clock.now()
         expires = now + self.policies.holds.hold
         results: list[object] = [None] * len(requests)
-        # Safeguard against deadlocks: claim rooms in one global order.
-        order = sorted(range(len(requests)), key=lambda i: (str(requests[i].room_id), requests[i].holder_id))
+        by_room: dict[UUID, list[int]] = {}
+        for i, req in enumerate(requests):
+            by_room.setdefault(req.room_id, []).append(i)
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             tickets: list[Ticket] = []
-            for i in order:
-                req = requests[i]
-                claim = guards.claim_seat(req.room_id, req.holder_id, req.ticket_id, now, expires)
-                if claim.status != "claimed":
-                    results[i] = claim
-                    continue
-                assert claim.price is not None and claim.host_id is not None
-                ticket = Ticket._create(
-                    Ticket.Reserved,
-                    id=req.ticket_id,
-                    room_id=req.room_id,
-                    host_id=claim.host_id,
-                    holder_id=req.holder_id,
-                    price_amount=claim.price.amount,
-                    price_currency=claim.price.currency,
-                    reserved_at=now,
-                    hold_expires_at=expires,
-                    idempotency_key=req.idempotency_key,
-                )
-                results[i] = ticket
-                tickets.append(ticket)
+            # Safeguard against deadlocks: claim rooms in one global order.
+            for room_id in sorted(by_room, key=str):
+                indexes = by_room[room_id]
+                claims = guards.claim_seats(
+                    room_id, [(requests[i].holder_id, requests[i].ticket_id) for i in indexes], now, expires)
+                for i, claim in zip(indexes, claims, strict=True):
+                    if claim.status != "claimed":
+                        results[i] = claim
+                        continue
+                    req = requests[i]
+                    assert claim.price is not None and claim.host_id is not None
+                    ticket = Ticket._create(
+                        Ticket.Reserved,
+                        id=req.ticket_id,
+                        room_id=req.room_id,
+                        host_id=claim.host_id,
+                        holder_id=req.holder_id,
+                        price_amount=claim.price.amount,
+                        price_currency=claim.price.currency,
+                        reserved_at=now,
+                        hold_expires_at=expires,
+                        idempotency_key=req.idempotency_key,
+                    )
+                    results[i] = ticket
+                    tickets.append(ticket)
+                    if self.gateway.instant:  # in process, no I/O: pay in this same transaction
+                        sessions[i] = self.gateway.start_payment(self._payment_request(ticket, req.payment_method))
+                        self._apply_payment(guards, ticket, sessions[i], now)
             return None, tickets
 
+        sessions: dict[int, PaymentSession] = {}
         _, position = self.transact(decide)
-        return [(r, position) if isinstance(r, Ticket) else r for r in results]
+        return [(r, position, sessions.get(i)) if isinstance(r, Ticket) else r for i, r in enumerate(results)]
 
     def _settle_batch(self: BoxOffice, settlements: Sequence[Settlement]) -> list[object]:
         tickets: list[Ticket | BaseException] = []

@@ -50,6 +50,7 @@ def _sid(prefix: str, key: str) -> str:
 
 class SandboxGateway:
     name = "sandbox"
+    instant = True  # decides in process, no I/O: a purchase reserves and pays in one transaction
 
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()

@@ -149,6 +149,8 @@ def parse_webhook(payload: bytes, sig_header: str | None, secret: str, tolerance
 class StripeGateway:
     """`PaymentGateway` on Stripe. `api_base` points the SDK elsewhere (the test stand-in)."""
 
+    instant = False  # network calls: never inside a database transaction
+
     def __init__(
         self,
         secret_key: str,

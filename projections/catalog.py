@@ -11,6 +11,7 @@ from typing import Any
 
 from api.store.db import Tx
 from api.store.guards_sql import to_us
+from projections.rows import RowCache
 
 
 def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
@@ -48,21 +49,52 @@ def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
     ]
 
 
-def room_set(column_values: Callable[[Any], dict[str, Any]]) -> Callable[..., None]:
-    def handler(self: CatalogProjection, tx: Tx, e: Any, pos: int, s: str) -> None:
-        values = column_values(e)
-        sets = ", ".join(f"{k} = %s" for k in values)
-        tx.execute(f"UPDATE rooms_view{s} SET {sets}, position = %s WHERE room_id = %s",
-                   (*values.values(), pos, str(e.originator_id)))
-    return handler
+ROOM_COLUMNS = ("room_id", "host_id", "title", "state", "scheduled_start_us", "price_amount", "price_currency",
+                "capacity", "sales_end_us", "opened_us", "started_us", "ended_us", "cancelled_us", "paid_count", "position")
+TICKET_COLUMNS = ("ticket_id", "room_id", "holder_id", "host_id", "status", "price_amount", "price_currency",
+                  "reserved_us", "hold_expires_us", "paid_us", "provider", "payment_id", "fee", "refunded_amount",
+                  "release_reason", "revoke_reason", "position", "revoked_position")
 
-def cast(role: str | None) -> Callable[..., None]:
-    def handler(self: CatalogProjection, tx: Tx, e: Any, pos: int, s: str) -> None:
-        tx.execute(f"DELETE FROM room_cast{s} WHERE room_id = %s AND user_id = %s", (str(e.originator_id), e.user_id))
-        if role is not None:
-            tx.execute(f"INSERT INTO room_cast{s} (room_id, user_id, role) VALUES (%s, %s, %s)",
-                       (str(e.originator_id), e.user_id, role))
-    return handler
+
+class _Batch:
+    """The rows one batch of events touches, in memory until flushed."""
+
+    def __init__(self, tx: Tx, s: str, events: list[tuple[int, Any]]) -> None:
+        self.rooms = RowCache(f"rooms_view{s}", ("room_id",), ROOM_COLUMNS)
+        self.tickets = RowCache(f"tickets_view{s}", ("ticket_id",), TICKET_COLUMNS)
+        self.cast_ops: list[tuple[str, tuple[Any, ...]]] = []
+        self.s = s
+        ticket_ids = {(str(e.originator_id),) for _, e in events
+                      if type(e).__qualname__.startswith("Ticket.") and type(e).__qualname__ != "Ticket.Reserved"}
+        self.tickets.load(tx, ticket_ids)
+        room_ids = {(str(e.originator_id),) for _, e in events
+                    if type(e).__qualname__.startswith("Room.") and type(e).__qualname__ != "Room.Opened"}
+        room_ids |= {(row["room_id"],) for row in self.tickets.rows.values()}
+        room_ids |= {(str(e.room_id),) for _, e in events if type(e).__qualname__ == "Ticket.Reserved"}
+        self.rooms.load(tx, room_ids)
+
+    def room(self, room_id: Any) -> dict[str, Any] | None:
+        row = self.rooms.get((str(room_id),))
+        if row is not None:
+            self.rooms.touch((str(room_id),))
+        return row
+
+    def ticket(self, ticket_id: Any) -> dict[str, Any] | None:
+        row = self.tickets.get((str(ticket_id),))
+        if row is not None:
+            self.tickets.touch((str(ticket_id),))
+        return row
+
+    def paid_delta(self, ticket: dict[str, Any], delta: int) -> None:
+        room = self.room(ticket["room_id"])
+        if room is not None:
+            room["paid_count"] += delta
+
+    def flush(self, tx: Tx) -> None:
+        self.rooms.flush(tx)
+        self.tickets.flush(tx)
+        for sql, params in self.cast_ops:
+            tx.execute(sql, params)
 
 
 class CatalogProjection:
@@ -72,110 +104,129 @@ class CatalogProjection:
         return _ddl(suffix)
 
     def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        handler = self._handlers.get(type(event).__qualname__)
-        if handler is not None:
-            handler(self, tx, event, position, suffix)
+        self.apply_batch(tx, [(position, event)], suffix)
 
-    # --- rooms -----------------------------------------------------------------
+    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
+        batch = _Batch(tx, suffix, events)
+        for position, event in events:
+            handler = HANDLERS.get(type(event).__qualname__)
+            if handler is not None:
+                handler(batch, event, position)
+        batch.flush(tx)
 
-    def _room_opened(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        tx.execute(
-            f"INSERT INTO rooms_view{s} (room_id, host_id, title, state, scheduled_start_us, price_amount, price_currency,"
-            " capacity, sales_end_us, opened_us, paid_count, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s)",
-            (str(e.originator_id), e.host_id, e.title, "scheduled", to_us(e.scheduled_start), e.price_amount,
-             e.price_currency, e.capacity, to_us(e.sales_end), to_us(e.opened_at), pos),
-        )
-        tx.execute(f"INSERT INTO room_cast{s} (room_id, user_id, role) VALUES (%s, %s, %s)",
-                   (str(e.originator_id), e.host_id, "host"))
 
-    # --- tickets -----------------------------------------------------------------
+# --- rooms -----------------------------------------------------------------------
 
-    def _ticket_reserved(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        tx.execute(
-            f"INSERT INTO tickets_view{s} (ticket_id, room_id, holder_id, host_id, status, price_amount, price_currency,"
-            " reserved_us, hold_expires_us, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (str(e.originator_id), str(e.room_id), e.holder_id, e.host_id, "reserved", e.price_amount, e.price_currency,
-             to_us(e.reserved_at), to_us(e.hold_expires_at), pos),
-        )
 
-    def _ticket_payment_started(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        tx.execute(f"UPDATE tickets_view{s} SET provider = %s, payment_id = %s, position = %s WHERE ticket_id = %s",
-                   (e.provider, e.payment_id, pos, str(e.originator_id)))
+def _room_opened(b: _Batch, e: Any, pos: int) -> None:
+    b.rooms.insert({
+        "room_id": str(e.originator_id), "host_id": e.host_id, "title": e.title, "state": "scheduled",
+        "scheduled_start_us": to_us(e.scheduled_start), "price_amount": e.price_amount, "price_currency": e.price_currency,
+        "capacity": e.capacity, "sales_end_us": to_us(e.sales_end), "opened_us": to_us(e.opened_at), "paid_count": 0,
+        "position": pos,
+    })
+    b.cast_ops.append((f"INSERT INTO room_cast{b.s} (room_id, user_id, role) VALUES (%s, %s, %s)",
+                       (str(e.originator_id), e.host_id, "host")))
 
-    def _ticket_paid(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        row = tx.one(f"SELECT room_id FROM tickets_view{s} WHERE ticket_id = %s", (str(e.originator_id),))
-        tx.execute(
-            f"UPDATE tickets_view{s} SET status = %s, paid_us = %s, provider = %s, payment_id = %s, fee = %s,"
-            " position = %s WHERE ticket_id = %s",
-            ("paid", to_us(e.paid_at), e.provider, e.payment_id, e.fee, pos, str(e.originator_id)),
-        )
-        if row is not None:
-            tx.execute(f"UPDATE rooms_view{s} SET paid_count = paid_count + 1 WHERE room_id = %s", (row["room_id"],))
 
-    def _ticket_released(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        tx.execute(f"UPDATE tickets_view{s} SET status = %s, release_reason = %s, position = %s WHERE ticket_id = %s",
-                   ("released", e.reason, pos, str(e.originator_id)))
+def room_set(column_values: Callable[[Any], dict[str, Any]]) -> Callable[[_Batch, Any, int], None]:
+    def handler(b: _Batch, e: Any, pos: int) -> None:
+        room = b.room(e.originator_id)
+        if room is not None:
+            room.update(column_values(e), position=pos)
+    return handler
 
-    def _ticket_refund_requested(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        row = tx.one(f"SELECT room_id, status FROM tickets_view{s} WHERE ticket_id = %s", (str(e.originator_id),))
-        if e.full:
-            tx.execute(
-                f"UPDATE tickets_view{s} SET status = %s, refunded_amount = refunded_amount + %s, position = %s,"
-                " revoked_position = %s WHERE ticket_id = %s",
-                ("refunded", e.amount, pos, pos, str(e.originator_id)),
-            )
-            if row is not None and row["status"] == "paid":
-                tx.execute(f"UPDATE rooms_view{s} SET paid_count = paid_count - 1 WHERE room_id = %s", (row["room_id"],))
-        else:
-            tx.execute(f"UPDATE tickets_view{s} SET refunded_amount = refunded_amount + %s, position = %s WHERE ticket_id = %s",
-                       (e.amount, pos, str(e.originator_id)))
 
-    def _ticket_revoked(self, tx: Tx, e: Any, pos: int, s: str, reason: str | None = None) -> None:
-        row = tx.one(f"SELECT room_id, status FROM tickets_view{s} WHERE ticket_id = %s", (str(e.originator_id),))
-        tx.execute(
-            f"UPDATE tickets_view{s} SET status = %s, revoke_reason = %s, position = %s, revoked_position = %s"
-            " WHERE ticket_id = %s",
-            ("revoked", reason or e.reason, pos, pos, str(e.originator_id)),
-        )
-        if row is not None and row["status"] == "paid":
-            tx.execute(f"UPDATE rooms_view{s} SET paid_count = paid_count - 1 WHERE room_id = %s", (row["room_id"],))
+def cast(role: str | None) -> Callable[[_Batch, Any, int], None]:
+    def handler(b: _Batch, e: Any, pos: int) -> None:
+        b.cast_ops.append((f"DELETE FROM room_cast{b.s} WHERE room_id = %s AND user_id = %s",
+                           (str(e.originator_id), e.user_id)))
+        if role is not None:
+            b.cast_ops.append((f"INSERT INTO room_cast{b.s} (room_id, user_id, role) VALUES (%s, %s, %s)",
+                               (str(e.originator_id), e.user_id, role)))
+    return handler
 
-    def _dispute_opened(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        if e.access_revoked:
-            self._ticket_revoked(tx, e, pos, s, reason="disputed")
 
-    def _dispute_closed(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        row = tx.one(f"SELECT room_id, status, revoke_reason FROM tickets_view{s} WHERE ticket_id = %s",
-                     (str(e.originator_id),))
-        if row is None:
-            return
-        if e.won and row["status"] == "revoked" and row["revoke_reason"] == "disputed":
-            tx.execute(f"UPDATE tickets_view{s} SET status = %s, revoke_reason = NULL, position = %s WHERE ticket_id = %s",
-                       ("paid", pos, str(e.originator_id)))
-            tx.execute(f"UPDATE rooms_view{s} SET paid_count = paid_count + 1 WHERE room_id = %s", (row["room_id"],))
-        elif not e.won:
-            tx.execute(f"UPDATE tickets_view{s} SET refunded_amount = refunded_amount + %s, position = %s WHERE ticket_id = %s",
-                       (e.amount, pos, str(e.originator_id)))
+# --- tickets ---------------------------------------------------------------------
 
-    _handlers: dict[str, Callable[..., None]] = {
-        "Room.Opened": _room_opened,
-        "Room.Retitled": room_set(lambda e: {"title": e.title}),
-        "Room.PriceChanged": room_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency}),
-        "Room.CapacityChanged": room_set(lambda e: {"capacity": e.capacity}),
-        "Room.SalesEndChanged": room_set(lambda e: {"sales_end_us": to_us(e.sales_end)}),
-        "Room.Started": room_set(lambda e: {"state": "live", "started_us": to_us(e.at)}),
-        "Room.Ended": room_set(lambda e: {"state": "ended", "ended_us": to_us(e.at)}),
-        "Room.Cancelled": room_set(lambda e: {"state": "cancelled", "cancelled_us": to_us(e.at)}),
-        "Room.CohostAdded": cast("cohost"),
-        "Room.CohostRemoved": cast(None),
-        "Room.SpeakerAdded": cast("speaker"),
-        "Room.SpeakerRemoved": cast(None),
-        "Ticket.Reserved": _ticket_reserved,
-        "Ticket.PaymentStarted": _ticket_payment_started,
-        "Ticket.Paid": _ticket_paid,
-        "Ticket.Released": _ticket_released,
-        "Ticket.RefundRequested": _ticket_refund_requested,
-        "Ticket.Revoked": _ticket_revoked,
-        "Ticket.DisputeOpened": _dispute_opened,
-        "Ticket.DisputeClosed": _dispute_closed,
-    }
+
+def _ticket_reserved(b: _Batch, e: Any, pos: int) -> None:
+    b.tickets.insert({
+        "ticket_id": str(e.originator_id), "room_id": str(e.room_id), "holder_id": e.holder_id, "host_id": e.host_id,
+        "status": "reserved", "price_amount": e.price_amount, "price_currency": e.price_currency,
+        "reserved_us": to_us(e.reserved_at), "hold_expires_us": to_us(e.hold_expires_at), "fee": 0,
+        "refunded_amount": 0, "position": pos,
+    })
+
+
+def _ticket(handler: Callable[[_Batch, dict[str, Any], Any, int], None]) -> Callable[[_Batch, Any, int], None]:
+    def run(b: _Batch, e: Any, pos: int) -> None:
+        ticket = b.ticket(e.originator_id)
+        if ticket is not None:  # Safeguard, should never happen: every ticket event follows Reserved.
+            handler(b, ticket, e, pos)
+            ticket["position"] = pos
+    return run
+
+
+def _payment_started(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
+    t.update(provider=e.provider, payment_id=e.payment_id)
+
+
+def _paid(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
+    t.update(status="paid", paid_us=to_us(e.paid_at), provider=e.provider, payment_id=e.payment_id, fee=e.fee)
+    b.paid_delta(t, +1)
+
+
+def _released(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
+    t.update(status="released", release_reason=e.reason)
+
+
+def _refund_requested(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
+    t["refunded_amount"] += e.amount
+    if e.full:
+        if t["status"] == "paid":
+            b.paid_delta(t, -1)
+        t.update(status="refunded", revoked_position=pos)
+
+
+def _revoked(b: _Batch, t: dict[str, Any], e: Any, pos: int, reason: str | None = None) -> None:
+    if t["status"] == "paid":
+        b.paid_delta(t, -1)
+    t.update(status="revoked", revoke_reason=reason or e.reason, revoked_position=pos)
+
+
+def _dispute_opened(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
+    if e.access_revoked:
+        _revoked(b, t, e, pos, reason="disputed")
+
+
+def _dispute_closed(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
+    if e.won and t["status"] == "revoked" and t["revoke_reason"] == "disputed":
+        t.update(status="paid", revoke_reason=None)
+        b.paid_delta(t, +1)
+    elif not e.won:
+        t["refunded_amount"] += e.amount
+
+
+HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
+    "Room.Opened": _room_opened,
+    "Room.Retitled": room_set(lambda e: {"title": e.title}),
+    "Room.PriceChanged": room_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency}),
+    "Room.CapacityChanged": room_set(lambda e: {"capacity": e.capacity}),
+    "Room.SalesEndChanged": room_set(lambda e: {"sales_end_us": to_us(e.sales_end)}),
+    "Room.Started": room_set(lambda e: {"state": "live", "started_us": to_us(e.at)}),
+    "Room.Ended": room_set(lambda e: {"state": "ended", "ended_us": to_us(e.at)}),
+    "Room.Cancelled": room_set(lambda e: {"state": "cancelled", "cancelled_us": to_us(e.at)}),
+    "Room.CohostAdded": cast("cohost"),
+    "Room.CohostRemoved": cast(None),
+    "Room.SpeakerAdded": cast("speaker"),
+    "Room.SpeakerRemoved": cast(None),
+    "Ticket.Reserved": _ticket_reserved,
+    "Ticket.PaymentStarted": _ticket(_payment_started),
+    "Ticket.Paid": _ticket(_paid),
+    "Ticket.Released": _ticket(_released),
+    "Ticket.RefundRequested": _ticket(_refund_requested),
+    "Ticket.Revoked": _ticket(_revoked),
+    "Ticket.DisputeOpened": _ticket(_dispute_opened),
+    "Ticket.DisputeClosed": _ticket(_dispute_closed),
+}

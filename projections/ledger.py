@@ -21,10 +21,12 @@ Accounts (per currency):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from api.store.db import Tx
 from api.store.guards_sql import to_us
+from projections.rows import RowCache, insert_many
 
 CASH, FEES, COMMISSION = "platform:cash", "platform:processor_fees", "platform:commission"
 REFUNDS_PAYABLE, DISPUTES = "platform:refunds_payable", "platform:disputes"
@@ -67,20 +69,38 @@ def _ddl(s: str) -> list[tuple[str, str, list[str]]]:
     ]
 
 
-class LedgerProjection:
-    name = "ledger"
+ENTRY_COLUMNS = ("entry_id", "kind", "position", "occurred_us", "currency", "room_id", "creator_id", "ticket_id",
+                 "reference", "memo")
+POSTING_COLUMNS = ("entry_id", "line", "account", "currency", "amount", "occurred_us", "position")
+FACT_COLUMNS = ("fact_id", "kind", "occurred_us", "room_id", "creator_id", "currency", "tickets", "gross", "fees",
+                "commission", "creator_share", "refunds")
 
-    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
-        return _ddl(suffix)
 
-    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        handler = getattr(self, "_" + type(event).__qualname__.replace(".", "_"), None)
-        if handler is not None:
-            handler(tx, event, position, suffix)
+class _Batch:
+    """What one batch of events adds to the ledger, written at the end in a few statements."""
 
-    # --- posting -----------------------------------------------------------------
+    def __init__(self, tx: Tx, s: str, events: list[tuple[int, Any]]) -> None:
+        self.s = s
+        self.entries: list[tuple[Any, ...]] = []
+        self.postings: list[tuple[Any, ...]] = []
+        self.facts: list[tuple[Any, ...]] = []
+        self.rooms = RowCache(f"ledger_rooms{s}", ("room_id",), ("room_id", "creator_id", "released"))
+        self.pending = RowCache(f"ledger_room_pending{s}", ("room_id", "currency"), ("room_id", "currency", "amount"))
+        room_ids = set()
+        for _, e in events:
+            kind = type(e).__qualname__
+            if kind.startswith("Room."):
+                room_ids.add(str(e.originator_id))
+            elif hasattr(e, "room_id") and kind in MONEY_EVENTS:
+                room_ids.add(str(e.room_id))
+        self.rooms.load(tx, [(r,) for r in room_ids])
+        if room_ids:
+            marks = ", ".join(["%s"] * len(room_ids))
+            for row in tx.all(f"SELECT room_id, currency, amount FROM ledger_room_pending{s} WHERE room_id IN ({marks})",
+                              list(room_ids)):
+                self.pending.rows[(row["room_id"], row["currency"])] = dict(row)
 
-    def post(self, tx: Tx, s: str, *, entry_id: str, kind: str, position: int, at: Any, currency: str,
+    def post(self, *, entry_id: str, kind: str, position: int, at: Any, currency: str,
              postings: list[tuple[str, int]], room_id: Any = None, creator_id: str | None = None,
              ticket_id: Any = None, reference: str | None = None, memo: str | None = None) -> None:
         lines = [(account, amount) for account, amount in postings if amount != 0]
@@ -89,129 +109,169 @@ class LedgerProjection:
         if not lines:
             return
         occurred = to_us(at)
-        tx.execute(
-            f"INSERT INTO ledger_entries{s} (entry_id, kind, position, occurred_us, currency, room_id, creator_id,"
-            " ticket_id, reference, memo) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (entry_id, kind, position, occurred, currency, str(room_id) if room_id else None, creator_id,
-             str(ticket_id) if ticket_id else None, reference, memo),
-        )
-        tx.executemany(
-            f"INSERT INTO ledger_postings{s} (entry_id, line, account, currency, amount, occurred_us, position)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [(entry_id, i, account, currency, amount, occurred, position) for i, (account, amount) in enumerate(lines)],
-        )
+        self.entries.append((entry_id, kind, position, occurred, currency, str(room_id) if room_id else None,
+                             creator_id, str(ticket_id) if ticket_id else None, reference, memo))
+        self.postings += [(entry_id, i, account, currency, amount, occurred, position)
+                          for i, (account, amount) in enumerate(lines)]
 
-    def fact(self, tx: Tx, s: str, fact_id: str, kind: str, at: Any, room_id: Any, creator_id: str, currency: str,
-             *, tickets: int = 0, gross: int = 0, fees: int = 0, commission: int = 0, creator_share: int = 0,
-             refunds: int = 0) -> None:
-        tx.execute(
-            f"INSERT INTO revenue_facts{s} (fact_id, kind, occurred_us, room_id, creator_id, currency, tickets, gross,"
-            " fees, commission, creator_share, refunds) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (fact_id, kind, to_us(at), str(room_id), creator_id, currency, tickets, gross, fees, commission,
-             creator_share, refunds),
-        )
+    def fact(self, fact_id: str, kind: str, at: Any, room_id: Any, creator_id: str, currency: str, *, tickets: int = 0,
+             gross: int = 0, fees: int = 0, commission: int = 0, creator_share: int = 0, refunds: int = 0) -> None:
+        self.facts.append((fact_id, kind, to_us(at), str(room_id), creator_id, currency, tickets, gross, fees,
+                           commission, creator_share, refunds))
 
-    def _earnings_account(self, tx: Tx, s: str, room_id: Any, creator_id: str, currency: str, delta: int) -> str:
+    def earnings_account(self, room_id: Any, creator_id: str, currency: str, delta: int) -> str:
         """Where a room's creator share sits now: pending until released, then available.
 
         While pending, the room's own pending balance per currency is tracked too,
         so the release moves exactly what that room earned.
         """
-        row = tx.one(f"SELECT released FROM ledger_rooms{s} WHERE room_id = %s", (str(room_id),))
-        if row and row["released"]:
+        room = self.rooms.get((str(room_id),))
+        if room is not None and room["released"]:
             return available(creator_id)
-        tx.execute(
-            f"INSERT INTO ledger_room_pending{s} (room_id, currency, amount) VALUES (%s, %s, %s)"
-            f" ON CONFLICT (room_id, currency) DO UPDATE SET amount = ledger_room_pending{s}.amount + excluded.amount",
-            (str(room_id), currency, delta),
-        )
+        key = (str(room_id), currency)
+        row = self.pending.get(key)
+        if row is None:
+            self.pending.insert({"room_id": key[0], "currency": currency, "amount": delta})
+        else:
+            row["amount"] += delta
+            self.pending.touch(key)
         return pending(creator_id)
 
-    # --- handlers -------------------------------------------------------------------
+    def flush(self, tx: Tx) -> None:
+        self.rooms.flush(tx)
+        self.pending.flush(tx)
+        tx.execute(f"DELETE FROM ledger_room_pending{self.s} WHERE amount = 0")
+        insert_many(tx, f"ledger_entries{self.s}", ENTRY_COLUMNS, self.entries)
+        insert_many(tx, f"ledger_postings{self.s}", POSTING_COLUMNS, self.postings)
+        insert_many(tx, f"revenue_facts{self.s}", FACT_COLUMNS, self.facts)
 
-    def _Room_Opened(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        tx.execute(f"INSERT INTO ledger_rooms{s} (room_id, creator_id, released) VALUES (%s, %s, %s)",
-                   (str(e.originator_id), e.host_id, False))
 
-    def _Ticket_Paid(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        earnings = self._earnings_account(tx, s, e.room_id, e.creator_id, e.currency, e.creator_share)
-        self.post(tx, s, entry_id=f"sale:{e.originator_id}", kind="sale", position=pos, at=e.paid_at,
-                  currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
-                  reference=e.charge_id or e.payment_id, memo=f"policy {e.policy_version}",
-                  postings=[(CASH, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission),
-                            (FEES, e.fee), (CASH, -e.fee)])
-        self.fact(tx, s, f"sale:{e.originator_id}", "sale", e.paid_at, e.room_id, e.creator_id, e.currency,
-                  tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
+class LedgerProjection:
+    name = "ledger"
 
-    def _Ticket_RefundRequested(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        earnings = self._earnings_account(tx, s, e.room_id, e.creator_id, e.currency, -e.creator_reversal)
-        self.post(tx, s, entry_id=f"refund:{e.refund_id}", kind="refund", position=pos, at=e.at, currency=e.currency,
-                  room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, memo=e.reason,
-                  postings=[(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
-                            (REFUNDS_PAYABLE, -e.amount)])
-        self.fact(tx, s, f"refund:{e.refund_id}", "refund", e.at, e.room_id, e.creator_id, e.currency,
-                  tickets=-1 if e.full else 0, commission=-e.commission_reversal, creator_share=-e.creator_reversal,
-                  refunds=e.amount)
+    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
+        return _ddl(suffix)
 
-    def _Ticket_RefundSettled(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        self.post(tx, s, entry_id=f"refund-paid:{e.refund_id}", kind="refund_paid", position=pos, at=e.at,
-                  currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
-                  reference=e.processor_refund_id, postings=[(REFUNDS_PAYABLE, e.amount), (CASH, -e.amount)])
+    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
+        self.apply_batch(tx, [(position, event)], suffix)
 
-    def _Ticket_DisputeOpened(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        self.post(tx, s, entry_id=f"dispute:{e.dispute_id}", kind="dispute_opened", position=pos, at=e.at,
-                  currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
-                  reference=e.dispute_id, postings=[(DISPUTES, e.amount), (CASH, -e.amount)])
+    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
+        batch = _Batch(tx, suffix, events)
+        for position, event in events:
+            handler = HANDLERS.get(type(event).__qualname__)
+            if handler is not None:
+                handler(batch, event, position)
+        batch.flush(tx)
 
-    def _Ticket_DisputeClosed(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        if e.won:
-            postings = [(CASH, e.disputed_amount), (DISPUTES, -e.disputed_amount)]
-        else:
-            earnings = self._earnings_account(tx, s, e.room_id, e.creator_id, e.currency, -e.creator_reversal)
-            # The held money is gone; what the buyer got back reverses the split.
-            postings = [(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
-                        (DISPUTES, -e.disputed_amount), (DISPUTE_LOSSES, e.disputed_amount - e.amount)]
-            self.fact(tx, s, f"dispute-lost:{e.dispute_id}", "dispute", e.at, e.room_id, e.creator_id, e.currency,
-                      tickets=-1, commission=-e.commission_reversal, creator_share=-e.creator_reversal, refunds=e.amount)
-        self.post(tx, s, entry_id=f"dispute-closed:{e.dispute_id}", kind="dispute_won" if e.won else "dispute_lost",
-                  position=pos, at=e.at, currency=e.currency, room_id=e.room_id, creator_id=e.creator_id,
-                  ticket_id=e.originator_id, reference=e.dispute_id, postings=postings)
 
-    # --- earnings release and payouts --------------------------------------------------
+def _room_opened(b: _Batch, e: Any, pos: int) -> None:
+    b.rooms.insert({"room_id": str(e.originator_id), "creator_id": e.host_id, "released": False})
 
-    def _Room_EarningsReleased(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        room = tx.one(f"SELECT creator_id FROM ledger_rooms{s} WHERE room_id = %s", (str(e.originator_id),))
-        if room is None:  # Safeguard, should never happen: a room opens before it ends.
-            return
-        for row in tx.all(f"SELECT currency, amount FROM ledger_room_pending{s} WHERE room_id = %s ORDER BY currency",
-                          (str(e.originator_id),)):
-            self.post(tx, s, entry_id=f"release:{e.originator_id}:{row['currency']}", kind="earnings_released",
-                      position=pos, at=e.at, currency=row["currency"], room_id=e.originator_id,
-                      creator_id=room["creator_id"], memo=f"refund window passed as of {e.as_of.isoformat()}",
-                      postings=[(pending(room["creator_id"]), int(row["amount"])),
-                                (available(room["creator_id"]), -int(row["amount"]))])
-        tx.execute(f"DELETE FROM ledger_room_pending{s} WHERE room_id = %s", (str(e.originator_id),))
-        tx.execute(f"UPDATE ledger_rooms{s} SET released = %s WHERE room_id = %s", (True, str(e.originator_id)))
 
-    def _Payout_Scheduled(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        self.post(tx, s, entry_id=f"payout:{e.originator_id}", kind="payout_scheduled", position=pos, at=e.at,
-                  currency=e.currency, creator_id=e.creator_id, reference=str(e.originator_id), memo=e.period,
-                  postings=[(available(e.creator_id), e.amount), (IN_TRANSIT, -e.amount)])
+def _paid(b: _Batch, e: Any, pos: int) -> None:
+    earnings = b.earnings_account(e.room_id, e.creator_id, e.currency, e.creator_share)
+    b.post(entry_id=f"sale:{e.originator_id}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
+           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
+           reference=e.charge_id or e.payment_id, memo=f"policy {e.policy_version}",
+           postings=[(CASH, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission),
+                     (FEES, e.fee), (CASH, -e.fee)])
+    b.fact(f"sale:{e.originator_id}", "sale", e.paid_at, e.room_id, e.creator_id, e.currency,
+           tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
 
-    def _Payout_Paid(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        self.post(tx, s, entry_id=f"payout-paid:{e.originator_id}", kind="payout_paid", position=pos, at=e.at,
-                  currency=e.currency, creator_id=e.creator_id, reference=e.transfer_id,
-                  postings=[(IN_TRANSIT, e.amount), (CASH, -e.amount)])
 
-    def _Payout_Failed(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        # Paid already: the transfer was reversed and the cash came back. Otherwise the
-        # money never left: it returns from in transit.
-        source = CASH if e.was == "paid" else IN_TRANSIT
-        self.post(tx, s, entry_id=f"payout-failed:{e.originator_id}", kind="payout_failed", position=pos, at=e.at,
-                  currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id,
-                  memo=e.reason, postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
+def _refund_requested(b: _Batch, e: Any, pos: int) -> None:
+    earnings = b.earnings_account(e.room_id, e.creator_id, e.currency, -e.creator_reversal)
+    b.post(entry_id=f"refund:{e.refund_id}", kind="refund", position=pos, at=e.at, currency=e.currency,
+           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, memo=e.reason,
+           postings=[(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal), (REFUNDS_PAYABLE, -e.amount)])
+    b.fact(f"refund:{e.refund_id}", "refund", e.at, e.room_id, e.creator_id, e.currency,
+           tickets=-1 if e.full else 0, commission=-e.commission_reversal, creator_share=-e.creator_reversal,
+           refunds=e.amount)
 
-    def _Payout_Cancelled(self, tx: Tx, e: Any, pos: int, s: str) -> None:
-        self.post(tx, s, entry_id=f"payout-cancelled:{e.originator_id}", kind="payout_cancelled", position=pos,
-                  at=e.at, currency=e.currency, creator_id=e.creator_id, memo=e.reason,
-                  postings=[(IN_TRANSIT, e.amount), (available(e.creator_id), -e.amount)])
+
+def _refund_settled(b: _Batch, e: Any, pos: int) -> None:
+    b.post(entry_id=f"refund-paid:{e.refund_id}", kind="refund_paid", position=pos, at=e.at, currency=e.currency,
+           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, reference=e.processor_refund_id,
+           postings=[(REFUNDS_PAYABLE, e.amount), (CASH, -e.amount)])
+
+
+def _dispute_opened(b: _Batch, e: Any, pos: int) -> None:
+    b.post(entry_id=f"dispute:{e.dispute_id}", kind="dispute_opened", position=pos, at=e.at, currency=e.currency,
+           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, reference=e.dispute_id,
+           postings=[(DISPUTES, e.amount), (CASH, -e.amount)])
+
+
+def _dispute_closed(b: _Batch, e: Any, pos: int) -> None:
+    if e.won:
+        postings = [(CASH, e.disputed_amount), (DISPUTES, -e.disputed_amount)]
+    else:
+        earnings = b.earnings_account(e.room_id, e.creator_id, e.currency, -e.creator_reversal)
+        # The held money is gone; what the buyer got back reverses the split.
+        postings = [(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
+                    (DISPUTES, -e.disputed_amount), (DISPUTE_LOSSES, e.disputed_amount - e.amount)]
+        b.fact(f"dispute-lost:{e.dispute_id}", "dispute", e.at, e.room_id, e.creator_id, e.currency,
+               tickets=-1, commission=-e.commission_reversal, creator_share=-e.creator_reversal, refunds=e.amount)
+    b.post(entry_id=f"dispute-closed:{e.dispute_id}", kind="dispute_won" if e.won else "dispute_lost", position=pos,
+           at=e.at, currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
+           reference=e.dispute_id, postings=postings)
+
+
+def _earnings_released(b: _Batch, e: Any, pos: int) -> None:
+    room = b.rooms.get((str(e.originator_id),))
+    if room is None:  # Safeguard, should never happen: a room opens before it ends.
+        return
+    creator = room["creator_id"]
+    for key in sorted(k for k in b.pending.rows if k[0] == str(e.originator_id)):
+        amount = int(b.pending.rows[key]["amount"])
+        b.post(entry_id=f"release:{e.originator_id}:{key[1]}", kind="earnings_released", position=pos, at=e.at,
+               currency=key[1], room_id=e.originator_id, creator_id=creator,
+               memo=f"refund window passed as of {e.as_of.isoformat()}",
+               postings=[(pending(creator), amount), (available(creator), -amount)])
+        b.pending.rows[key]["amount"] = 0
+        b.pending.touch(key)
+    room["released"] = True
+    b.rooms.touch((str(e.originator_id),))
+
+
+def _payout_scheduled(b: _Batch, e: Any, pos: int) -> None:
+    b.post(entry_id=f"payout:{e.originator_id}", kind="payout_scheduled", position=pos, at=e.at, currency=e.currency,
+           creator_id=e.creator_id, reference=str(e.originator_id), memo=e.period,
+           postings=[(available(e.creator_id), e.amount), (IN_TRANSIT, -e.amount)])
+
+
+def _payout_paid(b: _Batch, e: Any, pos: int) -> None:
+    b.post(entry_id=f"payout-paid:{e.originator_id}", kind="payout_paid", position=pos, at=e.at, currency=e.currency,
+           creator_id=e.creator_id, reference=e.transfer_id, postings=[(IN_TRANSIT, e.amount), (CASH, -e.amount)])
+
+
+def _payout_failed(b: _Batch, e: Any, pos: int) -> None:
+    # Paid already: the transfer was reversed and the cash came back. Otherwise the
+    # money never left: it returns from in transit.
+    source = CASH if e.was == "paid" else IN_TRANSIT
+    b.post(entry_id=f"payout-failed:{e.originator_id}", kind="payout_failed", position=pos, at=e.at,
+           currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id, memo=e.reason,
+           postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
+
+
+def _payout_cancelled(b: _Batch, e: Any, pos: int) -> None:
+    b.post(entry_id=f"payout-cancelled:{e.originator_id}", kind="payout_cancelled", position=pos, at=e.at,
+           currency=e.currency, creator_id=e.creator_id, memo=e.reason,
+           postings=[(IN_TRANSIT, e.amount), (available(e.creator_id), -e.amount)])
+
+
+MONEY_EVENTS = {"Ticket.Paid", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
+                "Ticket.DisputeClosed"}
+
+HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
+    "Room.Opened": _room_opened,
+    "Room.EarningsReleased": _earnings_released,
+    "Ticket.Paid": _paid,
+    "Ticket.RefundRequested": _refund_requested,
+    "Ticket.RefundSettled": _refund_settled,
+    "Ticket.DisputeOpened": _dispute_opened,
+    "Ticket.DisputeClosed": _dispute_closed,
+    "Payout.Scheduled": _payout_scheduled,
+    "Payout.Paid": _payout_paid,
+    "Payout.Failed": _payout_failed,
+    "Payout.Cancelled": _payout_cancelled,
+}

@@ -109,12 +109,22 @@ class Projector:
             last = events[-1][0]
             for name, projection in self.projections.items():
                 old = positions[name]
-                for position, event in events:
-                    if position > old:
-                        projection.apply(tx, event, position)
+                self._apply(projection, tx, [(p, e) for p, e in events if p > old], "")
                 self._advance(tx, name, old, last)
         self._notify(last)
         return len(events)
+
+    @staticmethod
+    def _apply(projection: Projection, tx: Tx, events: list[tuple[int, Any]], suffix: str) -> None:
+        """Set-based when the projection can (apply_batch), one event at a time otherwise."""
+        if not events:
+            return
+        batch = getattr(projection, "apply_batch", None)
+        if batch is not None:
+            batch(tx, events, suffix)
+            return
+        for position, event in events:
+            projection.apply(tx, event, position, suffix)
 
     def _lock_positions(self, tx: Tx) -> dict[str, int]:
         for name in sorted(self.projections):
@@ -231,8 +241,7 @@ class Projector:
             if not notifications:
                 break
             with self.db.transaction() as tx:
-                for n in notifications:
-                    projection.apply(tx, self.mapper.to_domain_event(n), n.id, suffix)
+                self._apply(projection, tx, [(n.id, self.mapper.to_domain_event(n)) for n in notifications], suffix)
             position = notifications[-1].id
         with self.db.transaction() as tx:
             # Hold the live projector off: it cannot move this position until we commit.
@@ -242,8 +251,7 @@ class Projector:
                 tail = self.recorder.select_notifications(start=position + 1, limit=self.batch_size, stop=live_position)
                 if not tail:
                     break
-                for n in tail:
-                    projection.apply(tx, self.mapper.to_domain_event(n), n.id, suffix)
+                self._apply(projection, tx, [(n.id, self.mapper.to_domain_event(n)) for n in tail], suffix)
                 position = tail[-1].id
             for (table, _, indexes), (fresh, _, fresh_indexes) in zip(projection.tables(), projection.tables(suffix), strict=True):
                 tx.execute(f"DROP TABLE {table}")

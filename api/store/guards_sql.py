@@ -32,6 +32,23 @@ class SqlGuards:
     def __init__(self, cursor: Any, placeholder: str) -> None:
         self._cursor = cursor
         self._ph = placeholder
+        self._lock_suffix = " FOR UPDATE" if placeholder == "%s" else ""
+        # Written once at flush(), just before the events: one statement per kind, not per ticket.
+        self._lifetimes: dict[tuple[str, str], int] = {}
+        self._dirty_lifetimes: set[tuple[str, str]] = set()
+        self._paid: list[str] = []
+
+    def flush(self) -> None:
+        """Write what was buffered; the recorder calls this before appending the events."""
+        if self._dirty_lifetimes:
+            for creator_id, currency in sorted(self._dirty_lifetimes):
+                self._exec("UPDATE creator_revenue SET lifetime = %s WHERE creator_id = %s AND currency = %s",
+                           (self._lifetimes[(creator_id, currency)], creator_id, currency))
+            self._dirty_lifetimes.clear()
+        if self._paid:
+            marks = ", ".join(["%s"] * len(self._paid))
+            self._exec(f"UPDATE seat_holds SET paid = %s WHERE ticket_id IN ({marks})", (True, *self._paid))
+            self._paid.clear()
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self._ph != "%s":
@@ -88,42 +105,61 @@ class SqlGuards:
     def _give_back(self, room_id: str) -> None:
         self._exec("UPDATE seat_inventory SET taken = taken - 1 WHERE room_id = %s", (room_id,))
 
-    def claim_seat(self, room_id: UUID, holder_id: str, ticket_id: UUID, now: datetime, hold_expires_at: datetime) -> SeatClaim:
-        rid, tid, now_us = str(room_id), str(ticket_id), to_us(now)
-        if self._one("SELECT 1 FROM seat_holds WHERE ticket_id = %s", (tid,)) is not None:
-            return SeatClaim("replay", ticket_id=ticket_id)
-        held = self._one(
-            "SELECT ticket_id FROM seat_holds WHERE room_id = %s AND holder_id = %s AND live = %s", (rid, holder_id, True)
-        )
-        if held is not None:
-            return SeatClaim("already_holds", ticket_id=UUID(_col(held, "ticket_id")))
-        taken = self._take(rid, now_us)  # type: ignore[arg-type]
-        if taken is None:
-            return SeatClaim(self._why_not(rid, now_us))  # type: ignore[arg-type]
-        inserted = self._one(
-            "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING ticket_id",
-            (tid, rid, holder_id, True, False, to_us(hold_expires_at), now_us),
-        )
-        if inserted is None:  # a concurrent purchase by the same listener won the race
-            self._give_back(rid)
-            return SeatClaim("already_holds")
-        return SeatClaim(
-            "claimed",
-            price=Money(int(_col(taken, "price_amount", 1)), _col(taken, "price_currency", 2)),
-            host_id=_col(taken, "host_id", 0),
-        )
+    def claim_seats(self, room_id: UUID, claims: Sequence[tuple[str, UUID]], now: datetime,
+                    hold_expires_at: datetime) -> list[SeatClaim]:
+        """Claim seats for many (holder, ticket) pairs of one room in four statements.
 
-    def _why_not(self, room_id: str, now_us: int) -> str:
-        row = self._one(
-            "SELECT capacity, taken, on_sale, sales_end_us FROM seat_inventory WHERE room_id = %s", (room_id,)
-        )
-        if row is None:
-            return "unknown_room"
-        capacity, taken, on_sale, sales_end_us = (_col(row, k, i) for i, k in enumerate(("capacity", "taken", "on_sale", "sales_end_us")))
-        if not on_sale or (sales_end_us is not None and sales_end_us <= now_us):
-            return "not_on_sale"
-        return "sold_out"
+        The inventory row is locked first, so claims on the room from other
+        processes wait here and see every hold committed before them.
+        """
+        rid, now_us = str(room_id), to_us(now)
+        inv = self._one(
+            "SELECT host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
+            " FROM seat_inventory WHERE room_id = %s" + self._lock_suffix, (rid,))
+        if inv is None:
+            return [SeatClaim("unknown_room") for _ in claims]
+        tids = [str(t) for _, t in claims]
+        holders = sorted({h for h, _ in claims})
+        existing = self._exec(
+            "SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
+            + ", ".join(["%s"] * len(tids)) + ") OR (room_id = %s AND live = %s AND holder_id IN ("
+            + ", ".join(["%s"] * len(holders)) + "))",
+            (*tids, rid, True, *holders),
+        ).fetchall()
+        known = {_col(r, "ticket_id", 0) for r in existing}
+        live_by_holder = {_col(r, "holder_id", 1): _col(r, "ticket_id", 0) for r in existing
+                          if _col(r, "live", 2) and _col(r, "room_id", 3) == rid}
+        capacity, taken, on_sale, sales_end_us = (int(_col(inv, "capacity", 1)), int(_col(inv, "taken", 2)),
+                                                   bool(_col(inv, "on_sale", 3)), _col(inv, "sales_end_us", 4))
+        open_ = on_sale and (sales_end_us is None or sales_end_us > now_us)
+        price = Money(int(_col(inv, "price_amount", 5)), _col(inv, "price_currency", 6))
+        host = _col(inv, "host_id", 0)
+        results: list[SeatClaim] = []
+        granted: list[tuple[str, str]] = []
+        for holder, ticket_id in claims:
+            tid = str(ticket_id)
+            if tid in known:
+                results.append(SeatClaim("replay", ticket_id=ticket_id))
+            elif holder in live_by_holder:
+                results.append(SeatClaim("already_holds", ticket_id=UUID(live_by_holder[holder])))
+            elif not open_:
+                results.append(SeatClaim("not_on_sale"))
+            elif taken + len(granted) >= capacity:
+                results.append(SeatClaim("sold_out"))
+            else:
+                granted.append((holder, tid))
+                known.add(tid)
+                live_by_holder[holder] = tid
+                results.append(SeatClaim("claimed", price=price, host_id=host))
+        if granted:
+            self._exec("UPDATE seat_inventory SET taken = taken + %s WHERE room_id = %s", (len(granted), rid))
+            expires_us = to_us(hold_expires_at)
+            self._exec(
+                "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(granted)),
+                [v for holder, tid in granted for v in (tid, rid, holder, True, False, expires_us, now_us)],
+            )
+        return results
 
     def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
         row = self._one("SELECT room_id, holder_id FROM seat_holds WHERE ticket_id = %s AND live = %s", (str(ticket_id), False))
@@ -140,7 +176,7 @@ class SqlGuards:
         return True
 
     def mark_paid(self, ticket_id: UUID) -> None:
-        self._exec("UPDATE seat_holds SET paid = %s WHERE ticket_id = %s", (True, str(ticket_id)))
+        self._paid.append(str(ticket_id))
 
     def release_seat(self, ticket_id: UUID) -> bool:
         row = self._one(
@@ -155,13 +191,20 @@ class SqlGuards:
     # --- money and dedupe ----------------------------------------------------------
 
     def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
-        row = self._one(
-            "INSERT INTO creator_revenue (creator_id, currency, lifetime) VALUES (%s, %s, %s)"
-            " ON CONFLICT (creator_id, currency) DO UPDATE SET lifetime = creator_revenue.lifetime + excluded.lifetime"
-            " RETURNING lifetime",
-            (creator_id, currency, delta),
-        )
-        return int(_col(row, "lifetime", 0)) - delta
+        """Lock the creator's lifetime row once per transaction, then count in memory until flush()."""
+        key = (creator_id, currency)
+        if key not in self._lifetimes:
+            row = self._one(
+                "INSERT INTO creator_revenue (creator_id, currency, lifetime) VALUES (%s, %s, 0)"
+                " ON CONFLICT (creator_id, currency) DO UPDATE SET lifetime = creator_revenue.lifetime"
+                " RETURNING lifetime",
+                key,
+            )
+            self._lifetimes[key] = int(_col(row, "lifetime", 0))
+        before = self._lifetimes[key]
+        self._lifetimes[key] = before + delta
+        self._dirty_lifetimes.add(key)
+        return before
 
     def first_time(self, key: str) -> bool:
         row = self._one("INSERT INTO processed_keys (key) VALUES (%s) ON CONFLICT DO NOTHING RETURNING key", (key,))

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+import sqlite3
+
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
@@ -25,11 +27,29 @@ from api.store.guards_sql import SqlGuardReads, SqlGuards
 
 class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     def transact(self, work: Callable[[SqlGuards], Sequence[StoredEvent]]) -> Sequence[int]:
-        with self.datastore.transaction(commit=True) as cursor:
-            stored = work(SqlGuards(cursor, "?"))
-            if not stored:
-                return []
-            return self._insert_events(cursor, stored) or []
+        # BEGIN IMMEDIATE: the guards read before they write, and a deferred SQLite
+        # transaction that reads first cannot become a writer while another
+        # connection writes (it fails at once with "database is locked" instead of
+        # waiting). Taking the write lock up front makes it wait its turn.
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                guards = SqlGuards(cursor, "?")
+                stored = work(guards)
+                guards.flush()
+                ids = (self._insert_events(cursor, stored) or []) if stored else []
+            except sqlite3.IntegrityError as exc:  # the library's error, as on PostgreSQL
+                conn.rollback()
+                raise IntegrityError(str(exc)) from exc
+            except sqlite3.OperationalError as exc:
+                conn.rollback()
+                raise OperationalError(str(exc)) from exc
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return ids
 
     def guard_reads(self) -> SqlGuardReads:
         return SqlGuardReads(self._read, "?")
@@ -43,7 +63,9 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
 class GuardedPostgresRecorder(PostgresApplicationRecorder):
     def transact(self, work: Callable[[SqlGuards], Sequence[StoredEvent]]) -> Sequence[int]:
         with self.datastore.transaction(commit=True) as cursor:
-            stored = work(SqlGuards(cursor, "%s"))
+            guards = SqlGuards(cursor, "%s")
+            stored = work(guards)
+            guards.flush()
             if not stored:
                 return []
             self._insert_stored_events(cursor, stored)

@@ -13,6 +13,7 @@ class PendingGateway(SandboxGateway):
     """Like Stripe without a payment method: payments stay pending until the test settles them."""
 
     name = "fake"
+    instant = False
 
     def __init__(self, clock=None) -> None:  # noqa: ANN001
         super().__init__(clock)

@@ -1,0 +1,74 @@
+"""Benchmark 1: a flash sale on one room, over HTTP, against two API worker processes.
+
+Capacity 10,000 and 16,000 purchase attempts (quick: 2,000 and 3,200) from 64
+keep-alive connections, each attempt a different listener. Baseline: the
+trivial `/healthz` endpoint of the same server, in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import psycopg
+
+from api.auth import issue_token
+from bench.common import SECRET, table, throwaway_database, write
+from bench.loadgen import Request, percentile, run_in_process, summarise
+from tests.support.server import running_server
+
+EXTRA_ENV: dict[str, str] = {}
+
+
+def run(full: bool = False, workers: int = 2, connections: int = 64) -> dict[str, Any]:
+    capacity, attempts = (10_000, 16_000) if full else (2_000, 3_200)
+    with throwaway_database() as url, running_server(url, SECRET, workers=workers,
+                                                     extra_env={"BOXOFFICE_DB_POOL_SIZE": "20", **EXTRA_ENV}) as base:
+        host, port = base.removeprefix("http://").split(":")
+        creator = {"Authorization": f"Bearer {issue_token(SECRET, 'flash-host', ['creator'])}"}
+        httpx.post(f"{base}/v1/creators", json={"display_name": "Flash", "follower_count": 10_000}, headers=creator)
+        room = httpx.post(f"{base}/v1/rooms", headers=creator, json={
+            "title": "Flash sale", "ticket_price": {"amount": 500, "currency": "USD"}, "capacity": capacity}).json()["id"]
+        baseline = summarise(run_in_process(host, int(port), [Request("GET", "/healthz")] * attempts, connections))
+        buys = [Request("POST", f"/v1/rooms/{room}/tickets", (("Authorization",
+                        f"Bearer {issue_token(SECRET, f'listener-{i}', ['listener'], ttl_seconds=3600)}"),))
+                for i in range(attempts)]
+        started = time.perf_counter()
+        raw = run_in_process(host, int(port), buys, connections)
+        wall = time.perf_counter() - started
+        accepted = [r for r in raw["results"] if r[0] == 201]
+        refused = [r for r in raw["results"] if r[0] == 409]
+        sold_out_at = max((r[3] for r in accepted), default=0.0)
+        with psycopg.connect(url) as conn:
+            live = conn.execute("SELECT count(*) FROM seat_holds WHERE room_id = %s AND live", (room,)).fetchone()[0]
+            doubles = conn.execute(
+                "SELECT count(*) FROM (SELECT holder_id FROM seat_holds WHERE room_id = %s AND live"
+                " GROUP BY holder_id HAVING count(*) > 1) d", (room,)).fetchone()[0]
+            paid_events = conn.execute("SELECT count(*) FROM boxoffice_events WHERE topic LIKE %s",
+                                       ("%Ticket.Paid",)).fetchone()[0]
+    latencies = [r[1] for r in raw["results"]]
+    result = {
+        "mode": "full" if full else "quick", "capacity": capacity, "attempts": attempts, "connections": connections,
+        "workers": workers, "accepted": len(accepted), "refused_409": len(refused),
+        "other_statuses": sorted({r[0] for r in raw["results"]} - {201, 409}),
+        "accepted_sales_per_s": round(len(accepted) / sold_out_at, 1) if sold_out_at else 0.0,
+        "time_to_sell_out_s": round(sold_out_at, 2), "wall_s": round(wall, 2),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        "oversold": max(live - capacity, 0), "paid_events": paid_events, "listeners_with_two_tickets": doubles,
+        "baseline_healthz": baseline,
+        "ratio_sales_to_baseline_rps": round((len(accepted) / sold_out_at) / baseline["rps"], 3) if sold_out_at else 0,
+        "goals": {"accepted_sales_per_s >= 1000": len(accepted) / sold_out_at >= 1000 if sold_out_at else False,
+                  "sold out within 10 s": 0 < sold_out_at <= 10, "oversold == 0": live <= capacity,
+                  "no listener with two tickets": doubles == 0},
+    }
+    write("flash_sale", result)
+    print(table("Flash sale", [(k, v if not isinstance(v, dict) else json.dumps(v)) for k, v in result.items()]))
+    return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(full="--full" in sys.argv)

@@ -1,0 +1,82 @@
+"""Set-based writes for projections: read the rows a batch touches once, write them once.
+
+A projection applying events one statement at a time costs a database round
+trip per event and tops out at a few thousand events a second. Instead, for
+each batch a `RowCache` loads every row the batch will touch in one query per
+table, handlers change plain dicts in memory, and `flush` writes new rows with
+one multi-row INSERT and changed rows with one `executemany` UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from api.store.db import Tx
+
+CHUNK = 500
+
+
+class RowCache:
+    def __init__(self, table: str, key: Sequence[str], columns: Sequence[str]) -> None:
+        self.table = table
+        self.key = tuple(key)
+        self.columns = tuple(columns)
+        self.rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.missing: set[tuple[Any, ...]] = set()
+        self.new: set[tuple[Any, ...]] = set()
+        self.dirty: set[tuple[Any, ...]] = set()
+
+    def load(self, tx: Tx, keys: Iterable[tuple[Any, ...]]) -> None:
+        wanted = [k for k in set(keys) if k not in self.rows and k not in self.missing]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            if len(self.key) == 1:
+                where = f"{self.key[0]} IN ({', '.join(['%s'] * len(chunk))})"
+                params: list[Any] = [k[0] for k in chunk]
+            else:
+                one = "(" + " AND ".join(f"{c} = %s" for c in self.key) + ")"
+                where = " OR ".join([one] * len(chunk))
+                params = [v for k in chunk for v in k]
+            for row in tx.all(f"SELECT {', '.join(self.columns)} FROM {self.table} WHERE {where}", params):
+                self.rows[tuple(row[c] for c in self.key)] = dict(row)
+            self.missing.update(k for k in chunk if k not in self.rows)
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        return self.rows.get(key)
+
+    def insert(self, row: dict[str, Any]) -> dict[str, Any]:
+        key = tuple(row[c] for c in self.key)
+        full = {c: row.get(c) for c in self.columns}
+        self.rows[key] = full
+        self.missing.discard(key)
+        self.new.add(key)
+        return full
+
+    def touch(self, key: tuple[Any, ...]) -> None:
+        if key not in self.new:
+            self.dirty.add(key)
+
+    def flush(self, tx: Tx) -> None:
+        new = [self.rows[k] for k in self.new]
+        for start in range(0, len(new), CHUNK):
+            chunk = new[start:start + CHUNK]
+            marks = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+            tx.execute(f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES " + ", ".join([marks] * len(chunk)),
+                       [row[c] for row in chunk for c in self.columns])
+        if self.dirty:
+            settable = [c for c in self.columns if c not in self.key]
+            sql = (f"UPDATE {self.table} SET " + ", ".join(f"{c} = %s" for c in settable)
+                   + " WHERE " + " AND ".join(f"{c} = %s" for c in self.key))
+            tx.executemany(sql, [[self.rows[k][c] for c in settable] + list(k) for k in self.dirty])
+        self.new.clear()
+        self.dirty.clear()
+
+
+def insert_many(tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Append rows with multi-row INSERTs (append-only tables: entries, postings, facts)."""
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        tx.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([marks] * len(chunk)),
+                   [v for row in chunk for v in row])

@@ -86,6 +86,34 @@ class Sweeper:
         self._thread.join(timeout=5)
 
 
+class CorrelationIdMiddleware:
+    """Every request gets a correlation id (X-Request-ID, echoed back) for logs and problems.
+
+    Plain ASGI: Starlette's BaseHTTPMiddleware costs an extra task and stream per request.
+    """
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None) or uuid.uuid4().hex
+        scope.setdefault("state", {})["correlation_id"] = cid
+        token = correlation_id.set(cid)
+
+        async def send_with_id(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", cid.encode("latin-1")))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
+
+
 def create_app(services: Services | None = None, settings: Settings | None = None, *, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +137,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
             tail.start()
             if services.settings.projector == "inline":
                 projector.start()
+            else:  # `boxoffice project run` projects; this process only follows its position
+                projector.follow()
             sweeper.start()
         log.info("boxoffice ready", extra={"payment_gateway": services.gateway.name,
                                            "database": services.settings.database_url.split("@")[-1]})
@@ -131,17 +161,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     )
     problems.install(app)
 
-    @app.middleware("http")
-    async def correlate(request: Request, call_next):  # noqa: ANN001, ANN202
-        cid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.correlation_id = cid
-        token = correlation_id.set(cid)
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        response.headers["X-Request-ID"] = cid
-        return response
+    app.add_middleware(CorrelationIdMiddleware)
 
     for module in (system, creators, rooms, tickets, finance, payouts, reconciliation, admission, webhooks):
         app.include_router(module.router)

@@ -17,15 +17,16 @@ import psycopg
 from api.auth import issue_token
 from bench.common import SECRET, table, throwaway_database, write
 from bench.loadgen import Request, percentile, run_in_process, summarise
-from tests.support.server import running_server
+from tests.support.server import projector_worker, running_server
 
 EXTRA_ENV: dict[str, str] = {}
 
 
 def run(full: bool = False, workers: int = 2, connections: int = 64) -> dict[str, Any]:
     capacity, attempts = (10_000, 16_000) if full else (2_000, 3_200)
-    with throwaway_database() as url, running_server(url, SECRET, workers=workers,
-                                                     extra_env={"BOXOFFICE_DB_POOL_SIZE": "20", **EXTRA_ENV}) as base:
+    env = {"BOXOFFICE_DB_POOL_SIZE": "20", "BOXOFFICE_PROJECTOR": "worker", **EXTRA_ENV}
+    with throwaway_database() as url, projector_worker(url, env), running_server(url, SECRET, workers=workers,
+                                                                                 extra_env=env) as base:
         host, port = base.removeprefix("http://").split(":")
         creator = {"Authorization": f"Bearer {issue_token(SECRET, 'flash-host', ['creator'])}"}
         httpx.post(f"{base}/v1/creators", json={"display_name": "Flash", "follower_count": 10_000}, headers=creator)

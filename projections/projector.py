@@ -197,6 +197,21 @@ class Projector:
 
     # --- running ---------------------------------------------------------------
 
+    def follow(self, poll_interval: float = 0.02) -> None:
+        """Only watch the position another process's projector reaches (worker mode),
+        so read-your-writes waits share one cheap poll instead of querying each."""
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    self._seen_at_least(self.position())
+                except Exception:
+                    log.exception("reading projection positions failed; retrying")
+                self._stop.wait(poll_interval)
+
+        self._stop.clear()
+        self._thread = threading.Thread(target=run, name="projector-follower", daemon=True)
+        self._thread.start()
+
     def start(self, poll_interval: float = 0.05) -> None:
         """Run in a background thread of this process (the embedded default)."""
         self._stop.clear()

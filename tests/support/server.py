@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,16 +29,18 @@ def running_server(database_url: str, secret: str, *, workers: int = 2, extra_en
     port = free_port()
     env = {**os.environ, "BOXOFFICE_DATABASE_URL": database_url, "BOXOFFICE_AUTH_SECRET": secret,
            "BOXOFFICE_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    log = tempfile.TemporaryFile()  # a file, never a pipe nobody reads: a full pipe would stall the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(workers), "--no-migrate"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
+                log.seek(0)
+                out = log.read().decode(errors="replace")
                 raise RuntimeError(f"server exited with {proc.returncode}:\n{out[-4000:]}")
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -48,6 +51,24 @@ def running_server(database_url: str, secret: str, *, workers: int = 2, extra_en
                 raise RuntimeError("server did not become ready")
             time.sleep(0.2)
         yield base
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+        log.close()
+
+
+@contextmanager
+def projector_worker(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """`boxoffice project run` as its own process (the production layout on PostgreSQL)."""
+    env = {**os.environ, "BOXOFFICE_DATABASE_URL": database_url, "BOXOFFICE_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "project", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield proc
     finally:
         os.killpg(proc.pid, 15)
         try:

@@ -180,19 +180,21 @@ def project_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
 
 
 @project.command("rebuild")
-def project_rebuild(name: Annotated[str, typer.Argument(help="projection name")]) -> None:
-    """Rebuild a projection from zero into fresh tables and swap them in."""
+def project_rebuild(name: Annotated[list[str], typer.Argument(help="projection names, or all")]) -> None:
+    """Rebuild projections from zero into fresh tables and swap them in (one pass over the log)."""
     from api.bootstrap import build_services
     from api.main import attach_read_side
 
     services = build_services(Settings())
     attach_read_side(services)
     projector = services.extras["projector"]
-    if name not in projector.projections:  # type: ignore[attr-defined]
-        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(projector.projections)}")  # type: ignore[attr-defined]
+    names = list(projector.projections) if name == ["all"] else name  # type: ignore[attr-defined]
+    unknown = [n for n in names if n not in projector.projections]  # type: ignore[attr-defined]
+    if unknown:
+        raise typer.BadParameter(f"unknown projection {unknown[0]!r}; known: {', '.join(projector.projections)}")  # type: ignore[attr-defined]
     started = time.monotonic()
-    position = projector.rebuild(name)  # type: ignore[attr-defined]
-    typer.echo(f"rebuilt {name} up to position {position} in {time.monotonic() - started:.1f}s")
+    position = projector.rebuild(*names)  # type: ignore[attr-defined]
+    typer.echo(f"rebuilt {', '.join(names)} up to position {position} in {time.monotonic() - started:.1f}s")
 
 
 if __name__ == "__main__":

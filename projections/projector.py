@@ -242,49 +242,63 @@ class Projector:
 
     # --- rebuilding --------------------------------------------------------------
 
-    def rebuild(self, name: str) -> int:
-        """Replay the whole log into fresh tables, then swap them in atomically."""
-        projection = self.projections[name]
+    def rebuild(self, *names: str, batch_size: int = 5000) -> int:
+        """Replay the whole log into fresh tables, then swap them in atomically.
+
+        Several projections rebuild in one pass over the log (each event is
+        decoded once). The swap transaction locks the projections' position
+        rows, applies whatever the live projector committed meanwhile, and
+        renames the fresh tables into place.
+        """
+        projections = [self.projections[name] for name in names]
         suffix = "__rebuild"
         with self.db.transaction() as tx:
-            for table, create, _ in projection.tables(suffix):
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
-                tx.execute(create)
+            for projection in projections:
+                for table, create, _ in projection.tables(suffix):
+                    tx.execute(f"DROP TABLE IF EXISTS {table}")
+                    tx.execute(create)
         position = 0
         while True:
-            notifications = self.recorder.select_notifications(start=position + 1, limit=self.batch_size)
+            notifications = self.recorder.select_notifications(start=position + 1, limit=batch_size)
             if not notifications:
                 break
+            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
             with self.db.transaction() as tx:
-                self._apply(projection, tx, [(n.id, self.mapper.to_domain_event(n)) for n in notifications], suffix)
+                for projection in projections:
+                    self._apply(projection, tx, events, suffix)
             position = notifications[-1].id
         with self.db.transaction() as tx:
-            # Hold the live projector off: it cannot move this position until we commit.
-            live = tx.one("SELECT position FROM projection_positions WHERE name = %s" + self._for_update(tx), (name,))
-            live_position = int(live["position"]) if live else 0
-            while position < live_position:
-                tail = self.recorder.select_notifications(start=position + 1, limit=self.batch_size, stop=live_position)
+            # Hold the live projector off: it cannot move these positions until we commit.
+            live = {r["name"]: int(r["position"]) for r in tx.all(
+                "SELECT name, position FROM projection_positions ORDER BY name" + self._for_update(tx))}
+            target = max([position] + [live.get(name, 0) for name in names])
+            while position < target:
+                tail = self.recorder.select_notifications(start=position + 1, limit=batch_size, stop=target)
                 if not tail:
                     break
-                self._apply(projection, tx, [(n.id, self.mapper.to_domain_event(n)) for n in tail], suffix)
+                events = [(n.id, self.mapper.to_domain_event(n)) for n in tail]
+                for projection in projections:
+                    self._apply(projection, tx, events, suffix)
                 position = tail[-1].id
-            for (table, _, indexes), (fresh, _, fresh_indexes) in zip(projection.tables(), projection.tables(suffix), strict=True):
-                tx.execute(f"DROP TABLE {table}")
-                tx.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
-                if tx.dialect == "postgresql":  # keep index and key names stable for the next rebuild
-                    for row in tx.all("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,)):
-                        if suffix in row["indexname"]:
-                            tx.execute(f"ALTER INDEX {row['indexname']} RENAME TO {row['indexname'].replace(suffix, '')}")
-                else:
-                    for fresh_index, index in zip(fresh_indexes, indexes, strict=True):
-                        tx.execute(f"DROP INDEX IF EXISTS {index_name(fresh_index)}")
-                        tx.execute(index)
-            final = max(position, live_position)
-            if live is None:
-                tx.execute("INSERT INTO projection_positions (name, position) VALUES (%s, %s)", (name, final))
-            else:
-                tx.execute("UPDATE projection_positions SET position = %s WHERE name = %s", (final, name))
+            for projection in projections:
+                self._swap(tx, projection, suffix)
+                tx.execute("INSERT INTO projection_positions (name, position) VALUES (%s, %s)"
+                           " ON CONFLICT (name) DO UPDATE SET position = excluded.position", (projection.name, position))
         return position
+
+    @staticmethod
+    def _swap(tx: Tx, projection: Projection, suffix: str) -> None:
+        for (table, _, indexes), (fresh, _, fresh_indexes) in zip(projection.tables(), projection.tables(suffix), strict=True):
+            tx.execute(f"DROP TABLE {table}")
+            tx.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
+            if tx.dialect == "postgresql":  # keep index and key names stable for the next rebuild
+                for row in tx.all("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,)):
+                    if suffix in row["indexname"]:
+                        tx.execute(f"ALTER INDEX {row['indexname']} RENAME TO {row['indexname'].replace(suffix, '')}")
+            else:
+                for fresh_index, index in zip(fresh_indexes, indexes, strict=True):
+                    tx.execute(f"DROP INDEX IF EXISTS {index_name(fresh_index)}")
+                    tx.execute(index)
 
     @staticmethod
     def _for_update(tx: Tx) -> str:

@@ -3,8 +3,8 @@
 A projection applying events one statement at a time costs a database round
 trip per event and tops out at a few thousand events a second. Instead, for
 each batch a `RowCache` loads every row the batch will touch in one query per
-table, handlers change plain dicts in memory, and `flush` writes new rows with
-one multi-row INSERT and changed rows with one `executemany` UPDATE.
+table, handlers change plain dicts in memory, and `flush` writes new rows and
+changed rows with one `executemany` each.
 """
 
 from __future__ import annotations
@@ -58,12 +58,8 @@ class RowCache:
             self.dirty.add(key)
 
     def flush(self, tx: Tx) -> None:
-        new = [self.rows[k] for k in self.new]
-        for start in range(0, len(new), CHUNK):
-            chunk = new[start:start + CHUNK]
-            marks = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
-            tx.execute(f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES " + ", ".join([marks] * len(chunk)),
-                       [row[c] for row in chunk for c in self.columns])
+        if self.new:
+            insert_many(tx, self.table, self.columns, [[self.rows[k][c] for c in self.columns] for k in self.new])
         if self.dirty:
             settable = [c for c in self.columns if c not in self.key]
             sql = (f"UPDATE {self.table} SET " + ", ".join(f"{c} = %s" for c in settable)
@@ -74,9 +70,10 @@ class RowCache:
 
 
 def insert_many(tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Append rows with multi-row INSERTs (append-only tables: entries, postings, facts)."""
-    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        tx.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([marks] * len(chunk)),
-                   [v for row in chunk for v in row])
+    """Insert rows with COPY (PostgreSQL) or one prepared statement run in C (sqlite3).
+
+    Not multi-row VALUES: a statement with thousands of placeholders costs more
+    to parse than the rows cost to write.
+    """
+    if rows:
+        tx.append(table, columns, rows)

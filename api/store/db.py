@@ -25,6 +25,9 @@ class Tx(Protocol):
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None: ...
 
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows as fast as the database allows (COPY on PostgreSQL)."""
+
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
 
@@ -39,6 +42,10 @@ class _SqliteTx:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._c.executemany(sql.replace("%s", "?"), [tuple(r) for r in rows])
+
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ", ".join(["?"] * len(columns))
+        self._c.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [tuple(r) for r in rows])
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         row = self._c.execute(sql.replace("%s", "?"), tuple(params)).fetchone()
@@ -60,6 +67,11 @@ class _PgTx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._cur.executemany(sql, [tuple(r) for r in rows])
+
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         self._cur.execute(sql, tuple(params))

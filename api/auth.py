@@ -112,6 +112,18 @@ async def principal(request: Request) -> Principal:
     return verifier.verify(token.strip())
 
 
+def authorize(request: Request, *roles: str) -> Principal:
+    """The caller, checked for one of `roles`, without FastAPI's dependency machinery (hot paths)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem("unauthenticated", "send `Authorization: Bearer <JWT>`", headers={"WWW-Authenticate": "Bearer"})
+    user = request.app.state.token_verifier.verify(token.strip())
+    if not user.has(*roles):
+        raise Problem("forbidden", f"this needs one of the roles: {', '.join(roles)}")
+    return user
+
+
 CurrentUser = Annotated[Principal, Depends(principal)]
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.auth import CurrentUser, Media
+from api.auth import CurrentUser, Media, authorize
 from api.deps import ServicesDep, parse_id, wait_for
 from api.problems import Problem
 from api.store.guards_sql import from_us
@@ -55,13 +56,14 @@ def _index(request: Request) -> AdmissionIndex:
 
 
 @router.get("/v1/rooms/{room_id}/admissions/{user_id}")
-async def check_admission(room_id: str, user_id: str, user: Media, request: Request) -> Response:
+async def check_admission(room_id: str, user_id: str, request: Request) -> Response:
     """Admit or deny, with the role and a reason code (see the module docstring of
-    projections/admission_index.py). Served from memory."""
+    projections/admission_index.py). Served from memory; role `media`."""
+    authorize(request, "media")
     index = _index(request)
     decision = index.check(room_id, user_id).to_dict()
     decision["position"] = index.position
-    return JSONResponse(decision)
+    return Response(orjson.dumps(decision), media_type="application/json")
 
 
 @router.post("/v1/admissions/check")

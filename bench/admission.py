@@ -1,0 +1,97 @@
+"""Benchmark 2: admission at media-server rates.
+
+A live room with 10,000 paid ticket holders (quick: 2,000). Over HTTP at 64
+connections against two API workers: single checks (requests/s, p99) as a
+ratio to the trivial `/healthz` of the same server in the same run; the batch
+endpoint's checks/s; and local verification of admission tokens with only
+the published JWKS, per second on one core.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from api.admission_tokens import AdmissionTokenVerifier
+from api.auth import issue_token
+from api.bootstrap import build_services
+from api.main import attach_read_side
+from api.settings import Settings
+from bench.common import SECRET, table, throwaway_database, write
+from bench.loadgen import Request, run_in_process, summarise
+from domain.clock import SystemClock
+from domain.money import Money
+from tests.support.server import projector_worker, running_server
+
+
+def seed(url: str, holders: int) -> str:
+    services = build_services(Settings(database_url=url, log_level="WARNING", max_capacity=1_000_000))
+    attach_read_side(services)
+    app = services.app
+    app.register_creator("media-host", "Host", 10_000)
+    room, _ = app.open_room("media-host", title="Big room", scheduled_start=None, price=Money(500, "USD"),
+                            capacity=holders)
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(lambda i: app.buy_ticket(room.id, f"holder-{i}"), range(holders)))
+    app.start_room("media-host", room.id)
+    services.extras["projector"].catch_up()  # type: ignore[attr-defined]
+    services.extras["db"].close()  # type: ignore[attr-defined]
+    services.close()
+    return str(room.id)
+
+
+def token_verifications_per_second(jwks: dict[str, Any], token: str, room: str, seconds: float = 2.0) -> float:
+    verifier = AdmissionTokenVerifier(jwks, SystemClock())
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(200):
+            verifier.verify(token, room=room)
+        done += 200
+    return done / (time.perf_counter() - started)
+
+
+def run(full: bool = False, connections: int = 64) -> dict[str, Any]:
+    holders, checks = (10_000, 40_000) if full else (2_000, 10_000)
+    with throwaway_database() as url:
+        room = seed(url, holders)
+        env = {"BOXOFFICE_PROJECTOR": "worker"}
+        with projector_worker(url, env), running_server(url, SECRET, workers=2, extra_env=env) as base:
+            host, port = base.removeprefix("http://").split(":")
+            media = (("Authorization", f"Bearer {issue_token(SECRET, 'sfu-1', ['media'], ttl_seconds=3600)}"),)
+            rng = random.Random(7)
+            baseline = summarise(run_in_process(host, int(port), [Request("GET", "/healthz", media)] * checks, connections))
+            singles = [Request("GET", f"/v1/rooms/{room}/admissions/holder-{rng.randrange(holders)}", media)
+                       for _ in range(checks)]
+            single = summarise(run_in_process(host, int(port), singles, connections))
+            body = json.dumps({"checks": [{"room_id": room, "user_id": f"holder-{rng.randrange(holders)}"}
+                                          for _ in range(100)]}).encode()
+            batches = [Request("POST", "/v1/admissions/check", (*media, ("Content-Type", "application/json")), body)
+                       for _ in range(max(checks // 100, 50))]
+            batch = summarise(run_in_process(host, int(port), batches, connections))
+            listener = {"Authorization": f"Bearer {issue_token(SECRET, 'holder-1', ['listener'])}"}
+            token = httpx.post(f"{base}/v1/rooms/{room}/admission-token", headers=listener).json()["token"]
+            jwks = httpx.get(f"{base}/.well-known/jwks.json").json()
+    verifies = token_verifications_per_second(jwks, token, room)
+    ratio = single["rps"] / baseline["rps"] if baseline["rps"] else 0.0
+    result = {
+        "mode": "full" if full else "quick", "ticket_holders": holders, "connections": connections,
+        "baseline_healthz": baseline, "admission_check": single, "ratio_check_to_baseline": round(ratio, 3),
+        "batch_endpoint": {**batch, "checks_per_s": round(batch["rps"] * 100, 1)},
+        "token_verifications_per_s_one_core": round(verifies, 1),
+        "goals": {"ratio >= 0.8": ratio >= 0.8, "p99 <= 20 ms": single["p99_ms"] <= 20,
+                  "token verifications >= 10,000/s": verifies >= 10_000},
+    }
+    write("admission", result)
+    print(table("Admission", [(k, v) for k, v in result.items()]))
+    return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(full="--full" in sys.argv)

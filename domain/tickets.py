@@ -120,6 +120,7 @@ class Ticket(Aggregate):
         self._pay(
             room_id=self.room_id,
             creator_id=self.host_id,
+            holder_id=self.holder_id,
             provider=provider,
             payment_id=payment_id,
             charge_id=charge_id,
@@ -140,6 +141,7 @@ class Ticket(Aggregate):
         self,
         room_id: UUID,
         creator_id: str,
+        holder_id: str,
         provider: str,
         payment_id: str,
         charge_id: str | None,
@@ -165,10 +167,10 @@ class Ticket(Aggregate):
     def release(self, reason: str, at: datetime) -> None:
         if self.status is not TicketStatus.RESERVED:
             raise TicketStateError(f"only a reserved ticket can be released; this one is {self.status}")
-        self._release(reason, at)
+        self._release(self.room_id, self.holder_id, reason, at)
 
     @event("Released")
-    def _release(self, reason: str, at: datetime) -> None:
+    def _release(self, room_id: UUID, holder_id: str, reason: str, at: datetime) -> None:
         self.status = TicketStatus.RELEASED
         self.release_reason = reason
 
@@ -193,6 +195,7 @@ class Ticket(Aggregate):
         self._request_refund(
             room_id=self.room_id,
             creator_id=self.host_id,
+            holder_id=self.holder_id,
             refund_id=refund_id,
             amount=amount,
             currency=self.split.currency,
@@ -210,6 +213,7 @@ class Ticket(Aggregate):
         self,
         room_id: UUID,
         creator_id: str,
+        holder_id: str,
         refund_id: UUID,
         amount: int,
         currency: str,
@@ -273,10 +277,10 @@ class Ticket(Aggregate):
     def revoke(self, reason: str, at: datetime) -> None:
         if self.status is not TicketStatus.PAID:
             raise TicketStateError(f"only a paid ticket can be revoked; this one is {self.status}")
-        self._revoke(reason, at)
+        self._revoke(self.room_id, self.holder_id, reason, at)
 
     @event("Revoked")
-    def _revoke(self, reason: str, at: datetime) -> None:
+    def _revoke(self, room_id: UUID, holder_id: str, reason: str, at: datetime) -> None:
         self.status = TicketStatus.REVOKED
         self.revoke_reason = reason
 
@@ -285,13 +289,13 @@ class Ticket(Aggregate):
             return False
         if self.split is None:
             raise TicketStateError("an unpaid ticket cannot be disputed")
-        self._open_dispute(self.room_id, self.host_id, dispute_id, amount, self.price_currency,
+        self._open_dispute(self.room_id, self.host_id, self.holder_id, dispute_id, amount, self.price_currency,
                            self.status is TicketStatus.PAID, at)
         return True
 
     @event("DisputeOpened")
-    def _open_dispute(self, room_id: UUID, creator_id: str, dispute_id: str, amount: int, currency: str,
-                      access_revoked: bool, at: datetime) -> None:
+    def _open_dispute(self, room_id: UUID, creator_id: str, holder_id: str, dispute_id: str, amount: int,
+                      currency: str, access_revoked: bool, at: datetime) -> None:
         self.dispute_id = dispute_id
         self.dispute_amount = amount
         self.dispute_outcome = None
@@ -308,6 +312,7 @@ class Ticket(Aggregate):
         self._close_dispute(
             room_id=self.room_id,
             creator_id=self.host_id,
+            holder_id=self.holder_id,
             disputed_amount=self.dispute_amount,
             dispute_id=dispute_id,
             won=won,
@@ -324,6 +329,7 @@ class Ticket(Aggregate):
         self,
         room_id: UUID,
         creator_id: str,
+        holder_id: str,
         disputed_amount: int,
         dispute_id: str,
         won: bool,

@@ -27,6 +27,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +58,21 @@ class RoomAccess:
 
 
 class AdmissionIndex:
+    """Tickets by ordinal in packed arrays (about 100 bytes a ticket, not 300): the id as
+    16 raw bytes and the status as one byte; each room maps its holders to their
+    latest ticket's ordinal. Ticket events name their room and holder, so no
+    ticket-id lookup table is needed."""
+
     def __init__(self) -> None:
         self.rooms: dict[str, RoomAccess] = {}
-        # Tickets by ordinal, in parallel arrays: far smaller than an object each.
-        self._ticket_ids: list[str] = []
-        self._ticket_room: list[str] = []
-        self._ticket_user: list[str] = []
+        self._ids = bytearray()  # 16 bytes per ticket
         self._status = bytearray()
-        self._ordinal: dict[str, int] = {}
+        self._count = 0
         self.position = 0
         self._lock = threading.Lock()
+
+    def _ticket_id(self, ordinal: int) -> str:
+        return str(UUID(bytes=bytes(self._ids[ordinal * 16:ordinal * 16 + 16])))
 
     # --- answering -------------------------------------------------------------
 
@@ -86,7 +92,7 @@ class AdmissionIndex:
         ordinal = room.holders.get(user_id)
         if ordinal is None:
             return Decision(False, None, "no_ticket")
-        status, ticket_id = self._status[ordinal], self._ticket_ids[ordinal]
+        status, ticket_id = self._status[ordinal], self._ticket_id(ordinal)
         if status == 2:
             if room.state == "scheduled":
                 return Decision(True, "listener", "not_started", ticket_id, waiting=True)
@@ -111,7 +117,7 @@ class AdmissionIndex:
         with self._lock:
             self.__init__()  # type: ignore[misc]
             for r in rooms:
-                self.rooms[r["room_id"]] = RoomAccess(host=r["host_id"], state=r["state"])
+                self._add_room(r["room_id"], r["host_id"], r["state"])
             for c in cast:
                 room = self.rooms.get(c["room_id"])
                 if room is not None and c["role"] != "host":
@@ -120,29 +126,34 @@ class AdmissionIndex:
                 self._add(t["ticket_id"], t["room_id"], t["holder_id"], STATUS_CODES[t["status"]])
             self.position = position
 
+    def _add_room(self, room_id: str, host: str, state: str = "scheduled") -> None:
+        self.rooms[room_id] = RoomAccess(host=host, state=state)
+
     def _add(self, ticket_id: str, room_id: str, user_id: str, status: int) -> None:
         room = self.rooms.get(room_id)
         if room is None:  # Safeguard, should never happen: tickets follow their room.
             return
-        ordinal = len(self._ticket_ids)
-        self._ticket_ids.append(ticket_id)
-        self._ticket_room.append(room_id)
-        self._ticket_user.append(user_id)
+        ordinal = self._count
+        self._count += 1
+        self._ids += UUID(ticket_id).bytes
         self._status.append(status)
-        self._ordinal[ticket_id] = ordinal
         current = room.holders.get(user_id)
         if current is None or status in LIVE or self._status[current] not in LIVE:
             room.holders[user_id] = ordinal
 
-    def _set_status(self, ticket_id: str, status: int) -> None:
-        ordinal = self._ordinal.get(ticket_id)
+    def _set_status(self, event: Any, status: int) -> None:
+        """Apply a ticket's new status through its room and holder (named by the event)."""
+        room = self.rooms.get(str(event.room_id))
+        if room is None:
+            return
+        ordinal = room.holders.get(event.holder_id)
         if ordinal is None:
             return
+        if self._ids[ordinal * 16:ordinal * 16 + 16] != event.originator_id.bytes:
+            # An older ticket of the same holder (released or refunded before they bought
+            # again): it only matters if it comes back to life, which a newer live ticket excludes.
+            return
         self._status[ordinal] = status
-        room = self.rooms.get(self._ticket_room[ordinal])
-        user = self._ticket_user[ordinal]
-        if room is not None and status in LIVE:
-            room.holders[user] = ordinal
 
     # --- tailing the log -----------------------------------------------------------
 
@@ -151,7 +162,7 @@ class AdmissionIndex:
         oid = str(event.originator_id)
         with self._lock:
             if kind == "Room.Opened":
-                self.rooms[oid] = RoomAccess(host=event.host_id)
+                self._add_room(oid, event.host_id)
             elif kind in ("Room.Started", "Room.Ended", "Room.Cancelled"):
                 room = self.rooms.get(oid)
                 if room is not None:
@@ -167,22 +178,23 @@ class AdmissionIndex:
             elif kind == "Ticket.Reserved":
                 self._add(oid, str(event.room_id), event.holder_id, 1)
             elif kind == "Ticket.Paid":
-                self._set_status(oid, 2)
+                self._set_status(event, 2)
             elif kind == "Ticket.Released":
-                self._set_status(oid, 3)
+                self._set_status(event, 3)
             elif kind == "Ticket.RefundRequested":
                 if event.full:
-                    self._set_status(oid, 4)
+                    self._set_status(event, 4)
             elif kind == "Ticket.Revoked" or (kind == "Ticket.DisputeOpened" and event.access_revoked):
-                self._set_status(oid, 5)
+                self._set_status(event, 5)
             elif kind == "Ticket.DisputeClosed" and event.won:
-                ordinal = self._ordinal.get(oid)
+                room = self.rooms.get(str(event.room_id))
+                ordinal = room.holders.get(event.holder_id) if room else None
                 if ordinal is not None and self._status[ordinal] == 5:
-                    self._set_status(oid, 2)
+                    self._set_status(event, 2)
             self.position = max(self.position, position)
 
     def __len__(self) -> int:
-        return len(self._ticket_ids)
+        return self._count
 
 
 class AdmissionTail:

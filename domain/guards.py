@@ -104,6 +104,11 @@ class GuardReads(Protocol):
 
     def lifetime_revenue(self, creator_id: str, currency: str) -> int: ...
 
+    def processed(self, key: str) -> bool:
+        """Was this key (a webhook event id) recorded by first_time?"""
+
+    def creator_of_account(self, account_id: str) -> str | None: ...
+
 
 T = TypeVar("T")
 

@@ -55,6 +55,7 @@ class Payout(Aggregate):
         self.status = PayoutStatus.SCHEDULED
         self.transfer_id: str | None = None
         self.failure: str | None = None
+        self.reversed_amount = 0
         self.updated_at = at
 
     def submit(self, transfer_id: str, balance_transaction_id: str | None, provider: str, at: datetime) -> bool:
@@ -92,8 +93,8 @@ class Payout(Aggregate):
             return False
         if self.status is PayoutStatus.SCHEDULED:
             raise PayoutStateError("a payout not yet sent cannot fail; cancel it")
-        self._fail(self.creator_id, self.currency, self.amount, self.transfer_id, self.status.value, reason,
-                   reversal_id, at)
+        self._fail(self.creator_id, self.currency, self.amount - self.reversed_amount, self.transfer_id,
+                   self.status.value, reason, reversal_id, at)
         return True
 
     @event("Failed")
@@ -101,6 +102,25 @@ class Payout(Aggregate):
               reversal_id: str | None, at: datetime) -> None:
         self.status = PayoutStatus.FAILED
         self.failure = reason
+        self.updated_at = at
+
+    def reverse_part(self, reversed_total: int, reversal_id: str | None, at: datetime) -> bool:
+        """Part of the transfer came back (a partial reversal): only that part returns to available.
+
+        `reversed_total` is the transfer's cumulative reversed amount; a full
+        reversal is a failure (`fail`)."""
+        delta = reversed_total - self.reversed_amount
+        if delta <= 0 or self.status not in (PayoutStatus.SUBMITTED, PayoutStatus.PAID):
+            return False
+        if reversed_total >= self.amount:
+            raise PayoutStateError("a full reversal fails the payout; use fail()")
+        self._reverse_part(self.creator_id, self.currency, delta, self.transfer_id, self.status.value, reversal_id, at)
+        return True
+
+    @event("PartiallyReversed")
+    def _reverse_part(self, creator_id: str, currency: str, amount: int, transfer_id: str | None, was: str,
+                      reversal_id: str | None, at: datetime) -> None:
+        self.reversed_amount += amount
         self.updated_at = at
 
     def cancel(self, reason: str, at: datetime) -> bool:

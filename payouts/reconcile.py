@@ -72,7 +72,7 @@ def _expected_from_ledger(db: Database, start: datetime, end: datetime) -> list[
         "SELECT e.entry_id, e.kind, e.reference, e.currency, e.occurred_us, p.account, p.amount"
         " FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.entry_id"
         " WHERE e.occurred_us >= %s AND e.occurred_us < %s AND e.kind IN"
-        " ('sale', 'refund_paid', 'dispute_opened', 'dispute_won', 'payout_paid', 'payout_failed')"
+        " ('sale', 'refund_paid', 'dispute_opened', 'dispute_won', 'payout_paid', 'payout_failed', 'payout_reversed')"
         " ORDER BY e.position, p.line",
         (to_us(start), to_us(end)),
     )
@@ -96,7 +96,7 @@ def _expected_from_ledger(db: Database, start: datetime, end: datetime) -> list[
             expected.append(Expected("adjustment", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
         elif kind == "payout_paid":
             expected.append(Expected("transfer", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
-        elif kind == "payout_failed" and e["cash"]:
+        elif kind in ("payout_failed", "payout_reversed") and e["cash"]:
             expected.append(Expected("transfer_refund", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
     # Transfers made for payouts not yet confirmed paid, or failed before: not cash in the
     # ledger yet (or any more), but real at the processor.

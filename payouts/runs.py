@@ -31,7 +31,7 @@ from eventsourcing.application import AggregateNotFoundError
 from api.store.db import Database
 from api.store.guards_sql import to_us
 from domain.application import BoxOffice
-from domain.errors import ValidationError
+from domain.errors import DuplicateDeliveryError, ValidationError
 from domain.money import Money, minor_units
 from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
 from payouts.model import Payout, PayoutRun, PayoutStatus, payout_id_for
@@ -267,14 +267,21 @@ class PayoutWebhooks:
         return {"transfer.reversed": self.transfer_reversed, "payout.paid": self.payout_paid,
                 "payout.failed": self.payout_failed}
 
-    def _payouts_of_account(self, account_id: str, statuses: tuple[str, ...]) -> list[Payout]:
+    def _payouts_of_account(self, account_id: str, statuses: tuple[PayoutStatus, ...]) -> list[Payout]:
+        """The account's payouts whose OWN state is one of `statuses`, newest first (the read
+        table only nominates candidates: it may lag the event store)."""
         user_id = self.app.guards.creator_of_account(account_id)
         if user_id is None:
             return []
-        marks = ", ".join(["%s"] * len(statuses))
-        rows = self.db.query(f"SELECT payout_id FROM payouts_view WHERE creator_id = %s AND status IN ({marks})"
-                             " ORDER BY scheduled_us DESC", (user_id, *statuses))
-        return [p for p in (self.app.repository.get(UUID(r["payout_id"])) for r in rows) if isinstance(p, Payout)]
+        rows = self.db.query("SELECT payout_id FROM payouts_view WHERE creator_id = %s ORDER BY scheduled_us DESC",
+                             (user_id,))
+        payouts = [self.app.repository.get(UUID(r["payout_id"])) for r in rows]
+        return [p for p in payouts if isinstance(p, Payout) and p.status in statuses]
+
+    def _seen(self, key: str) -> bool:
+        """Was this delivery processed? Checked before anything leaves the building; the
+        dedupe row is still written with the effect, in its transaction."""
+        return self.app.guards.processed(key)
 
     def transfer_reversed(self, transfer: dict[str, Any], key: str, event: dict[str, Any]) -> str:
         payout_id = (transfer.get("metadata") or {}).get("payout_id")
@@ -283,13 +290,19 @@ class PayoutWebhooks:
             return "not a payout transfer"
         payout = self.app.repository.get(UUID(payout_id))
         reversals = (transfer.get("reversals") or {}).get("data") or []
-        payout.fail("transfer_reversed", reversals[-1]["id"] if reversals else None, self.app.clock.now())
+        reversal_id = reversals[-1]["id"] if reversals else None
+        reversed_total = int(transfer.get("amount_reversed") or payout.amount)
+        now = self.app.clock.now()
+        if reversed_total >= payout.amount:
+            payout.fail("transfer_reversed", reversal_id, now)
+        else:
+            payout.reverse_part(reversed_total, reversal_id, now)
         self.app.transact(lambda guards: (None, [payout]), key)
-        return f"payout {payout.id} reversed"
+        return f"payout {payout.id}: {reversed_total} of {payout.amount} reversed"
 
     def payout_paid(self, bank_payout: dict[str, Any], key: str, event: dict[str, Any]) -> str:
         account = str(event.get("account") or "")
-        payouts = self._payouts_of_account(account, ("submitted",))
+        payouts = self._payouts_of_account(account, (PayoutStatus.SUBMITTED,))
         now = self.app.clock.now()
         for payout in payouts:
             payout.mark_paid(str(bank_payout["id"]), now)
@@ -298,24 +311,33 @@ class PayoutWebhooks:
 
     def payout_failed(self, bank_payout: dict[str, Any], key: str, event: dict[str, Any]) -> str:
         """The creator's bank refused the money: reverse our transfer, return the funds to
-        available, and flag the creator's payout account until it is fixed."""
+        available, and flag the creator's payout account until it is fixed.
+
+        Only a payout of exactly the failed amount is touched; a repeated delivery is
+        recognised before any transfer is reversed."""
+        if self._seen(key):
+            raise DuplicateDeliveryError(key)
         account = str(event.get("account") or "")
-        candidates = self._payouts_of_account(account, ("submitted", "paid"))
-        match = [p for p in candidates if p.amount == int(bank_payout.get("amount", -1))] or candidates[:1]
+        amount = int(bank_payout.get("amount", -1))
+        match = [p for p in self._payouts_of_account(account, (PayoutStatus.SUBMITTED, PayoutStatus.PAID))
+                 if p.amount - p.reversed_amount == amount][:1]
+        if not match:
+            log.warning("payout.failed %s on %s matches no payout of ours for %s", bank_payout.get("id"), account, amount)
+            self.app.transact(lambda guards: (None, []), key)
+            return "no payout of that amount"
         now = self.app.clock.now()
         reason = str(bank_payout.get("failure_code") or "payout_failed")
-        for payout in match:
-            reversal = None
-            if payout.transfer_id:
-                reversal = self.app.gateway.reverse_transfer(payout.transfer_id, Money(payout.amount, payout.currency),
-                                                             key=f"payout-failed-{payout.id}")
-            payout.fail(reason, reversal.reversal_id if reversal else None, now)
+        payout = match[0]
+        reversal = None
+        if payout.transfer_id:  # idempotent at the processor: keyed by our payout id
+            reversal = self.app.gateway.reverse_transfer(payout.transfer_id, Money(amount, payout.currency),
+                                                         key=f"payout-failed-{payout.id}")
+        payout.fail(reason, reversal.reversal_id if reversal else None, now)
+        changed: list[Any] = [payout]
         user_id = self.app.guards.creator_of_account(account)
         if user_id is not None:
             creator = self.app.get_creator(user_id)
             creator.update_payout_account("restricted")
-            match_and_creator: list[Any] = [*match, creator]
-        else:
-            match_and_creator = list(match)
-        self.app.transact(lambda guards: (None, match_and_creator), key)
-        return f"{len(match)} payouts failed"
+            changed.append(creator)
+        self.app.transact(lambda guards: (None, changed), key)
+        return f"payout {payout.id} failed: {reason}"

@@ -253,6 +253,13 @@ def _payout_failed(b: _Batch, e: Any, pos: int) -> None:
            postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
 
 
+def _payout_partially_reversed(b: _Batch, e: Any, pos: int) -> None:
+    source = CASH if e.was == "paid" else IN_TRANSIT
+    b.post(entry_id=f"payout-reversed:{e.originator_id}:{pos}", kind="payout_reversed", position=pos, at=e.at,
+           currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id,
+           memo="partial transfer reversal", postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
+
+
 def _payout_cancelled(b: _Batch, e: Any, pos: int) -> None:
     b.post(entry_id=f"payout-cancelled:{e.originator_id}", kind="payout_cancelled", position=pos, at=e.at,
            currency=e.currency, creator_id=e.creator_id, memo=e.reason,
@@ -273,5 +280,6 @@ HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
     "Payout.Scheduled": _payout_scheduled,
     "Payout.Paid": _payout_paid,
     "Payout.Failed": _payout_failed,
+    "Payout.PartiallyReversed": _payout_partially_reversed,
     "Payout.Cancelled": _payout_cancelled,
 }

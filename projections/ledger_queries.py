@@ -7,7 +7,7 @@ from typing import Any
 
 from api.store.db import Database
 from api.store.guards_sql import from_us as us_to_datetime
-from projections.ledger import IN_TRANSIT, available, pending
+from projections.ledger import CASH, IN_TRANSIT, available, pending
 
 
 def balances(db: Database, as_of_us: int | None = None, currency: str | None = None,
@@ -134,13 +134,21 @@ def creator_earnings(db: Database, creator_id: str) -> list[dict[str, Any]]:
     for r in db.query("SELECT currency, SUM(creator_share) AS lifetime FROM revenue_facts WHERE creator_id = %s"
                       " GROUP BY currency", (creator_id,)):
         slot(r["currency"])["lifetime"] = int(r["lifetime"] or 0)
+    # Paid out: what reached payouts_paid (in transit -> cash), less what came back in cash
+    # afterwards (a transfer reversed after the payout was paid).
     for r in db.query(
-        "SELECT e.kind, p.currency, SUM(p.amount) AS amount FROM ledger_postings p JOIN ledger_entries e"
-        " ON e.entry_id = p.entry_id WHERE e.creator_id = %s AND p.account = %s GROUP BY e.kind, p.currency",
-        (creator_id, IN_TRANSIT),
+        "SELECT e.kind, p.account, p.currency, SUM(p.amount) AS amount FROM ledger_postings p JOIN ledger_entries e"
+        " ON e.entry_id = p.entry_id WHERE e.creator_id = %s AND p.account IN (%s, %s)"
+        " AND e.kind IN ('payout_scheduled', 'payout_paid', 'payout_failed', 'payout_reversed', 'payout_cancelled')"
+        " GROUP BY e.kind, p.account, p.currency",
+        (creator_id, IN_TRANSIT, CASH),
     ):
         entry = slot(r["currency"])
-        if r["kind"] == "payout_paid":
-            entry["paid"] += int(r["amount"])
-        entry["in_transit"] -= int(r["amount"])
+        amount = int(r["amount"])
+        if r["account"] == IN_TRANSIT:
+            entry["in_transit"] -= amount
+            if r["kind"] == "payout_paid":
+                entry["paid"] += amount
+        elif r["kind"] in ("payout_failed", "payout_reversed"):
+            entry["paid"] -= amount
     return sorted(by_currency.values(), key=lambda x: x["currency"])

@@ -37,6 +37,8 @@ class PayoutsProjection:
         elif kind == "Payout.Submitted":
             tx.execute(f"UPDATE {p} SET status = %s, transfer_id = %s, updated_us = %s WHERE payout_id = %s",
                        ("submitted", e.transfer_id, to_us(e.at), oid))
+        elif kind == "Payout.PartiallyReversed":
+            tx.execute(f"UPDATE {p} SET updated_us = %s WHERE payout_id = %s", (to_us(e.at), oid))
         elif kind in ("Payout.Paid", "Payout.Failed", "Payout.Cancelled"):
             status = {"Payout.Paid": "paid", "Payout.Failed": "failed", "Payout.Cancelled": "cancelled"}[kind]
             tx.execute(f"UPDATE {p} SET status = %s, failure = %s, updated_us = %s WHERE payout_id = %s",

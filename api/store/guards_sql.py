@@ -292,6 +292,9 @@ class SqlGuardReads:
         rows = self._q("SELECT lifetime FROM creator_revenue WHERE creator_id = %s AND currency = %s", (creator_id, currency))
         return int(_col(rows[0], "lifetime", 0)) if rows else 0
 
+    def processed(self, key: str) -> bool:
+        return bool(self._q("SELECT 1 FROM processed_keys WHERE key = %s", (key,)))
+
     def creator_of_account(self, account_id: str) -> str | None:
         rows = self._q("SELECT user_id FROM payout_accounts WHERE account_id = %s", (account_id,))
         return _col(rows[0], "user_id", 0) if rows else None

@@ -69,10 +69,6 @@ def test_payout_failed_reverses_the_transfer_returns_the_funds_and_restricts_the
     assert set(desk.trial_balance().values()) == {0}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: projections/ledger_queries.creator_earnings counts `paid` from payout_paid postings only; a payout "
-    "failed after it was paid (Payout.Failed was='paid' posts cash -> available, not in transit) stays in `paid`, "
-    "so the same 97.00 shows as both paid and available"))
 def test_a_payout_the_bank_returned_no_longer_counts_as_paid_in_the_creators_earnings(stripe_desk: Desk) -> None:
     desk = stripe_desk
     maya, account, payout = a_submitted_payout(desk)
@@ -140,10 +136,6 @@ def test_payout_failed_before_payout_paid_ends_failed_with_the_funds_available(s
     assert set(desk.trial_balance().values()) == {0}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: payouts/runs.PayoutWebhooks.payout_paid selects payouts by the payouts_view status (a read table that "
-    "lags the event store) and calls mark_paid without checking the aggregate's status; a payout.paid arriving "
-    "before the projector has applied Payout.Failed raises PayoutStateError and is answered 400"))
 def test_payout_paid_right_after_payout_failed_is_acknowledged_even_before_the_read_tables_catch_up(
     open_desk: DeskFactory,
 ) -> None:
@@ -175,11 +167,6 @@ def test_transfer_reversed_from_the_dashboard_fails_the_payout_and_returns_the_f
     assert set(desk.trial_balance().values()) == {0}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: payouts/runs.PayoutWebhooks.payout_failed reverses transfers before the delivery is de-duplicated "
-    "(the dedupe key is only checked in the final transact); on a re-delivery the failed payout is no longer a "
-    "candidate and `match or candidates[:1]` picks the creator's newest other paid payout and reverses its "
-    "transfer at Stripe"))
 def test_payout_failed_delivered_again_never_reverses_an_earlier_payout_of_the_same_creator(stripe_desk: Desk) -> None:
     desk = stripe_desk
     # March: 97.00 paid to the bank.
@@ -204,10 +191,6 @@ def test_payout_failed_delivered_again_never_reverses_an_earlier_payout_of_the_s
     assert reversed_amounts == {march["transfer_id"]: 0, april["transfer_id"]: 5_820}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: payouts/runs.PayoutWebhooks.transfer_reversed fails the whole payout whatever was reversed: a partial "
-    "reversal (amount_reversed < amount) returns the full payout amount to `available`, so the next run pays the "
-    "creator again money they still hold"))
 def test_a_partial_reversal_returns_only_the_reversed_amount_to_available(stripe_desk: Desk) -> None:
     desk = stripe_desk
     maya, _, payout = a_submitted_payout(desk)

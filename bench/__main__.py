@@ -1,0 +1,44 @@
+"""`make bench` (quick, at most ~5 minutes) or `make bench FULL=1` (the sizes in bench/RESULTS.md).
+
+Each benchmark prints a table, writes bench/out/<name>.json, and compares with
+a baseline measured in the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from bench import admission, flash_sale, memory, payout_run, projection_catchup
+from bench.common import OUT
+
+BENCHMARKS = {
+    "flash_sale": flash_sale.run,
+    "admission": admission.run,
+    "projection_catchup": projection_catchup.run,
+    "payout_run": payout_run.run,
+    "memory": memory.run,
+}
+
+
+def main(argv: list[str]) -> int:
+    full = "--full" in argv
+    chosen = [a for a in argv if not a.startswith("--")] or list(BENCHMARKS)
+    summary = {}
+    started = time.perf_counter()
+    for name in chosen:
+        print(f"\n=== {name} ({'full' if full else 'quick'}) ===", flush=True)
+        result = BENCHMARKS[name](full=full)
+        summary[name] = result.get("goals", {})
+    OUT.mkdir(exist_ok=True)
+    (OUT / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"\nall benchmarks in {time.perf_counter() - started:.0f}s; goals:")
+    for name, goals in summary.items():
+        for goal, met in goals.items():
+            print(f"  [{'met' if met else 'NOT MET'}] {name}: {goal}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -11,7 +11,8 @@ from api.bootstrap import Services
 from api.problems import Problem
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async on purpose: a sync dependency costs every request a thread-pool hop."""
     return request.app.state.services
 
 

@@ -27,7 +27,7 @@ def buy_ticket(
     response: Response,
     body: TicketCreate | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> TicketPublic:
+) -> Response:
     """Reserve a seat and start its payment. With the sandbox it is paid at once
     (`payment_method: pm_card_chargeDeclined` simulates a decline); with Stripe the
     response carries the PaymentIntent's `client_secret` and the seat is held until
@@ -47,8 +47,10 @@ def buy_ticket(
                       (session.failure_message if session else None) or "the payment was declined; the seat was released",
                       ticket_id=str(ticket.id), decline_code=session.failure_code if session else None)
     wait_for(services, purchase.position)
-    response.headers["Location"] = f"/v1/tickets/{ticket.id}"
-    return ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
+    body = ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
+    headers = {"Location": f"/v1/tickets/{ticket.id}", **dict(response.headers)}
+    # Serialised once here: the hottest write of all skips FastAPI's second validation pass.
+    return Response(body.model_dump_json().encode(), status_code=201, media_type="application/json", headers=headers)
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketPublic)

@@ -111,6 +111,8 @@ class Projector:
                 old = positions[name]
                 self._apply(projection, tx, [(p, e) for p, e in events if p > old], "")
                 self._advance(tx, name, old, last)
+            if tx.dialect == "postgresql":  # delivered on commit: followers wake at once
+                tx.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
         self._notify(last)
         return len(events)
 
@@ -199,18 +201,37 @@ class Projector:
 
     def follow(self, poll_interval: float = 0.02) -> None:
         """Only watch the position another process's projector reaches (worker mode),
-        so read-your-writes waits share one cheap poll instead of querying each."""
+        so read-your-writes waits share one watcher instead of querying each.
+
+        On PostgreSQL the projector NOTIFYs its position with every commit and the
+        watcher LISTENs (waking at once); polling remains as the fallback.
+        """
         def run() -> None:
             while not self._stop.is_set():
                 try:
                     self._seen_at_least(self.position())
+                    if self.db.dialect == "postgresql":
+                        self._listen(poll_interval)
+                    else:
+                        self._stop.wait(poll_interval)
                 except Exception:
-                    log.exception("reading projection positions failed; retrying")
-                self._stop.wait(poll_interval)
+                    log.exception("following projection positions failed; retrying")
+                    self._stop.wait(1.0)
 
         self._stop.clear()
         self._thread = threading.Thread(target=run, name="projector-follower", daemon=True)
         self._thread.start()
+
+    def _listen(self, poll_interval: float) -> None:
+        import psycopg
+
+        with psycopg.connect(self.db.conninfo, autocommit=True) as conn:
+            conn.execute(f"LISTEN {CHANNEL}")
+            self._seen_at_least(self.position())
+            while not self._stop.is_set():
+                for notice in conn.notifies(timeout=max(poll_interval, 0.5), stop_after=1):
+                    if notice.payload.isdigit():
+                        self._seen_at_least(int(notice.payload))
 
     def start(self, poll_interval: float = 0.05) -> None:
         """Run in a background thread of this process (the embedded default)."""
@@ -309,6 +330,9 @@ def index_name(create_index_sql: str) -> str:
     """The index name of a `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON ...` statement."""
     words = create_index_sql.split()
     return words[words.index("ON") - 1]
+
+
+CHANNEL = "boxoffice_projections"
 
 
 class ConcurrentProjectorError(Exception):

@@ -100,6 +100,7 @@ class Database:
             from api.store.env import sqlalchemy_url
 
             conninfo = sqlalchemy_url(database_url).replace("postgresql+psycopg://", "postgresql://")
+            self.conninfo = conninfo
             self._pool = ConnectionPool(
                 conninfo, min_size=1, max_size=pool_size, kwargs={"row_factory": dict_row}, open=True
             )

@@ -11,7 +11,7 @@ from typing import Any
 
 from api.store.db import Tx
 from api.store.guards_sql import to_us
-from projections.rows import RowCache
+from projections.rows import BatchedProjection, RowCache
 
 
 def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
@@ -97,22 +97,10 @@ class _Batch:
             tx.execute(sql, params)
 
 
-class CatalogProjection:
+class CatalogProjection(BatchedProjection):
     name = "catalog"
-
-    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
-        return _ddl(suffix)
-
-    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        self.apply_batch(tx, [(position, event)], suffix)
-
-    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
-        batch = _Batch(tx, suffix, events)
-        for position, event in events:
-            handler = HANDLERS.get(type(event).__qualname__)
-            if handler is not None:
-                handler(batch, event, position)
-        batch.flush(tx)
+    batch = _Batch
+    ddl = staticmethod(_ddl)
 
 
 # --- rooms -----------------------------------------------------------------------
@@ -230,3 +218,5 @@ HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
     "Ticket.DisputeOpened": _ticket(_dispute_opened),
     "Ticket.DisputeClosed": _ticket(_dispute_closed),
 }
+
+CatalogProjection.handlers = HANDLERS

@@ -26,7 +26,7 @@ from typing import Any
 
 from api.store.db import Tx
 from api.store.guards_sql import to_us
-from projections.rows import RowCache, insert_many
+from projections.rows import BatchedProjection, RowCache, insert_many
 
 CASH, FEES, COMMISSION = "platform:cash", "platform:processor_fees", "platform:commission"
 REFUNDS_PAYABLE, DISPUTES = "platform:refunds_payable", "platform:disputes"
@@ -146,22 +146,10 @@ class _Batch:
         insert_many(tx, f"revenue_facts{self.s}", FACT_COLUMNS, self.facts)
 
 
-class LedgerProjection:
+class LedgerProjection(BatchedProjection):
     name = "ledger"
-
-    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
-        return _ddl(suffix)
-
-    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        self.apply_batch(tx, [(position, event)], suffix)
-
-    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
-        batch = _Batch(tx, suffix, events)
-        for position, event in events:
-            handler = HANDLERS.get(type(event).__qualname__)
-            if handler is not None:
-                handler(batch, event, position)
-        batch.flush(tx)
+    batch = _Batch
+    ddl = staticmethod(_ddl)
 
 
 def _room_opened(b: _Batch, e: Any, pos: int) -> None:
@@ -283,3 +271,5 @@ HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
     "Payout.PartiallyReversed": _payout_partially_reversed,
     "Payout.Cancelled": _payout_cancelled,
 }
+
+LedgerProjection.handlers = HANDLERS

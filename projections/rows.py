@@ -9,8 +9,8 @@ changed rows with one `executemany` each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
 from api.store.db import Tx
 
@@ -77,3 +77,27 @@ def insert_many(tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Seque
     """
     if rows:
         tx.append(table, columns, rows)
+
+
+class BatchedProjection:
+    """A projection applied a batch at a time: a batch object collects the rows, handlers
+    (one per event class name) change them, and the batch writes them once at the end."""
+
+    name: ClassVar[str]
+    batch: ClassVar[Callable[[Tx, str, list[tuple[int, Any]]], Any]]
+    handlers: ClassVar[dict[str, Callable[[Any, Any, int], None]]]
+    ddl: ClassVar[Callable[[str], list[tuple[str, str, list[str]]]]]
+
+    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
+        return type(self).ddl(suffix)
+
+    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
+        self.apply_batch(tx, [(position, event)], suffix)
+
+    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
+        batch = type(self).batch(tx, suffix, events)
+        for position, event in events:
+            handler = self.handlers.get(type(event).__qualname__)
+            if handler is not None:
+                handler(batch, event, position)
+        batch.flush(tx)

@@ -52,12 +52,7 @@ def running_server(database_url: str, secret: str, *, workers: int = 2, extra_en
             time.sleep(0.2)
         yield base
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
+        stop(proc)
         log.close()
 
 
@@ -70,9 +65,14 @@ def projector_worker(database_url: str, extra_env: dict[str, str] | None = None)
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a process group politely, then firmly."""
+    os.killpg(proc.pid, 15)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()

@@ -158,9 +158,12 @@ class AdmissionIndex:
     # --- tailing the log -----------------------------------------------------------
 
     def apply(self, event: Any, position: int) -> None:
+        """Apply one event; an event at or below the index's position was applied already."""
         kind = type(event).__qualname__
         oid = str(event.originator_id)
         with self._lock:
+            if position <= self.position:
+                return
             if kind == "Room.Opened":
                 self._add_room(oid, event.host_id)
             elif kind in ("Room.Started", "Room.Ended", "Room.Cancelled"):
@@ -211,6 +214,7 @@ class AdmissionTail:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._catching_up = threading.Lock()  # one reader of the log at a time: read and apply together
 
     def load_snapshot(self) -> None:
         with self.db.transaction() as tx:  # one consistent read of position and tables
@@ -222,6 +226,10 @@ class AdmissionTail:
         self.index.load(rooms, cast, tickets, position)
 
     def catch_up(self) -> int:
+        with self._catching_up:
+            return self._catch_up()
+
+    def _catch_up(self) -> int:
         applied = 0
         while True:
             notifications = self.recorder.select_notifications(start=self.index.position + 1, limit=self.batch_size)

@@ -19,9 +19,9 @@ def balances(db: Database, as_of_us: int | None = None, currency: str | None = N
     if currency:
         where.append("currency = %s")
         params.append(currency)
-    if prefix:
-        where.append("account LIKE %s")
-        params.append(prefix.replace("%", "") + "%")
+    if prefix:  # exact prefix: LIKE would treat _ and % in account names as wildcards
+        where.append("substr(account, 1, %s) = %s")
+        params += [len(prefix), prefix]
     rows = db.query(
         "SELECT account, currency, SUM(amount) AS balance,"
         " SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS debits,"
@@ -41,7 +41,7 @@ def trial_balance(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def entries(db: Database, *, account: str | None, from_us: int | None, to_us: int | None,
-            after_position: int | None, limit: int, entry_ids: list[str] | None = None) -> list[dict[str, Any]]:
+            after: tuple[int, str] | None, limit: int, entry_ids: list[str] | None = None) -> list[dict[str, Any]]:
     where, params = [], []
     if entry_ids:
         where.append("e.entry_id IN (" + ", ".join(["%s"] * len(entry_ids)) + ")")
@@ -55,9 +55,9 @@ def entries(db: Database, *, account: str | None, from_us: int | None, to_us: in
     if to_us is not None:
         where.append("e.occurred_us < %s")
         params.append(to_us)
-    if after_position is not None:
-        where.append("(e.position > %s)")
-        params.append(after_position)
+    if after is not None:  # several entries can share a log position: page on (position, entry_id)
+        where.append("(e.position > %s OR (e.position = %s AND e.entry_id > %s))")
+        params += [after[0], after[0], after[1]]
     rows = db.query(
         "SELECT e.* FROM ledger_entries e" + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY e.position, e.entry_id LIMIT %s",

@@ -85,19 +85,19 @@ def ledger_entries(
     start, end = _range(from_, to)
     after = None
     if cursor:
-        (position,) = decode_cursor(cursor, 1)
+        position, entry_id = decode_cursor(cursor, 2)
         if not position.isdigit():
             raise Problem("validation", "cursor is malformed")
-        after = int(position)
+        after = (int(position), entry_id)
     items = ledger_queries.entries(_db(services), account=account, from_us=start, to_us=end,
-                                   after_position=after, limit=limit + 1)
+                                   after=after, limit=limit + 1)
     page = items[:limit]
     if wants_csv(request):
         flat = [{**{k: v for k, v in e.items() if k != "postings"}, "account": p["account"], "amount": p["amount"]}
                 for e in page for p in e["postings"]]
         return csv_response(flat, ("entry_id", "kind", "occurred_at", "currency", "account", "amount", "room_id",
                                    "creator_id", "ticket_id", "reference", "memo", "position"), "entries.csv")
-    next_cursor = encode_cursor(page[-1]["position"]) if len(items) > limit else None
+    next_cursor = encode_cursor(page[-1]["position"], page[-1]["entry_id"]) if len(items) > limit else None
     for e in page:
         e["occurred_at"] = e["occurred_at"].isoformat()
     return JSONResponse({"items": page, "next_cursor": next_cursor})

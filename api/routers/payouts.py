@@ -91,7 +91,7 @@ def get_payout(payout_id: str, user: CurrentUser, services: ServicesDep) -> Resp
     db = services.extras["db"]
     row = db.query_one("SELECT * FROM payouts_view WHERE payout_id = %s", (str(pid),))  # type: ignore[attr-defined]
     entry_ids = [f"payout:{pid}", f"payout-paid:{pid}", f"payout-failed:{pid}", f"payout-cancelled:{pid}"]
-    entries = [e for e in ledger_queries.entries(db, account=None, from_us=None, to_us=None, after_position=None,  # type: ignore[arg-type]
+    entries = [e for e in ledger_queries.entries(db, account=None, from_us=None, to_us=None, after=None,  # type: ignore[arg-type]
                                                  limit=100_000, entry_ids=entry_ids)]
     for e in entries:
         e["occurred_at"] = e["occurred_at"].isoformat()

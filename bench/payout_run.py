@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.managers import BaseManager
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +30,22 @@ from payouts.stripe_gateway import StripeGateway
 from tests.stripe_standin import StripeStandIn
 
 
-def seed(services: Any, standin: StripeStandIn, creators: int) -> None:
+class RemoteStandIn(StripeStandIn):
+    """The stand-in in its own process (Stripe is remote; it must not share our GIL)."""
+
+    def launch(self) -> str:
+        self.start()
+        return self.url
+
+
+class StandInProcess(BaseManager):
+    pass
+
+
+StandInProcess.register("StandIn", RemoteStandIn, exposed=("launch", "stop", "set_account_status", "objects"))
+
+
+def seed(services: Any, standin: Any, creators: int) -> None:
     app = services.app
     now = app.clock.now() - timedelta(days=30)
     policy = CommissionPolicy()
@@ -62,8 +78,9 @@ def seed(services: Any, standin: StripeStandIn, creators: int) -> None:
 
 def run(full: bool = False) -> dict[str, Any]:
     creators = 10_000 if full else 1_000
-    with throwaway_database() as url, StripeStandIn() as standin:
-        gateway = StripeGateway("sk_test_bench", api_base=standin.url, max_network_retries=2)
+    with throwaway_database() as url, StandInProcess() as manager:
+        standin = manager.StandIn()  # type: ignore[attr-defined]
+        gateway = StripeGateway("sk_test_bench", api_base=standin.launch(), max_network_retries=2)
         settings = Settings(database_url=url, log_level="WARNING", refund_window_days=7, payout_workers=16,
                             stripe_secret_key="sk_test_bench", stripe_webhook_secret="whsec_bench")
         services = build_services(settings, gateway=gateway)
@@ -83,6 +100,7 @@ def run(full: bool = False) -> dict[str, Any]:
         again = services.extras["payouts"].run(requested_by="bench")
         services.extras["db"].close()
         services.close()
+        standin.stop()
     result = {
         "mode": "full" if full else "quick", "creators": creators, "seed_seconds": round(seeded, 1),
         "run_seconds": round(elapsed, 2), "payouts": len(report.payouts), "transfers_at_standin": transfers,

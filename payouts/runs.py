@@ -26,8 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from api.store.db import Database
 from api.store.guards_sql import to_us
 from domain.application import BoxOffice
@@ -142,11 +140,18 @@ class PayoutRunner:
         )
         return [UUID(r["room_id"]) for r in rows]
 
+    def _load_all(self, load: Callable[[Any], Any], keys: Sequence[Any]) -> list[Any]:
+        """Load many aggregates in parallel: each is an independent read of the store."""
+        if len(keys) < 50:
+            return [load(k) for k in keys]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(load, keys))
+
     def _release(self, room_ids: Sequence[UUID], as_of: datetime) -> int | None:
         position = None
         now = self.app.clock.now()
         for start in range(0, len(room_ids), self.chunk):
-            rooms = [self.app.get_room(rid) for rid in room_ids[start:start + self.chunk]]
+            rooms = self._load_all(self.app.get_room, room_ids[start:start + self.chunk])
             changed = [room for room in rooms if room.release_earnings(as_of, now)]
             if changed:
                 _, position = self.app.transact(lambda guards, changed=changed: (None, changed))
@@ -171,7 +176,15 @@ class PayoutRunner:
 
     def _plan(self, owed: dict[tuple[str, str], int], report: RunReport) -> list[tuple[str, str, int, str]]:
         plans = []
-        for (creator_id, currency), amount in sorted(owed.items()):
+        owed_items = sorted(owed.items())
+        creator_ids = sorted({creator_id for (creator_id, _), _ in owed_items})
+        creators = dict(zip(creator_ids, self._load_all(self.app.find_creator, creator_ids), strict=True))
+        # Payouts already made this period, from the payouts table (caught up above). Should it
+        # ever lag, scheduling the same payout id again is refused by the event store: a
+        # payout is never made twice.
+        made = {r["payout_id"] for r in self.db.query("SELECT payout_id FROM payouts_view WHERE period = %s",
+                                                      (report.period,))}
+        for (creator_id, currency), amount in owed_items:
             skip = None
             if amount < 0:
                 skip = "negative_balance"  # the creator owes: later earnings settle it first
@@ -179,27 +192,18 @@ class PayoutRunner:
                 continue
             elif amount < self.policy.minimum(currency):
                 skip = "below_minimum"
-            creator = self.app.find_creator(creator_id)
+            creator = creators[creator_id]
             if skip is None and (creator is None or creator.payout_account_status != "enabled"
                                  or not creator.payout_account_id):
                 skip = "no_enabled_payout_account"
-            if skip is None:
-                payout_id = payout_id_for(creator_id, currency, report.period)
-                if self._exists(payout_id):
-                    skip = "already_paid_out_this_period"
+            if skip is None and str(payout_id_for(creator_id, currency, report.period)) in made:
+                skip = "already_paid_out_this_period"
             if skip:
                 report.skipped.append({"creator_id": creator_id, "currency": currency, "amount": amount, "reason": skip})
                 continue
             assert creator is not None and creator.payout_account_id  # Safeguard: checked above.
             plans.append((creator_id, currency, amount, creator.payout_account_id))
         return plans
-
-    def _exists(self, payout_id: UUID) -> bool:
-        try:
-            self.app.repository.get(payout_id)
-        except AggregateNotFoundError:
-            return False
-        return True
 
     def _schedule(self, plans: list[tuple[str, str, int, str]], report: RunReport) -> list[Payout]:
         assert report.run_id is not None

@@ -59,9 +59,17 @@ def _index(request: Request) -> AdmissionIndex:
 async def check_admission(room_id: str, user_id: str, request: Request) -> Response:
     """Admit or deny, with the role and a reason code (see the module docstring of
     projections/admission_index.py). Served from memory; role `media`."""
+    return await serve_admission_check(request)
+
+
+async def serve_admission_check(request: Request) -> Response:
+    """The check itself, also mounted as a plain Starlette route in front of the FastAPI one
+    (api/main.py): at media-server rates FastAPI's per-request dependency and parameter
+    handling costs more than the check."""
     authorize(request, "media")
     index = _index(request)
-    decision = index.check(room_id, user_id).to_dict()
+    params = request.path_params
+    decision = index.check(params["room_id"], params["user_id"]).to_dict()
     decision["position"] = index.position
     return Response(orjson.dumps(decision), media_type="application/json")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import ServicesDep
 from api.store.schema import current_revision, head_revision
@@ -15,6 +15,11 @@ router = APIRouter(tags=["system"])
 async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
+
+
+async def serve_healthz(request: Request) -> Response:
+    """/healthz as a plain route (api/main.py), like the admission check it baselines."""
+    return Response(b'{"status":"ok"}', media_type="application/json")
 
 
 @router.get("/readyz")

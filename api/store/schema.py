@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 import migrations
+from api.store.env import sqlite_path
 
 
 def alembic_config(database_url: str) -> Config:
@@ -19,7 +20,9 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str) -> None:
-    """Create or update every table; safe to run again."""
+    """Create or update every table; safe to run again (and creates a SQLite file's folder)."""
+    if database_url.startswith("sqlite:///"):
+        sqlite_path(database_url)
     command.upgrade(alembic_config(database_url), "head")
 
 

@@ -129,6 +129,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         attach_read_side(services)
         app.state.services = services
         app.state.token_verifier = TokenVerifier(services.settings)
+        app.state.admission_index = services.extras["admission_index"]
         projector: Projector = services.extras["projector"]  # type: ignore[assignment]
         sweeper = Sweeper(services)
         tail: AdmissionTail = services.extras["admission_tail"]  # type: ignore[assignment]

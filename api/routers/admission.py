@@ -67,11 +67,11 @@ async def serve_admission_check(request: Request) -> Response:
     (api/main.py): at media-server rates FastAPI's per-request dependency and parameter
     handling costs more than the check."""
     authorize(request, "media")
-    index = _index(request)
-    params = request.path_params
-    decision = index.check(params["room_id"], params["user_id"]).to_dict()
-    decision["position"] = index.position
-    return Response(orjson.dumps(decision), media_type="application/json")
+    index: AdmissionIndex = request.app.state.admission_index
+    params = request.scope["path_params"]
+    d = index.check(params["room_id"], params["user_id"])
+    return Response(orjson.dumps({"admit": d.admit, "role": d.role, "reason": d.reason, "ticket_id": d.ticket_id,
+                                  "waiting": d.waiting, "position": index.position}), media_type="application/json")
 
 
 @router.post("/v1/admissions/check")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from domain.creators import Creator
 from domain.errors import NotFoundError
+from domain.guards import WriteGuards
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice
@@ -21,7 +22,7 @@ class AccountCommands:
         creator.open_payout_account(account.account_id, account.status, self.gateway.name)
 
         def decide(guards):
-            guards.link_account(account.account_id, user_id)
+            guards.link_account(account.account_id, user_id, account.status)
             return creator, [creator]
 
         return self.transact(decide)
@@ -41,7 +42,7 @@ class AccountCommands:
             return None, None
         creator = self.get_creator(user_id)
         creator.update_payout_account(status)
-        return self.transact(lambda guards: (creator, [creator]), dedupe_key)
+        return self.transact(lambda guards: self._account_status(guards, creator), dedupe_key)
 
     def refresh_payout_account(self: BoxOffice, user_id: str) -> tuple[Creator, int | None]:
         """Re-read the account's status from the processor."""
@@ -50,5 +51,13 @@ class AccountCommands:
             raise NotFoundError("the creator has no payout account yet")
         account = self.gateway.get_connected_account(creator.payout_account_id)
         creator.update_payout_account(account.status)
-        return self.transact(lambda guards: (creator, [creator]))
+        return self.transact(lambda guards: self._account_status(guards, creator))
+
+    @staticmethod
+    def _account_status(guards: WriteGuards, creator: Creator) -> tuple[Creator, list[Creator]]:
+        """Keep the guard row's copy of the account status (read by payout runs) in step,
+        in the same transaction as the creator's event."""
+        if creator.payout_account_id and creator.payout_account_status:
+            guards.set_account_status(creator.payout_account_id, creator.payout_account_status)
+        return creator, [creator]
 

@@ -87,6 +87,11 @@ class WriteGuards(Protocol):
     def first_time(self, key: str) -> bool:
         """Record a processed key (a webhook event id); False if it was seen before."""
 
+    def link_account(self, account_id: str, user_id: str, status: str) -> None:
+        """Remember which creator owns a payout account, and its status."""
+
+    def set_account_status(self, account_id: str, status: str) -> None: ...
+
 
 class GuardReads(Protocol):
     """Reads of the guard tables outside any write transaction."""
@@ -108,6 +113,9 @@ class GuardReads(Protocol):
         """Was this key (a webhook event id) recorded by first_time?"""
 
     def creator_of_account(self, account_id: str) -> str | None: ...
+
+    def enabled_payout_accounts(self) -> dict[str, str]:
+        """Creator id -> account id, for every enabled payout account."""
 
 
 T = TypeVar("T")

@@ -177,8 +177,8 @@ class PayoutRunner:
     def _plan(self, owed: dict[tuple[str, str], int], report: RunReport) -> list[tuple[str, str, int, str]]:
         plans = []
         owed_items = sorted(owed.items())
-        creator_ids = sorted({creator_id for (creator_id, _), _ in owed_items})
-        creators = dict(zip(creator_ids, self._load_all(self.app.find_creator, creator_ids), strict=True))
+        # Enabled payout accounts, from the guard rows kept in step with the creators' events.
+        enabled = self.app.guards.enabled_payout_accounts()
         # Payouts already made this period, from the payouts table (caught up above). Should it
         # ever lag, scheduling the same payout id again is refused by the event store: a
         # payout is never made twice.
@@ -192,17 +192,16 @@ class PayoutRunner:
                 continue
             elif amount < self.policy.minimum(currency):
                 skip = "below_minimum"
-            creator = creators[creator_id]
-            if skip is None and (creator is None or creator.payout_account_status != "enabled"
-                                 or not creator.payout_account_id):
+            destination = enabled.get(creator_id)
+            if skip is None and destination is None:
                 skip = "no_enabled_payout_account"
             if skip is None and str(payout_id_for(creator_id, currency, report.period)) in made:
                 skip = "already_paid_out_this_period"
             if skip:
                 report.skipped.append({"creator_id": creator_id, "currency": currency, "amount": amount, "reason": skip})
                 continue
-            assert creator is not None and creator.payout_account_id  # Safeguard: checked above.
-            plans.append((creator_id, currency, amount, creator.payout_account_id))
+            assert destination is not None  # Safeguard: checked above.
+            plans.append((creator_id, currency, amount, destination))
         return plans
 
     def _schedule(self, plans: list[tuple[str, str, int, str]], report: RunReport) -> list[Payout]:
@@ -343,5 +342,10 @@ class PayoutWebhooks:
             creator = self.app.get_creator(user_id)
             creator.update_payout_account("restricted")
             changed.append(creator)
-        self.app.transact(lambda guards: (None, changed), key)
+
+        def decide(guards: Any) -> tuple[None, list[Any]]:
+            guards.set_account_status(account, "restricted")
+            return None, changed
+
+        self.app.transact(decide, key)
         return f"payout {payout.id} failed: {reason}"

@@ -210,10 +210,12 @@ class SqlGuards:
         row = self._one("INSERT INTO processed_keys (key) VALUES (%s) ON CONFLICT DO NOTHING RETURNING key", (key,))
         return row is not None
 
-    def link_account(self, account_id: str, user_id: str) -> None:
-        self._exec(
-            "INSERT INTO payout_accounts (account_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", (account_id, user_id)
-        )
+    def link_account(self, account_id: str, user_id: str, status: str) -> None:
+        self._exec("INSERT INTO payout_accounts (account_id, user_id, status) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                   (account_id, user_id, status))
+
+    def set_account_status(self, account_id: str, status: str) -> None:
+        self._exec("UPDATE payout_accounts SET status = %s WHERE account_id = %s", (status, account_id))
 
 
 def _col(row: Any, name: str, index: int = 0) -> Any:
@@ -291,6 +293,10 @@ class SqlGuardReads:
     def lifetime_revenue(self, creator_id: str, currency: str) -> int:
         rows = self._q("SELECT lifetime FROM creator_revenue WHERE creator_id = %s AND currency = %s", (creator_id, currency))
         return int(_col(rows[0], "lifetime", 0)) if rows else 0
+
+    def enabled_payout_accounts(self) -> dict[str, str]:
+        rows = self._q("SELECT user_id, account_id FROM payout_accounts WHERE status = %s", ("enabled",))
+        return {_col(r, "user_id", 0): _col(r, "account_id", 1) for r in rows}
 
     def processed(self, key: str) -> bool:
         return bool(self._q("SELECT 1 FROM processed_keys WHERE key = %s", (key,)))

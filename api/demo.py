@@ -23,7 +23,9 @@ def _say(step: str, detail: str = "") -> None:
 def run_demo(database_url: str | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="boxoffice-demo-"))
     url = database_url or f"sqlite:///{workdir / 'demo.db'}"
-    settings = Settings(database_url=url, sweep_interval_seconds=3600, log_level="WARNING")
+    # The demo pays out at once: no refund window, a minimum of 1.00.
+    settings = Settings(database_url=url, sweep_interval_seconds=3600, log_level="WARNING", refund_window_days=0,
+                        payout_minimum_major=1)
     upgrade(url)
     services = build_services(settings)
     app = create_app(services)
@@ -87,6 +89,26 @@ def run_demo(database_url: str | None = None) -> None:
         _say("...and cancels again", f"refunds {r.json()['refunds']} (nothing refunded twice)")
         r = http.get("/v1/me/tickets", headers=auth("listener1", "listener"))
         _say("listener1's tickets", ", ".join(f"{t['price']['amount']} {t['price']['currency']} {t['status']}" for t in r.json()["items"]))
+        finance = auth("fran", "finance")
+        r = http.get("/v1/ledger/accounts", headers=finance)
+        _say("Finance reads the ledger", f"{len(r.json()['accounts'])} accounts, trial balance {r.json()['trial_balance']}")
+        r = http.get("/v1/reports/revenue?by=creator", headers=finance)
+        for row in r.json()["items"]:
+            _say(f"Revenue in {row['currency']}", f"gross {row['gross']}, refunds {row['refunds']}, fees {row['fees']}, "
+                 f"commission {row['commission']}, creator share {row['creator_share']} (minor units)")
+        r = http.post("/v1/creators/maya/payout-account", headers=host)
+        _say("Maya opens her payout account", f"{r.json()['status']} ({r.json()['provider']})")
+        r = http.post("/v1/payout-runs", json={}, headers=finance)
+        paid = ", ".join(f"{p['amount']} {p['currency']} {p['status']}" for p in r.json()["payouts"])
+        _say("Finance runs payouts", paid or "nothing due")
+        r = http.post("/v1/payout-runs", json={}, headers=finance)
+        _say("...and runs them again", f"{len(r.json()['payouts'])} new payouts (nobody is paid twice)")
+        r = http.get("/v1/creators/maya/earnings", headers=host)
+        _say("Maya's earnings", "; ".join(f"{e['currency']}: paid {e['paid']}, available {e['available']}, "
+                                          f"lifetime {e['lifetime']}" for e in r.json()["earnings"]))
+        r = http.get("/v1/reconciliation?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", headers=finance)
+        _say("Finance reconciles against the processor", f"clean: {r.json()['clean']}, "
+             f"{r.json()['totals']['matched']['count']} movements matched")
         r = http.get("/readyz")
         _say("Readiness", f"{r.json()['status']}, projections {r.json()['checks'].get('projections')}")
     services.extras["db"].close()  # type: ignore[attr-defined]

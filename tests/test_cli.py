@@ -48,5 +48,6 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     result = boxoffice("demo", database_url=f"sqlite:///{tmp_path / 'unused.db'}")
 
     assert result.returncode == 0, result.stderr
-    for step in ("registers as a creator", "sold_out", "same ticket: True", "refunds", "not_on_sale"):
+    for step in ("registers as a creator", "sold_out", "same ticket: True", "refunds", "not_on_sale",
+                 "trial balance {'EUR': 0, 'USD': 0}", "Finance runs payouts", "0 new payouts", "clean: True"):
         assert step in result.stdout

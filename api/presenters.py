@@ -162,6 +162,3 @@ def decode_cursor(cursor: str, n: int) -> list[str]:
         raise Problem("validation", "cursor is malformed")
     return parts
 
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

@@ -44,15 +44,6 @@ class AccountCommands:
         creator.update_payout_account(status)
         return self.transact(lambda guards: self._account_status(guards, creator), dedupe_key)
 
-    def refresh_payout_account(self: BoxOffice, user_id: str) -> tuple[Creator, int | None]:
-        """Re-read the account's status from the processor."""
-        creator = self.get_creator(user_id)
-        if creator.payout_account_id is None:
-            raise NotFoundError("the creator has no payout account yet")
-        account = self.gateway.get_connected_account(creator.payout_account_id)
-        creator.update_payout_account(account.status)
-        return self.transact(lambda guards: self._account_status(guards, creator))
-
     @staticmethod
     def _account_status(guards: WriteGuards, creator: Creator) -> tuple[Creator, list[Creator]]:
         """Keep the guard row's copy of the account status (read by payout runs) in step,

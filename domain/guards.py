@@ -102,8 +102,6 @@ class GuardReads(Protocol):
 
     def expired_holds(self, now: datetime, room_id: UUID | None = None, limit: int = 500) -> list[ExpiredHold]: ...
 
-    def live_ticket(self, room_id: UUID, holder_id: str) -> UUID | None: ...
-
     def tickets_of_room(self, room_id: UUID) -> list[UUID]:
         """Every ticket ever reserved for the room, oldest first."""
 

@@ -61,10 +61,6 @@ class Money:
         self._same(other)
         return self.amount <= other.amount
 
-    def major(self, units: int) -> int:
-        """`units` whole currency units in this currency's minor units."""
-        return units * 10 ** CURRENCY_EXPONENTS[self.currency]
-
     def to_dict(self) -> dict[str, int | str]:
         return {"amount": self.amount, "currency": self.currency}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
-from domain.errors import ForbiddenError, NotFoundError, TicketStateError
+from domain.errors import ForbiddenError
 from domain.guards import WriteGuards
 from domain.ids import refund_id_for
 from domain.payments import PaymentGatewayError, RefundRequest, RefundResult
@@ -231,15 +231,6 @@ class RefundCommands:
                 counts[state.status] = counts.get(state.status, 0) + 1
         return counts
 
-    def retry_failed_refunds(self: BoxOffice, room_id: UUID) -> int:
-        retried = 0
-        for ticket_id in self.guards.tickets_of_room(room_id):
-            ticket = self.get_ticket(ticket_id)
-            if any(s.status == "failed" for s in ticket.refunds.values()):
-                self.execute_refunds(ticket, retry_failed=True)
-                retried += 1
-        return retried
-
     # --- disputes ----------------------------------------------------------------
 
     def open_dispute(
@@ -269,12 +260,3 @@ class RefundCommands:
 
         return self.transact(decide, dedupe_key)
 
-    def ticket_for_payment(self: BoxOffice, metadata: dict[str, str]) -> Ticket:
-        try:
-            return self.get_ticket(UUID(metadata["ticket_id"]))
-        except (KeyError, ValueError):
-            raise NotFoundError("the payment names no ticket of ours") from None
-
-    def check_refundable(self: BoxOffice, ticket: Ticket) -> None:
-        if ticket.split is None:
-            raise TicketStateError(f"a {ticket.status} ticket has nothing to refund")

@@ -30,8 +30,6 @@ class TicketStatus(StrEnum):
     REVOKED = "revoked"
 
 
-LIVE_STATUSES = (TicketStatus.RESERVED, TicketStatus.PAID)
-
 
 @dataclass
 class RefundState:
@@ -84,10 +82,6 @@ class Ticket(Aggregate):
     @property
     def price(self) -> Money:
         return Money(self.price_amount, self.price_currency)
-
-    @property
-    def is_live(self) -> bool:
-        return self.status in LIVE_STATUSES
 
     # --- payment -----------------------------------------------------------
 

@@ -105,10 +105,6 @@ class AdmissionIndex:
             return Decision(False, None, "revoked", ticket_id)
         return Decision(False, None, "no_ticket", ticket_id)
 
-    def role_of(self, room_id: str, user_id: str) -> Decision:
-        """Like check, for issuing tokens: the cast may get a token before the start."""
-        return self.check(room_id, user_id)
-
     # --- loading -----------------------------------------------------------------
 
     def load(self, rooms: list[dict[str, Any]], cast: list[dict[str, Any]], tickets: list[dict[str, Any]],

@@ -279,13 +279,6 @@ class SqlGuardReads:
         params.append(limit)
         return [ExpiredHold(UUID(_col(r, "ticket_id", 0)), UUID(_col(r, "room_id", 1))) for r in self._q(sql, params)]
 
-    def live_ticket(self, room_id: UUID, holder_id: str) -> UUID | None:
-        rows = self._q(
-            "SELECT ticket_id FROM seat_holds WHERE room_id = %s AND holder_id = %s AND live = %s",
-            (str(room_id), holder_id, True),
-        )
-        return UUID(_col(rows[0], "ticket_id", 0)) if rows else None
-
     def tickets_of_room(self, room_id: UUID) -> list[UUID]:
         rows = self._q("SELECT ticket_id FROM seat_holds WHERE room_id = %s ORDER BY created_us, ticket_id", (str(room_id),))
         return [UUID(_col(r, "ticket_id", 0)) for r in rows]

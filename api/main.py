@@ -16,7 +16,8 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.logs import configure_logging, correlation_id
-from api.routers import admission, creators, finance, payouts, reconciliation, rooms, system, tickets, webhooks
+from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
+                         webhooks)
 from api.settings import Settings
 from api.store.db import Database
 from api.admission_tokens import AdmissionTokenIssuer
@@ -165,11 +166,13 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
 
     app.add_middleware(CorrelationIdMiddleware)
 
-    # The admission check first, as a plain route: the FastAPI route below documents it.
+    # The admission check and the purchase first, as plain routes: the FastAPI routes below document them.
     # /healthz too, so that the trivial endpoint benchmarks compare against is served
     # the same way (a like-for-like baseline).
     app.router.routes.insert(0, Route("/v1/rooms/{room_id}/admissions/{user_id}", admission.serve_admission_check,
                                       methods=["GET"], include_in_schema=False))
+    app.router.routes.insert(0, Route("/v1/rooms/{room_id}/tickets", purchase.serve_purchase, methods=["POST"],
+                                      include_in_schema=False))
     app.router.routes.insert(0, Route("/healthz", system.serve_healthz, methods=["GET"], include_in_schema=False))
     for module in (system, creators, rooms, tickets, finance, payouts, reconciliation, admission, webhooks):
         app.include_router(module.router)

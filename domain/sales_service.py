@@ -87,26 +87,50 @@ class SalesCommands:
         idempotency_key: str | None = None,
         payment_method: str | None = None,
     ) -> Purchase:
+        request = self.purchase_request(room_id, holder_id, idempotency_key=idempotency_key,
+                                        payment_method=payment_method)
+        return self.complete_purchase(request, self.reservations.run(request))
+
+    def purchase_request(
+        self: BoxOffice,
+        room_id: UUID,
+        holder_id: str,
+        *,
+        idempotency_key: str | None = None,
+        payment_method: str | None = None,
+    ) -> ReserveRequest:
+        """What to submit to `reservations`; a caller on an event loop awaits its future
+        and then calls `complete_purchase`, off the loop unless `purchase_is_settled`."""
         ticket_id = ticket_id_for(room_id, holder_id, idempotency_key) if idempotency_key else uuid4()
-        request = ReserveRequest(room_id, holder_id, ticket_id, idempotency_key, payment_method)
-        outcome = self.reservations.run(request)
+        return ReserveRequest(room_id, holder_id, ticket_id, idempotency_key, payment_method)
+
+    @staticmethod
+    def purchase_is_settled(outcome: object) -> bool:
+        """True if `complete_purchase` needs no I/O for this reservation outcome."""
+        if isinstance(outcome, SeatClaim):
+            return outcome.status in ("already_holds", "not_on_sale", "unknown_room")
+        return isinstance(outcome, tuple) and outcome[2] is not None
+
+    def complete_purchase(self: BoxOffice, request: ReserveRequest, outcome: object) -> Purchase:
+        """Turn a reservation outcome into a purchase: pay, resume a replay, or refuse."""
+        room_id = request.room_id
         if isinstance(outcome, SeatClaim) and outcome.status == "sold_out":
             # Expired holds give their seats back; try once more after sweeping.
             if self.expire_holds(room_id=room_id):
                 outcome = self.reservations.run(request)
         if isinstance(outcome, SeatClaim):
             if outcome.status == "replay":
-                return self._resume_purchase(ticket_id, payment_method)
+                return self._resume_purchase(request.ticket_id, request.payment_method)
             if outcome.status == "already_holds":
                 raise AlreadyHoldsTicketError(
                     "the listener already holds a live ticket for this room",
                     ticket_id=str(outcome.ticket_id),
                 )
             raise CLAIM_ERRORS[outcome.status](f"room {room_id}: {outcome.status.replace('_', ' ')}")
-        ticket, position, session = outcome
+        ticket, position, session = outcome  # type: ignore[misc]
         if session is not None:  # an instant gateway paid (or declined) inside the reservation
             return Purchase(ticket, session, position)
-        return self._pay_for(ticket, payment_method, position, fresh=True)
+        return self._pay_for(ticket, request.payment_method, position, fresh=True)
 
     def _resume_purchase(self: BoxOffice, ticket_id: UUID, payment_method: str | None) -> Purchase:
         """The same Idempotency-Key again: the same ticket, its payment resumed."""

@@ -14,6 +14,7 @@ meanwhile, swaps them in and sets the position.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -66,6 +67,8 @@ class Projector:
         self._on_batch = on_batch
         self._cond = threading.Condition()
         self._seen = 0
+        # Event-loop waiters (position, loop, future), woken from the thread that sees progress.
+        self._async_waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -165,9 +168,16 @@ class Projector:
 
     def _seen_at_least(self, position: int) -> None:
         with self._cond:
-            if position > self._seen:
-                self._seen = position
-                self._cond.notify_all()
+            if position <= self._seen:
+                return
+            self._seen = position
+            self._cond.notify_all()
+            if not self._async_waiters:
+                return
+            due = [w for w in self._async_waiters if w[0] <= position]
+            self._async_waiters = [w for w in self._async_waiters if w[0] > position]
+        for _, loop, future in due:
+            loop.call_soon_threadsafe(_resolve, future)
 
     def poke(self) -> None:
         """A command committed: catch up now rather than at the next poll."""
@@ -196,6 +206,30 @@ class Projector:
                     return False
                 self._cond.wait(min(left, 0.05))
         return True
+
+    async def wait_async(self, position: int | None, timeout: float = 5.0) -> bool:
+        """`wait` for an event loop: no thread is parked while the projector catches up."""
+        if not position or self._seen >= position:
+            return True
+        if self._thread is None:
+            return await asyncio.get_running_loop().run_in_executor(None, self.wait, position, timeout)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        waiter = (position, loop, future)
+        with self._cond:
+            if self._seen >= position:
+                return True
+            self._async_waiters.append(waiter)
+        self.poke()
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            with self._cond:
+                if waiter in self._async_waiters:
+                    self._async_waiters.remove(waiter)
 
     # --- running ---------------------------------------------------------------
 
@@ -324,6 +358,11 @@ class Projector:
     @staticmethod
     def _for_update(tx: Tx) -> str:
         return " FOR UPDATE" if tx.dialect == "postgresql" else ""
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def index_name(create_index_sql: str) -> str:

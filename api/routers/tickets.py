@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.auth import Creator, CurrentUser, Listener
 from api.deps import ServicesDep, parse_id, wait_for
 from api.presenters import decode_cursor, encode_cursor, ticket_public, ticket_row_public
 from api.problems import Problem
+from api.routers.purchase import serve_purchase
 from api.schemas import BuyerList, BuyerPublic, MoneyOut, RefundCreate, TicketCreate, TicketList, TicketPublic
 from api.store.guards_sql import from_us
 
@@ -20,37 +21,21 @@ IdempotencyKey = Annotated[str | None, Header(max_length=255, description="same 
 
 
 @router.post("/v1/rooms/{room_id}/tickets", response_model=TicketPublic, status_code=201)
-def buy_ticket(
+async def buy_ticket(
     room_id: str,
     user: Listener,
-    services: ServicesDep,
-    response: Response,
+    request: Request,
     body: TicketCreate | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Reserve a seat and start its payment. With the sandbox it is paid at once
     (`payment_method: pm_card_chargeDeclined` simulates a decline); with Stripe the
     response carries the PaymentIntent's `client_secret` and the seat is held until
-    the payment succeeds or the hold expires."""
-    rid = parse_id(room_id, "room")
-    purchase = services.app.buy_ticket(
-        rid, user.sub, idempotency_key=idempotency_key, payment_method=body.payment_method if body else None
-    )
-    ticket = purchase.ticket
-    if purchase.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    if ticket.status.value == "released" and ticket.release_reason == "payment_failed":
-        # The same answer for the same Idempotency-Key: still declined.
-        wait_for(services, purchase.position)
-        session = purchase.session
-        raise Problem("payment_declined",
-                      (session.failure_message if session else None) or "the payment was declined; the seat was released",
-                      ticket_id=str(ticket.id), decline_code=session.failure_code if session else None)
-    wait_for(services, purchase.position)
-    body = ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
-    headers = {"Location": f"/v1/tickets/{ticket.id}", **dict(response.headers)}
-    # Serialised once here: the hottest write of all skips FastAPI's second validation pass.
-    return Response(body.model_dump_json().encode(), status_code=201, media_type="application/json", headers=headers)
+    the payment succeeds or the hold expires. The same Idempotency-Key is the same
+    ticket (`Idempotent-Replayed: true`).
+
+    Served by the plain route in api/routers/purchase.py, mounted in front of this one."""
+    return await serve_purchase(request)
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketPublic)

@@ -286,6 +286,34 @@ def test_buying_refuses_malformed_json(client, services):
     assert get_room(client, room["id"])["sold"] == 0
 
 
+def test_buying_refuses_a_body_that_is_not_json(client, services):
+    _, room = a_hosted_room(client)
+
+    with nothing_written(services):
+        response = client.post(f"/v1/rooms/{room['id']}/tickets", content=b"payment_method=pm_card_visa",
+                               headers={**a_listener().headers, "Content-Type": "application/x-www-form-urlencoded"})
+
+    assert_problem(response, 422, "validation")
+
+
+@pytest.mark.parametrize("content", [b"null", b"{}", b'{"payment_method": null}'])
+def test_an_empty_json_body_buys_as_no_body_does(client, content):
+    _, room = a_hosted_room(client)
+
+    response = client.post(f"/v1/rooms/{room['id']}/tickets", content=content,
+                           headers={**a_listener().headers, "Content-Type": "application/json; charset=utf-8"})
+
+    assert response.status_code == 201, response.text
+    assert response.headers["location"] == f"/v1/tickets/{response.json()['id']}"
+
+
+def test_the_purchase_stays_documented_in_openapi(client):
+    operation = client.get("/openapi.json").json()["paths"]["/v1/rooms/{room_id}/tickets"]["post"]
+
+    assert "201" in operation["responses"]
+    assert any(p["name"] == "idempotency-key" for p in operation["parameters"])
+
+
 # --- GET /v1/tickets/{id} --------------------------------------------------------------------------
 
 

@@ -1,0 +1,105 @@
+"""The purchase, the hottest write of all, served as a plain Starlette route.
+
+Mounted in front of the FastAPI route that documents it (api/main.py), like the
+admission check. In a flash sale the request work around the reservation
+dominates: FastAPI's dependency and parameter machinery and the thread-pool
+hop of a sync endpoint cost more per purchase than the group-committed
+transaction itself. Here the request stays on the event loop: it awaits the
+reservation's future and the projector's position, and only leaves the loop
+when the purchase needs more I/O (a replay, a processor round trip, a sweep
+of expired holds before saying sold out). The answers are the FastAPI route's:
+the same validation problems, statuses and headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.auth import authorize
+from api.bootstrap import Services
+from api.deps import parse_id
+from api.presenters import ticket_public
+from api.problems import Problem
+from api.schemas import TicketCreate
+from domain.sales_service import Purchase
+
+MAX_KEY_LENGTH = 255
+
+
+async def serve_purchase(request: Request) -> Response:
+    user = authorize(request, "listener")
+    services: Services = request.app.state.services
+    room_id = parse_id(request.path_params["room_id"], "room")
+    key = _idempotency_key(request)
+    payment_method = _payment_method(request, await request.body())
+    app = services.app
+    reservation = app.purchase_request(room_id, user.sub, idempotency_key=key, payment_method=payment_method)
+    outcome = await asyncio.wrap_future(app.reservations.submit(reservation))
+    if app.purchase_is_settled(outcome):
+        purchase = app.complete_purchase(reservation, outcome)
+    else:
+        purchase = await run_in_threadpool(app.complete_purchase, reservation, outcome)
+    return await respond(services, purchase)
+
+
+async def respond(services: Services, purchase: Purchase) -> Response:
+    ticket = purchase.ticket
+    projector = services.extras.get("projector")
+    if projector is not None and purchase.position:  # read-your-writes, bounded
+        await projector.wait_async(purchase.position, services.settings.read_your_writes_timeout)  # type: ignore[attr-defined]
+    if ticket.status.value == "released" and ticket.release_reason == "payment_failed":
+        # The same answer for the same Idempotency-Key: still declined.
+        session = purchase.session
+        raise Problem("payment_declined",
+                      (session.failure_message if session else None) or "the payment was declined; the seat was released",
+                      ticket_id=str(ticket.id), decline_code=session.failure_code if session else None)
+    body = ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
+    headers = {"Location": f"/v1/tickets/{ticket.id}"}
+    if purchase.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body.model_dump_json().encode(), status_code=201, media_type="application/json", headers=headers)
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    return next((v.decode("latin-1") for k, v in request.scope["headers"] if k == name), None)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = _header(request, b"idempotency-key")
+    if key is not None and len(key) > MAX_KEY_LENGTH:
+        raise RequestValidationError([{
+            "type": "string_too_long", "loc": ("header", "idempotency-key"),
+            "msg": f"String should have at most {MAX_KEY_LENGTH} characters", "input": key,
+        }])
+    return key
+
+
+def _payment_method(request: Request, raw: bytes) -> str | None:
+    """The optional JSON body, read as FastAPI reads `body: TicketCreate | None`."""
+    if not raw:
+        return None
+    content_type = (_header(request, b"content-type") or "").split(";")[0].strip().lower()
+    data: Any = raw
+    if not content_type or content_type == "application/json" or (
+            content_type.startswith("application/") and content_type.endswith("+json")):
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise RequestValidationError([{
+                "type": "json_invalid", "loc": ("body", getattr(exc, "pos", 0)), "msg": "JSON decode error",
+                "input": {},
+            }]) from None
+    if data is None:
+        return None
+    try:
+        return TicketCreate.model_validate(data).payment_method
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None

@@ -64,9 +64,10 @@ class _Batch:
         self.tickets = RowCache(f"tickets_view{s}", ("ticket_id",), TICKET_COLUMNS)
         self.cast_ops: list[tuple[str, tuple[Any, ...]]] = []
         self.s = s
-        ticket_ids = {(str(e.originator_id),) for _, e in events
-                      if type(e).__qualname__.startswith("Ticket.") and type(e).__qualname__ != "Ticket.Reserved"}
-        self.tickets.load(tx, ticket_ids)
+        # Tickets reserved in this batch are new rows: only older ones are read.
+        reserved = {(str(e.originator_id),) for _, e in events if type(e).__qualname__ == "Ticket.Reserved"}
+        ticket_ids = {(str(e.originator_id),) for _, e in events if type(e).__qualname__.startswith("Ticket.")}
+        self.tickets.load(tx, ticket_ids - reserved)
         room_ids = {(str(e.originator_id),) for _, e in events
                     if type(e).__qualname__.startswith("Room.") and type(e).__qualname__ != "Room.Opened"}
         room_ids |= {(row["room_id"],) for row in self.tickets.rows.values()}

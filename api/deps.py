@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Services
 from api.problems import Problem
@@ -32,3 +33,23 @@ def wait_for(services: Services, position: int | None) -> None:
     projector = services.extras.get("projector")
     if projector is not None and position:
         projector.wait(position, timeout=services.settings.read_your_writes_timeout)  # type: ignore[attr-defined]
+
+
+async def fresh_reads(request: Request) -> None:
+    """Reads of the projections see every write committed before the request began.
+
+    The purchase answers as soon as its transaction commits (waiting for the
+    projector there would halve a flash sale's throughput), so the read side
+    keeps read-your-writes instead: it waits, bounded by
+    BOXOFFICE_READ_YOUR_WRITES_TIMEOUT, until the projections reach the log head
+    as of now. That covers writes made through any API process.
+    """
+    services: Services = request.app.state.services
+    projector = services.extras.get("projector")
+    if projector is None:
+        return
+    head = await run_in_threadpool(services.app.position)
+    await projector.wait_async(head, services.settings.read_your_writes_timeout)  # type: ignore[attr-defined]
+
+
+FreshReads = Depends(fresh_reads)

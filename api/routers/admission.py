@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth import CurrentUser, Media, authorize
-from api.deps import ServicesDep, parse_id, wait_for
+from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.problems import Problem
 from api.store.guards_sql import from_us
 from projections.admission_index import AdmissionIndex
@@ -116,7 +116,7 @@ def jwks(services: ServicesDep) -> Response:
     return JSONResponse(keyring.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
 
-@router.get("/v1/rooms/{room_id}/revocations")
+@router.get("/v1/rooms/{room_id}/revocations", dependencies=[FreshReads])
 def revocations(
     room_id: str,
     user: CurrentUser,
@@ -156,7 +156,7 @@ def media_events(body: MediaReports, user: Media, services: ServicesDep, request
     return JSONResponse({"recorded": changed, "position": position}, status_code=202)
 
 
-@router.get("/v1/rooms/{room_id}/attendance")
+@router.get("/v1/rooms/{room_id}/attendance", dependencies=[FreshReads])
 def attendance(room_id: str, user: CurrentUser, services: ServicesDep) -> Response:
     """Who attended and for how long: the host's and finance's view."""
     rid = parse_id(room_id, "room")

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from api.auth import CurrentUser, Finance
-from api.deps import ServicesDep
+from api.deps import FreshReads, ServicesDep
 from api.presenters import decode_cursor, encode_cursor
 from api.problems import Problem
 from api.store.guards_sql import to_us
@@ -49,7 +49,7 @@ def _db(services: ServicesDep):  # noqa: ANN202
     return services.extras["db"]
 
 
-@router.get("/v1/ledger/accounts")
+@router.get("/v1/ledger/accounts", dependencies=[FreshReads])
 def ledger_accounts(
     request: Request,
     user: Finance,
@@ -70,7 +70,7 @@ def ledger_accounts(
     })
 
 
-@router.get("/v1/ledger/entries")
+@router.get("/v1/ledger/entries", dependencies=[FreshReads])
 def ledger_entries(
     request: Request,
     user: Finance,
@@ -103,7 +103,7 @@ def ledger_entries(
     return JSONResponse({"items": page, "next_cursor": next_cursor})
 
 
-@router.get("/v1/reports/revenue")
+@router.get("/v1/reports/revenue", dependencies=[FreshReads])
 def revenue_report(
     request: Request,
     user: Finance,
@@ -128,7 +128,7 @@ def revenue_report(
                          "items": rows, "totals": totals})
 
 
-@router.get("/v1/creators/{creator_id}/earnings")
+@router.get("/v1/creators/{creator_id}/earnings", dependencies=[FreshReads])
 def creator_earnings(request: Request, creator_id: str, user: CurrentUser, services: ServicesDep) -> Response:
     """A creator's earnings per currency: pending (held), available, in transit, paid out, lifetime."""
     if user.sub != creator_id and not user.has("finance"):

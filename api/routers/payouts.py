@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from api.auth import CurrentUser, Finance
-from api.deps import ServicesDep, parse_id
+from api.deps import FreshReads, ServicesDep, parse_id
 from api.problems import Problem
 from api.store.guards_sql import from_us
 from payouts.model import Payout, PayoutRun
@@ -45,7 +45,7 @@ def start_payout_run(user: Finance, services: ServicesDep, body: PayoutRunCreate
                         status_code=200 if body.dry_run else 201)
 
 
-@router.get("/v1/payout-runs/{run_id}")
+@router.get("/v1/payout-runs/{run_id}", dependencies=[FreshReads])
 def get_payout_run(run_id: str, user: Finance, services: ServicesDep) -> Response:
     run = services.app.load(PayoutRun, parse_id(run_id, "payout run"), "payout run")
     return JSONResponse({
@@ -55,7 +55,7 @@ def get_payout_run(run_id: str, user: Finance, services: ServicesDep) -> Respons
     })
 
 
-@router.get("/v1/payouts")
+@router.get("/v1/payouts", dependencies=[FreshReads])
 def list_payouts(
     user: CurrentUser,
     services: ServicesDep,
@@ -81,7 +81,7 @@ def list_payouts(
     return JSONResponse({"items": [_payout_row(r) for r in rows]})
 
 
-@router.get("/v1/payouts/{payout_id}")
+@router.get("/v1/payouts/{payout_id}", dependencies=[FreshReads])
 def get_payout(payout_id: str, user: CurrentUser, services: ServicesDep) -> Response:
     """One payout with the ledger entries that moved its money."""
     pid = parse_id(payout_id, "payout")

@@ -5,7 +5,7 @@ admission check. In a flash sale the request work around the reservation
 dominates: FastAPI's dependency and parameter machinery and the thread-pool
 hop of a sync endpoint cost more per purchase than the group-committed
 transaction itself. Here the request stays on the event loop: it awaits the
-reservation's future and the projector's position, and only leaves the loop
+reservation's future, and only leaves the loop
 when the purchase needs more I/O (a replay, a processor round trip, a sweep
 of expired holds before saying sold out). The answers are the FastAPI route's:
 the same validation problems, statuses and headers.
@@ -51,10 +51,9 @@ async def serve_purchase(request: Request) -> Response:
 
 
 async def respond(services: Services, purchase: Purchase) -> Response:
+    # No wait for the projector here: reads of the projections wait for the log head
+    # instead (api/deps.py, fresh_reads), which keeps read-your-writes for the buyer.
     ticket = purchase.ticket
-    projector = services.extras.get("projector")
-    if projector is not None and purchase.position:  # read-your-writes, bounded
-        await projector.wait_async(purchase.position, services.settings.read_your_writes_timeout)  # type: ignore[attr-defined]
     if ticket.status.value == "released" and ticket.release_reason == "payment_failed":
         # The same answer for the same Idempotency-Key: still declined.
         session = purchase.session

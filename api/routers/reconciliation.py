@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from api.auth import Finance
-from api.deps import ServicesDep
+from api.deps import FreshReads, ServicesDep
 from api.problems import Problem
 from api.routers.finance import csv_response, wants_csv
 from api.store.guards_sql import from_us
@@ -40,7 +40,7 @@ def run_reconciliation(services: Any, start: datetime, end: datetime, requested_
     return {"run_id": str(run.id), "provider": services.gateway.name, **result}
 
 
-@router.get("/v1/reconciliation")
+@router.get("/v1/reconciliation", dependencies=[FreshReads])
 def reconciliation(
     request: Request,
     user: Finance,
@@ -57,7 +57,7 @@ def reconciliation(
     return JSONResponse(result)
 
 
-@router.get("/v1/reconciliation/runs")
+@router.get("/v1/reconciliation/runs", dependencies=[FreshReads])
 def reconciliation_runs(user: Finance, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
     """What was checked, when, for which range, and what it found."""
     rows = services.extras["db"].query(  # type: ignore[attr-defined]

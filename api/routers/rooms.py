@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query
 
 from api.auth import Creator, CurrentUser, Principal
-from api.deps import ServicesDep, parse_id, wait_for
+from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.presenters import decode_cursor, encode_cursor, room_public, room_row_public
 from api.problems import Problem
 from api.schemas import RoomCreate, RoomList, RoomPublic, RoomUpdate
@@ -56,7 +56,7 @@ def open_room(
     return room_public(room, services.app.guards.inventory(room.id), services.clock.now())
 
 
-@router.get("", response_model=RoomList)
+@router.get("", response_model=RoomList, dependencies=[FreshReads])
 def list_rooms(
     user: CurrentUser,
     services: ServicesDep,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.auth import Creator, CurrentUser, Listener
-from api.deps import ServicesDep, parse_id, wait_for
+from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.presenters import decode_cursor, encode_cursor, ticket_public, ticket_row_public
 from api.problems import Problem
 from api.routers.purchase import serve_purchase
@@ -46,7 +46,7 @@ def get_ticket(ticket_id: str, user: CurrentUser, services: ServicesDep) -> Tick
     return ticket_public(ticket, provider=services.gateway.name)
 
 
-@router.get("/v1/me/tickets", response_model=TicketList)
+@router.get("/v1/me/tickets", response_model=TicketList, dependencies=[FreshReads])
 def my_tickets(
     user: CurrentUser,
     services: ServicesDep,
@@ -78,7 +78,7 @@ def my_tickets(
     )
 
 
-@router.get("/v1/rooms/{room_id}/buyers", response_model=BuyerList)
+@router.get("/v1/rooms/{room_id}/buyers", response_model=BuyerList, dependencies=[FreshReads])
 def room_buyers(
     room_id: str,
     user: Creator,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +11,7 @@ import psycopg
 import pytest
 
 from tests.conftest import SECRET, bearer
-from tests.support.server import running_server
+from tests.support.server import projector_worker, running_server
 
 pytestmark = pytest.mark.postgres
 
@@ -82,3 +83,49 @@ def test_a_listener_racing_themself_on_two_processes_holds_one_ticket(postgres_u
 
     assert _event_counts(postgres_url)["Ticket.Paid"] == 20
     assert max(_live_tickets_per_listener(postgres_url, room_id).values()) == 1
+
+
+def test_a_purchase_does_not_wait_for_the_projector_and_a_read_waits_for_the_purchase(postgres_url: str) -> None:
+    """The purchase answers once committed; a read of the projections waits until they hold
+    every write committed before it began, whichever API process made it."""
+    env = {"BOXOFFICE_PROJECTOR": "worker", "BOXOFFICE_READ_YOUR_WRITES_TIMEOUT": "30"}
+    with running_server(postgres_url, SECRET, workers=2, extra_env=env) as base:
+        with projector_worker(postgres_url, env):
+            room_id = _setup_room(base, capacity=10)
+        # No projector now: the purchase must still answer at once.
+        listener = bearer("patient-reader", "listener")
+        bought = httpx.post(f"{base}/v1/rooms/{room_id}/tickets", headers=listener, timeout=10)
+        assert bought.status_code == 201, bought.text
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            read = pool.submit(lambda: httpx.get(f"{base}/v1/me/tickets", headers=listener, timeout=60))
+            time.sleep(1.5)
+            assert not read.done()  # waiting for the projections to reach the purchase
+            with projector_worker(postgres_url, env):
+                response = read.result(timeout=30)
+        assert [t["id"] for t in response.json()["items"]] == [bought.json()["id"]]
+
+
+def test_a_buyer_reads_their_ticket_at_once_from_any_process_with_the_projector_in_its_own_worker(
+        postgres_url: str) -> None:
+    """The purchase answers without waiting for the projector; reads wait for the log head instead."""
+    env = {"BOXOFFICE_PROJECTOR": "worker"}
+    with projector_worker(postgres_url, env), running_server(postgres_url, SECRET, workers=2, extra_env=env) as base:
+        room_id = _setup_room(base, capacity=100)
+
+        def buy_then_read(i: int) -> tuple[str, list[str], list[str]]:
+            listener = f"reader-{i}"
+            with httpx.Client(base_url=base, timeout=30) as http:  # fresh connections: any worker may answer
+                bought = http.post(f"/v1/rooms/{room_id}/tickets", headers=bearer(listener, "listener"))
+                assert bought.status_code == 201, bought.text
+            with httpx.Client(base_url=base, timeout=30) as http:
+                mine = http.get("/v1/me/tickets", headers=bearer(listener, "listener")).json()["items"]
+                buyers = http.get(f"/v1/rooms/{room_id}/buyers", headers=bearer("host-1", "creator"),
+                                  params={"limit": 1000}).json()["items"]
+            return bought.json()["id"], [t["id"] for t in mine], [b["ticket_id"] for b in buyers]
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(buy_then_read, range(40)))
+
+        for ticket_id, mine, buyers in results:
+            assert mine == [ticket_id]
+            assert ticket_id in buyers

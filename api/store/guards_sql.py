@@ -37,9 +37,13 @@ class SqlGuards:
         self._lifetimes: dict[tuple[str, str], int] = {}
         self._dirty_lifetimes: set[tuple[str, str]] = set()
         self._paid: list[str] = []
+        # Holds claimed in this transaction, inserted once with their final flags (a sale
+        # paid in the same transaction needs no second statement to mark it).
+        self._holds: dict[str, list[Any]] = {}
 
     def flush(self) -> None:
         """Write what was buffered; the recorder calls this before appending the events."""
+        self._write_holds()
         if self._dirty_lifetimes:
             for creator_id, currency in sorted(self._dirty_lifetimes):
                 self._exec("UPDATE creator_revenue SET lifetime = %s WHERE creator_id = %s AND currency = %s",
@@ -49,6 +53,16 @@ class SqlGuards:
             marks = ", ".join(["%s"] * len(self._paid))
             self._exec(f"UPDATE seat_holds SET paid = %s WHERE ticket_id IN ({marks})", (True, *self._paid))
             self._paid.clear()
+
+    def _write_holds(self) -> None:
+        if self._holds:
+            rows = list(self._holds.values())
+            self._exec(
+                "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows)),
+                [v for row in rows for v in row],
+            )
+            self._holds.clear()
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self._ph != "%s":
@@ -112,20 +126,29 @@ class SqlGuards:
         The inventory row is locked first, so claims on the room from other
         processes wait here and see every hold committed before them.
         """
+        self._write_holds()  # another room's claims earlier in this transaction
         rid, now_us = str(room_id), to_us(now)
-        inv = self._one(
-            "SELECT host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
-            " FROM seat_inventory WHERE room_id = %s" + self._lock_suffix, (rid,))
-        if inv is None:
-            return [SeatClaim("unknown_room") for _ in claims]
         tids = [str(t) for _, t in claims]
         holders = sorted({h for h, _ in claims})
-        existing = self._exec(
-            "SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
-            + ", ".join(["%s"] * len(tids)) + ") OR (live AND room_id = %s AND holder_id IN ("
-            + ", ".join(["%s"] * len(holders)) + "))",
-            (*tids, rid, *holders),
-        ).fetchall()
+        # Both questions are sent before either answer is read (one round trip in pipeline
+        # mode). The holds query runs after the row lock is granted, so it sees every hold
+        # committed before it.
+        self._exec("SELECT host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
+                   " FROM seat_inventory WHERE room_id = %s" + self._lock_suffix, (rid,))
+        holds_cursor = self._cursor.connection.cursor() if self._ph == "%s" else None
+        holds_sql = ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
+                     + ", ".join(["%s"] * len(tids)) + ") OR (live AND room_id = %s AND holder_id IN ("
+                     + ", ".join(["%s"] * len(holders)) + "))")
+        if holds_cursor is not None:
+            holds_cursor.execute(holds_sql, (*tids, rid, *holders))
+        inv = self._cursor.fetchone()
+        if holds_cursor is not None:
+            with holds_cursor:
+                existing = holds_cursor.fetchall()
+        else:
+            existing = self._exec(holds_sql, (*tids, rid, *holders)).fetchall() if inv is not None else []
+        if inv is None:
+            return [SeatClaim("unknown_room") for _ in claims]
         known = {_col(r, "ticket_id", 0) for r in existing}
         live_by_holder = {_col(r, "holder_id", 1): _col(r, "ticket_id", 0) for r in existing
                           if _col(r, "live", 2) and _col(r, "room_id", 3) == rid}
@@ -154,14 +177,12 @@ class SqlGuards:
         if granted:
             self._exec("UPDATE seat_inventory SET taken = taken + %s WHERE room_id = %s", (len(granted), rid))
             expires_us = to_us(hold_expires_at)
-            self._exec(
-                "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(granted)),
-                [v for holder, tid in granted for v in (tid, rid, holder, True, False, expires_us, now_us)],
-            )
+            for holder, tid in granted:
+                self._holds[tid] = [tid, rid, holder, True, False, expires_us, now_us]
         return results
 
     def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
+        self._write_holds()
         row = self._one("SELECT room_id, holder_id FROM seat_holds WHERE ticket_id = %s AND NOT live", (str(ticket_id),))
         if row is None:
             return False
@@ -176,9 +197,20 @@ class SqlGuards:
         return True
 
     def mark_paid(self, ticket_id: UUID) -> None:
-        self._paid.append(str(ticket_id))
+        hold = self._holds.get(str(ticket_id))
+        if hold is not None:
+            hold[4] = True
+        else:
+            self._paid.append(str(ticket_id))
 
     def release_seat(self, ticket_id: UUID) -> bool:
+        hold = self._holds.get(str(ticket_id))
+        if hold is not None:  # claimed in this transaction (a declined instant payment)
+            if not hold[3]:
+                return False
+            hold[3] = False
+            self._give_back(hold[1])
+            return True
         row = self._one(
             "UPDATE seat_holds SET live = %s WHERE ticket_id = %s AND live RETURNING room_id",
             (False, str(ticket_id)),

@@ -70,8 +70,11 @@ class WriteGuards(Protocol):
         """Set the capacity; refused (returns the live count) if below live tickets."""
 
     def claim_seats(self, room_id: UUID, claims: Sequence[tuple[str, UUID]], now: datetime,
-                    hold_expires_at: datetime) -> list[SeatClaim]:
-        """claim_seat for many (holder, ticket) pairs of one room at once, in order."""
+                    hold_expires_at: datetime, replayable: Collection[UUID] | None = None) -> list[SeatClaim]:
+        """claim_seat for many (holder, ticket) pairs of one room at once, in order.
+
+        `replayable`: the ticket ids that may have been claimed before (derived from an
+        idempotency key); None means any may. A random fresh id cannot be a replay."""
 
     def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
         """Take a seat again for a released ticket whose payment succeeded late."""

@@ -198,7 +198,8 @@ class SalesCommands:
             for room_id in sorted(by_room, key=str):
                 indexes = by_room[room_id]
                 claims = guards.claim_seats(
-                    room_id, [(requests[i].holder_id, requests[i].ticket_id) for i in indexes], now, expires)
+                    room_id, [(requests[i].holder_id, requests[i].ticket_id) for i in indexes], now, expires,
+                    replayable={requests[i].ticket_id for i in indexes if requests[i].idempotency_key})
                 for i, claim in zip(indexes, claims, strict=True):
                     if claim.status != "claimed":
                         results[i] = claim

@@ -9,7 +9,7 @@ fixed order, and the events table lock is always taken last.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -32,7 +32,8 @@ class SqlGuards:
     def __init__(self, cursor: Any, placeholder: str) -> None:
         self._cursor = cursor
         self._ph = placeholder
-        self._lock_suffix = " FOR UPDATE" if placeholder == "%s" else ""
+        self._pg = placeholder == "%s"
+        self._lock_suffix = " FOR UPDATE" if self._pg else ""
         # Written once at flush(), just before the events: one statement per kind, not per ticket.
         self._lifetimes: dict[tuple[str, str], int] = {}
         self._dirty_lifetimes: set[tuple[str, str]] = set()
@@ -55,7 +56,14 @@ class SqlGuards:
             self._paid.clear()
 
     def _write_holds(self) -> None:
-        if self._holds:
+        if self._holds and self._pg:
+            columns = list(zip(*self._holds.values(), strict=True))
+            self._cursor.execute(
+                "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us)"
+                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[], %s::bool[], %s::int8[],"
+                " %s::int8[])", [list(c) for c in columns], prepare=False)
+            self._holds.clear()
+        elif self._holds:
             rows = list(self._holds.values())
             self._exec(
                 "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us) VALUES "
@@ -120,33 +128,45 @@ class SqlGuards:
         self._exec("UPDATE seat_inventory SET taken = taken - 1 WHERE room_id = %s", (room_id,))
 
     def claim_seats(self, room_id: UUID, claims: Sequence[tuple[str, UUID]], now: datetime,
-                    hold_expires_at: datetime) -> list[SeatClaim]:
-        """Claim seats for many (holder, ticket) pairs of one room in four statements.
+                    hold_expires_at: datetime, replayable: Collection[UUID] | None = None) -> list[SeatClaim]:
+        """Claim seats for many (holder, ticket) pairs of one room in a few statements.
 
         The inventory row is locked first, so claims on the room from other
         processes wait here and see every hold committed before them.
         """
         self._write_holds()  # another room's claims earlier in this transaction
         rid, now_us = str(room_id), to_us(now)
-        tids = [str(t) for _, t in claims]
+        tids = [str(t) for _, t in claims if replayable is None or t in replayable]
         holders = sorted({h for h, _ in claims})
-        # Both questions are sent before either answer is read (one round trip in pipeline
-        # mode). The holds query runs after the row lock is granted, so it sees every hold
-        # committed before it.
-        self._exec("SELECT host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
-                   " FROM seat_inventory WHERE room_id = %s" + self._lock_suffix, (rid,))
-        holds_cursor = self._cursor.connection.cursor() if self._ph == "%s" else None
-        holds_sql = ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
-                     + ", ".join(["%s"] * len(tids)) + ") OR (live AND room_id = %s AND holder_id IN ("
-                     + ", ".join(["%s"] * len(holders)) + "))")
-        if holds_cursor is not None:
-            holds_cursor.execute(holds_sql, (*tids, rid, *holders))
-        inv = self._cursor.fetchone()
-        if holds_cursor is not None:
-            with holds_cursor:
-                existing = holds_cursor.fetchall()
+        inventory_sql = ("SELECT host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
+                         " FROM seat_inventory WHERE room_id = %s" + self._lock_suffix)
+        if self._pg:
+            # Both questions go out before either answer is read: one round trip. The holds
+            # query runs after the row lock is granted, so it sees every hold committed
+            # before it. Static text with arrays (converted once by psycopg), never prepared:
+            # a generic plan made while the table was young would scan every hold.
+            # The live hold of each holder is looked up by its full unique key, one probe per
+            # holder (OFFSET 0 keeps the planner from flattening the probe into a join): without
+            # statistics, as in a young table, it would rather read every hold of the room.
+            self._cursor.execute(inventory_sql, (rid,), prepare=False)
+            with self._cursor.connection.cursor() as holds:
+                holds.execute(
+                    ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id = ANY(%s) UNION ALL "
+                     if tids else "") +
+                    "SELECT h.ticket_id, h.holder_id, h.live, h.room_id FROM unnest(%s::text[]) AS q(holder_id)"
+                    " CROSS JOIN LATERAL (SELECT ticket_id, holder_id, live, room_id FROM seat_holds"
+                    " WHERE live AND room_id = %s AND holder_id = q.holder_id OFFSET 0) h",
+                    ((tids,) if tids else ()) + (holders, rid), prepare=False)
+                inv = self._cursor.fetchone()
+                existing = holds.fetchall()
         else:
-            existing = self._exec(holds_sql, (*tids, rid, *holders)).fetchall() if inv is not None else []
+            inv = self._one(inventory_sql, (rid,))
+            existing = self._exec(
+                "SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
+                + ", ".join(["%s"] * len(tids)) + ") OR (live AND room_id = %s AND holder_id IN ("
+                + ", ".join(["%s"] * len(holders)) + "))",
+                (*tids, rid, *holders),
+            ).fetchall()
         if inv is None:
             return [SeatClaim("unknown_room") for _ in claims]
         known = {_col(r, "ticket_id", 0) for r in existing}

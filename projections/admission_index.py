@@ -29,8 +29,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from projections.light_events import LightReader
+
 log = logging.getLogger(__name__)
 
+# The events the index applies; the tail passes over the rest without decoding them.
+APPLIED = frozenset({
+    "Room.Opened", "Room.Started", "Room.Ended", "Room.Cancelled", "Room.CohostAdded", "Room.SpeakerAdded",
+    "Room.CohostRemoved", "Room.SpeakerRemoved", "Ticket.Reserved", "Ticket.Paid", "Ticket.Released",
+    "Ticket.RefundRequested", "Ticket.Revoked", "Ticket.DisputeOpened", "Ticket.DisputeClosed",
+})
 STATUS_CODES = {"reserved": 1, "paid": 2, "released": 3, "refunded": 4, "revoked": 5}
 STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
 LIVE = (1, 2)
@@ -153,9 +161,9 @@ class AdmissionIndex:
 
     # --- tailing the log -----------------------------------------------------------
 
-    def apply(self, event: Any, position: int) -> None:
+    def apply(self, event: Any, position: int, kind: str | None = None) -> None:
         """Apply one event; an event at or below the index's position was applied already."""
-        kind = type(event).__qualname__
+        kind = kind or type(event).__qualname__
         oid = str(event.originator_id)
         with self._lock:
             if position <= self.position:
@@ -192,6 +200,11 @@ class AdmissionIndex:
                     self._set_status(event, 2)
             self.position = max(self.position, position)
 
+    def advance(self, position: int) -> None:
+        """Pass over an event that changes nothing here."""
+        with self._lock:
+            self.position = max(self.position, position)
+
     def __len__(self) -> int:
         return self._count
 
@@ -211,6 +224,7 @@ class AdmissionTail:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._catching_up = threading.Lock()  # one reader of the log at a time: read and apply together
+        self._reader = LightReader(mapper, APPLIED)
 
     def load_snapshot(self) -> None:
         with self.db.transaction() as tx:  # one consistent read of position and tables
@@ -232,7 +246,11 @@ class AdmissionTail:
             if not notifications:
                 return applied
             for n in notifications:
-                self.index.apply(self.mapper.to_domain_event(n), n.id)
+                read = self._reader.read(n)
+                if read is None:
+                    self.index.advance(n.id)
+                else:
+                    self.index.apply(read[1], n.id, read[0])
             applied += len(notifications)
 
     def poke(self) -> None:

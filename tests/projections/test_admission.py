@@ -227,6 +227,43 @@ def test_a_removed_speaker_is_no_longer_admitted(client, services, live_room) ->
     assert admission(client, room["id"], speaker.sub) == denied("no_ticket")
 
 
+def test_the_tails_light_reader_builds_the_index_the_full_mapper_builds(client, services, live_room) -> None:  # noqa: ANN001
+    """projections/light_events.py reads four fields with orjson instead of decoding whole events:
+    every kind of event the index applies must come out the same."""
+    host, room = live_room
+    buyers = [a_listener() for _ in range(6)]
+    tickets = [a_paid_ticket(client, room["id"], b) for b in buyers]
+    refund(client, host, tickets[0]["id"])
+    services.app.open_dispute(UUID(tickets[1]["id"]), "dp_light_1", tickets[1]["price"]["amount"])
+    services.app.open_dispute(UUID(tickets[2]["id"]), "dp_light_2", tickets[2]["price"]["amount"])
+    services.app.close_dispute(UUID(tickets[2]["id"]), "dp_light_2", won=True)
+    cast = [a_listener() for _ in range(3)]
+    for kind, who in (("cohosts", cast[0]), ("speakers", cast[1]), ("speakers", cast[2])):
+        client.put(f"/v1/rooms/{room['id']}/{kind}/{who.sub}", headers=host.headers)
+    client.delete(f"/v1/rooms/{room['id']}/speakers/{cast[2].sub}", headers=host.headers)
+    _, ended = a_hosted_room(client)
+    buy(client, ended["id"], buyers[3])
+    lifecycle(client, host, room["id"], "end")
+    _, cancelled = a_hosted_room(client)
+    a_paid_ticket(client, cancelled["id"], buyers[4])
+
+    def built(light: bool) -> AdmissionIndex:
+        index = AdmissionIndex()
+        tail = AdmissionTail(index, services.app.recorder, services.app.mapper, services.extras["db"])
+        tail._reader._plain = light  # False: every event through the library's mapper
+        tail.catch_up()
+        if light:  # the light path did the reading
+            assert {lite for _, lite in tail._reader._by_topic.values()} == {True}
+        return index
+
+    light, full = built(True), built(False)
+    people = [b.sub for b in buyers + cast] + [host.sub, "nobody"]
+    rooms = [room["id"], ended["id"], cancelled["id"], random_uuid()]
+    assert light.position == full.position == services.app.position()
+    assert len(light) == len(full) >= 7
+    assert [light.check(r, u) for r in rooms for u in people] == [full.check(r, u) for r in rooms for u in people]
+
+
 def test_the_batch_check_answers_every_pair_in_the_order_asked(client, services, live_room) -> None:  # noqa: ANN001
     host, room = live_room
     paid, stranger = a_listener(), a_listener()

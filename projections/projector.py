@@ -112,6 +112,8 @@ class Projector:
             last = events[-1][0]
             for name, projection in self.projections.items():
                 old = positions[name]
+                if old >= last:  # ahead of this batch (a rebuild swapped it in further on): never go back
+                    continue
                 self._apply(projection, tx, [(p, e) for p, e in events if p > old], "")
                 self._advance(tx, name, old, last)
             if tx.dialect == "postgresql":  # delivered on commit: followers wake at once

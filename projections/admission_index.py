@@ -44,7 +44,7 @@ STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
 LIVE = (1, 2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     admit: bool
     role: str | None
@@ -55,6 +55,12 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         return {"admit": self.admit, "role": self.role, "reason": self.reason, "ticket_id": self.ticket_id,
                 "waiting": self.waiting}
+
+
+UNKNOWN_ROOM = Decision(False, None, "unknown_room")
+ROOM_CANCELLED = Decision(False, None, "room_cancelled")
+ROOM_ENDED = Decision(False, None, "room_ended")
+HOST = Decision(True, "host", "ok")
 
 
 @dataclass
@@ -80,20 +86,21 @@ class AdmissionIndex:
         self._lock = threading.Lock()
 
     def _ticket_id(self, ordinal: int) -> str:
-        return str(UUID(bytes=bytes(self._ids[ordinal * 16:ordinal * 16 + 16])))
+        h = self._ids[ordinal * 16:ordinal * 16 + 16].hex()  # str(UUID(bytes=...)), without the UUID
+        return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
     # --- answering -------------------------------------------------------------
 
     def check(self, room_id: str, user_id: str) -> Decision:
         room = self.rooms.get(room_id)
         if room is None:
-            return Decision(False, None, "unknown_room")
+            return UNKNOWN_ROOM
         if room.state == "cancelled":
-            return Decision(False, None, "room_cancelled")
+            return ROOM_CANCELLED
         if room.state == "ended":
-            return Decision(False, None, "room_ended")
+            return ROOM_ENDED
         if user_id == room.host:
-            return Decision(True, "host", "ok")
+            return HOST
         role = room.cast.get(user_id)
         if role is not None:
             return Decision(True, role, "ok")

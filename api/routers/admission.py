@@ -13,7 +13,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
 from api.auth import CurrentUser, Media, authorize_scope
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
@@ -64,29 +64,13 @@ async def check_admission(room_id: str, user_id: str, request: Request) -> Respo
 
 
 async def serve_admission_check(request: Request) -> Response:
-    """The check, answered through Starlette's Request (the FastAPI route's body)."""
-    body = _decide(request.scope)
+    """The check through the router. GET requests never get here: api/main.py
+    (AdmissionFastPath) answers them before the rest of the middleware stack."""
+    body = decide(request.scope)
     return Response(body, media_type="application/json")
 
 
-class AdmissionCheckApp:
-    """The check as a bare ASGI endpoint (an instance, so Starlette's Route does not wrap it
-    in a Request/Response cycle), mounted first in front of the FastAPI route that documents
-    it (api/main.py). At media-server rates the per-request machinery costs more than the
-    check: FastAPI's dependency and parameter handling, and even Starlette's Request and
-    Response objects. Errors still raise into the app's problem handlers."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = _decide(scope)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
-        await send({"type": "http.response.body", "body": body})
-
-
-admission_check_asgi = AdmissionCheckApp()
-
-
-def _decide(scope: Scope) -> bytes:
+def decide(scope: Scope) -> bytes:
     authorize_scope(scope, "media")
     index: AdmissionIndex = scope["app"].state.admission_index
     params = scope["path_params"]

@@ -294,6 +294,45 @@ def test_admission_checks_are_for_media_servers_only(client, live_room) -> None:
     assert (single.status_code, batch.status_code) == (403, 403)
 
 
+def test_the_checks_fast_path_answers_problems_and_correlation_ids_like_every_other_route(client, live_room) -> None:  # noqa: ANN001
+    """api/main.py answers checks before the router; what a media server sees must not change."""
+    _, room = live_room
+    path = f"/v1/rooms/{room['id']}/admissions/someone"
+
+    ok = client.get(path, headers={**MEDIA, "X-Request-ID": "req-1"})
+    anonymous = client.get(path, headers={"X-Request-ID": "req-2"})
+    listener = client.get(path, headers={**a_listener().headers, "X-Request-ID": "req-3"})
+    forged = client.get(path, headers={"Authorization": "Bearer not.a.token"})
+
+    assert (ok.status_code, ok.headers["x-request-id"], ok.json()["reason"]) == (200, "req-1", "no_ticket")
+    assert ok.headers["content-type"] == "application/json"
+    for response, status, kind, cid in ((anonymous, 401, "unauthenticated", "req-2"), (listener, 403, "forbidden", "req-3"),
+                                        (forged, 401, "unauthenticated", None)):
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert (body["type"], body["status"], body["instance"]) == (kind, status, path)
+        assert body["correlation_id"] == response.headers["x-request-id"] == (cid or body["correlation_id"])
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_fast_path_reads_the_path_as_the_router_does(client, services, live_room) -> None:  # noqa: ANN001
+    host, room = live_room
+    odd = a_listener()  # a user id that needs escaping in a URL
+    odd_sub = f"{odd.sub}@example.org"
+    caller = Caller(odd_sub, bearer(odd_sub, "listener"))
+    ticket = a_paid_ticket(client, room["id"], caller)
+    caught_up(services)
+
+    escaped = client.get(f"/v1/rooms/{room['id']}/admissions/{odd_sub.replace('@', '%40')}", headers=MEDIA)
+    trailing = client.get(f"/v1/rooms/{room['id']}/admissions/{odd_sub}/", headers=MEDIA)
+    posted = client.post(f"/v1/rooms/{room['id']}/admissions/{odd_sub}", headers=MEDIA)
+
+    assert escaped.json()["ticket_id"] == ticket["id"]
+    assert trailing.json()["ticket_id"] == ticket["id"]  # the router's slash redirect, as before
+    assert posted.status_code == 405
+
+
 # --- staleness -------------------------------------------------------------------------------------
 
 

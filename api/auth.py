@@ -29,7 +29,13 @@ class Principal:
     roles: frozenset[str]
 
     def has(self, *roles: str) -> bool:
-        return "admin" in self.roles or any(r in self.roles for r in roles)
+        held = self.roles
+        if "admin" in held:
+            return True
+        for role in roles:  # a loop, not any(): this runs on every admission check
+            if role in held:
+                return True
+        return False
 
     @property
     def is_admin(self) -> bool:
@@ -128,7 +134,7 @@ def authorize(request: Request, *roles: str) -> Principal:
     return authorize_scope(request.scope, *roles)
 
 
-def authorize_scope(scope: Any, *roles: str) -> Principal:
+def authorize_scope(scope: Any, *roles: str, verifier: TokenVerifier | None = None) -> Principal:
     """`authorize` for a plain ASGI endpoint. Reads the header straight from the scope:
     building Starlette's Headers for one value costs more than the cached token lookup it feeds."""
     raw = b""
@@ -136,10 +142,10 @@ def authorize_scope(scope: Any, *roles: str) -> Principal:
         if k == b"authorization":
             raw = v
             break
-    scheme, _, token = raw.decode("latin-1").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = raw[7:].strip()
+    if raw[:7].lower() != b"bearer " or not token:
         raise Problem("unauthenticated", "send `Authorization: Bearer <JWT>`", headers={"WWW-Authenticate": "Bearer"})
-    user = scope["app"].state.token_verifier.verify(token.strip())
+    user = (verifier or scope["app"].state.token_verifier).verify(token.decode("latin-1"))
     if not user.has(*roles):
         raise Problem("forbidden", f"this needs one of the roles: {', '.join(roles)}")
     return user

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from projections.light_events import LightReader
@@ -44,8 +44,10 @@ STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
 LIVE = (1, 2)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
+    """Immutable, and a NamedTuple rather than a frozen dataclass: built on every check,
+    where a frozen dataclass's __init__ cost more than the lookup."""
+
     admit: bool
     role: str | None
     reason: str

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from starlette.types import Scope
 
-from api.auth import CurrentUser, Media, authorize_scope
+from api.auth import CurrentUser, Media, TokenVerifier, authorize_scope
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.problems import Problem
 from api.store.guards_sql import from_us
@@ -65,16 +65,19 @@ async def check_admission(room_id: str, user_id: str, request: Request) -> Respo
 
 async def serve_admission_check(request: Request) -> Response:
     """The check through the router. GET requests never get here: api/main.py
-    (AdmissionFastPath) answers them before the rest of the middleware stack."""
+    (HotPaths) answers them before the rest of the middleware stack."""
     body = decide(request.scope)
     return Response(body, media_type="application/json")
 
 
-def decide(scope: Scope) -> bytes:
-    authorize_scope(scope, "media")
-    index: AdmissionIndex = scope["app"].state.admission_index
-    params = scope["path_params"]
-    d = index.check(params["room_id"], params["user_id"])
+def decide(scope: Scope, room_id: str | None = None, user_id: str | None = None, *,
+           verifier: TokenVerifier | None = None, index: AdmissionIndex | None = None) -> bytes:
+    """The check's JSON answer (role `media`); the ids from the path parameters unless given."""
+    authorize_scope(scope, "media", verifier=verifier)
+    index = index or scope["app"].state.admission_index
+    if room_id is None or user_id is None:
+        room_id, user_id = scope["path_params"]["room_id"], scope["path_params"]["user_id"]
+    d = index.check(room_id, user_id)
     return orjson.dumps({"admit": d.admit, "role": d.role, "reason": d.reason, "ticket_id": d.ticket_id,
                          "waiting": d.waiting, "position": index.position})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -20,6 +21,7 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.problems import Problem
+from api.rebuild_workers import replay_in_processes
 from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
                          webhooks)
@@ -47,6 +49,8 @@ def attach_read_side(services: Services) -> None:
     projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection()])
     services.extras["db"] = db
     services.extras["projector"] = projector
+    if services.settings.is_postgres:  # several writers at once: PostgreSQL, not one SQLite file
+        projector.replayer = functools.partial(replay_in_processes, services.settings.database_url)
     settings = services.settings
     runner = PayoutRunner(
         services.app, db, lambda position: projector.catch_up(until=position) if position else None,

@@ -72,6 +72,10 @@ class Projector:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
+        # Rebuilds of several projections replay each in its own process when set
+        # (names, suffix, batch_size) -> {name: position}; api/rebuild_workers.py.
+        self.replayer: Callable[[Sequence[str], str, int], dict[str, int]] | None = None
+        self.parallel_min_events = 50_000  # below this, spawning processes costs more than it saves
 
     # --- positions -------------------------------------------------------------
 
@@ -303,9 +307,11 @@ class Projector:
         """Replay the whole log into fresh tables, then swap them in atomically.
 
         Several projections rebuild in one pass over the log (each event is
-        decoded once). The swap transaction locks the projections' position
-        rows, applies whatever the live projector committed meanwhile, and
-        renames the fresh tables into place.
+        decoded once), or, with a `replayer` (PostgreSQL: one process per
+        projection, api/rebuild_workers.py) and a log of at least
+        `parallel_min_events`, each in its own process at once. The swap
+        transaction locks the projections' position rows, applies whatever the
+        live projector committed meanwhile, and renames the fresh tables into place.
         """
         projections = [self.projections[name] for name in names]
         suffix = "__rebuild"
@@ -314,34 +320,46 @@ class Projector:
                 for table, create, _ in projection.tables(suffix):
                     tx.execute(f"DROP TABLE IF EXISTS {table}")
                     tx.execute(create)
-        position = 0
-        while True:
-            notifications = self.recorder.select_notifications(start=position + 1, limit=batch_size)
-            if not notifications:
-                break
-            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
-            with self.db.transaction() as tx:
-                for projection in projections:
-                    self._apply(projection, tx, events, suffix)
-            position = notifications[-1].id
+        head = self.recorder.max_notification_id() or 0
+        if self.replayer is not None and len(names) > 1 and head >= self.parallel_min_events:
+            positions = self.replayer(names, suffix, batch_size)
+        else:
+            position = self.replay(names, suffix, batch_size)
+            positions = {name: position for name in names}
         with self.db.transaction() as tx:
             # Hold the live projector off: it cannot move these positions until we commit.
             live = {r["name"]: int(r["position"]) for r in tx.all(
                 "SELECT name, position FROM projection_positions ORDER BY name" + self._for_update(tx))}
-            target = max([position] + [live.get(name, 0) for name in names])
+            target = max(list(positions.values()) + [live.get(name, 0) for name in names])
+            position = min(positions.values())
             while position < target:
                 tail = self.recorder.select_notifications(start=position + 1, limit=batch_size, stop=target)
                 if not tail:
                     break
                 events = [(n.id, self.mapper.to_domain_event(n)) for n in tail]
-                for projection in projections:
-                    self._apply(projection, tx, events, suffix)
+                for name, projection in zip(names, projections, strict=True):
+                    self._apply(projection, tx, [(p, e) for p, e in events if p > positions[name]], suffix)
                 position = tail[-1].id
-            for projection in projections:
+            for name, projection in zip(names, projections, strict=True):
                 self._swap(tx, projection, suffix)
                 tx.execute("INSERT INTO projection_positions (name, position) VALUES (%s, %s)"
-                           " ON CONFLICT (name) DO UPDATE SET position = excluded.position", (projection.name, position))
-        return position
+                           " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                           (projection.name, max(position, positions[name])))
+        return max([position, *positions.values()])
+
+    def replay(self, names: Sequence[str], suffix: str, batch_size: int = 5000) -> int:
+        """Apply the whole log to the named projections' `suffix` tables; returns the last position."""
+        projections = [self.projections[name] for name in names]
+        position = 0
+        while True:
+            notifications = self.recorder.select_notifications(start=position + 1, limit=batch_size)
+            if not notifications:
+                return position
+            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+            with self.db.transaction() as tx:
+                for projection in projections:
+                    self._apply(projection, tx, events, suffix)
+            position = notifications[-1].id
 
     @staticmethod
     def _swap(tx: Tx, projection: Projection, suffix: str) -> None:

@@ -155,7 +155,7 @@ class HotPaths:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         path = scope["path"]
@@ -184,7 +184,7 @@ class HotPaths:
                 return
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)), (b"x-request-id", cid)]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 
 def create_app(services: Services | None = None, settings: Settings | None = None, *, background: bool = True) -> FastAPI:

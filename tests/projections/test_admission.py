@@ -314,6 +314,10 @@ def test_the_checks_fast_path_answers_problems_and_correlation_ids_like_every_ot
         assert (body["type"], body["status"], body["instance"]) == (kind, status, path)
         assert body["correlation_id"] == response.headers["x-request-id"] == (cid or body["correlation_id"])
     assert anonymous.headers["www-authenticate"] == "Bearer"
+    head = client.head(path, headers=MEDIA)
+    assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", ok.headers["content-length"])
+    health = client.head("/healthz")
+    assert (health.status_code, health.content, client.get("/healthz").json()) == (200, b"", {"status": "ok"})
 
 
 def test_the_fast_path_reads_the_path_as_the_router_does(client, services, live_room) -> None:  # noqa: ANN001

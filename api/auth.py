@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 
 from api.hs256 import FastHS256
 from api.problems import Problem
+from api.scope import header
 from api.settings import Settings
 
 ROLES = frozenset({"listener", "creator", "finance", "media", "admin"})
@@ -135,13 +136,8 @@ def authorize(request: Request, *roles: str) -> Principal:
 
 
 def authorize_scope(scope: Any, *roles: str, verifier: TokenVerifier | None = None) -> Principal:
-    """`authorize` for a plain ASGI endpoint. Reads the header straight from the scope:
-    building Starlette's Headers for one value costs more than the cached token lookup it feeds."""
-    raw = b""
-    for k, v in scope["headers"]:
-        if k == b"authorization":
-            raw = v
-            break
+    """`authorize` for a plain ASGI endpoint: the header straight from the scope."""
+    raw = header(scope, b"authorization") or b""
     token = raw[7:].strip()
     if raw[:7].lower() != b"bearer " or not token:
         raise Problem("unauthenticated", "send `Authorization: Bearer <JWT>`", headers={"WWW-Authenticate": "Bearer"})

@@ -21,6 +21,7 @@ from api import problems
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.problems import Problem
+from api.scope import header
 from api.rebuild_workers import replay_in_processes
 from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
@@ -107,6 +108,12 @@ def _next_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
+def request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID, or a new correlation id."""
+    given = header(scope, b"x-request-id")
+    return given.decode("latin-1") if given else _next_id()
+
+
 class CorrelationIdMiddleware:
     """Every request gets a correlation id (X-Request-ID, echoed back) for logs and problems.
 
@@ -120,7 +127,7 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cid = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None) or _next_id()
+        cid = request_id(scope)
         scope.setdefault("state", {})["correlation_id"] = cid
         token = correlation_id.set(cid)
 
@@ -163,12 +170,7 @@ class HotPaths:
         if match is None and path != "/healthz":
             await self.app(scope, receive, send)
             return
-        cid = None
-        for k, v in scope["headers"]:
-            if k == b"x-request-id":
-                cid = v
-                break
-        cid = cid or _next_id().encode()
+        cid = request_id(scope)
         body = self.HEALTHY
         if match is not None:
             state = scope["app"].state  # set by the lifespan; looked up once per request, not per use
@@ -176,14 +178,15 @@ class HotPaths:
                 body = admission.decide(scope, match[1], match[2], verifier=state.token_verifier,
                                         index=state.admission_index)
             except Problem as exc:
-                scope.setdefault("state", {})["correlation_id"] = cid.decode("latin-1")
+                scope.setdefault("state", {})["correlation_id"] = cid
                 response = problems.problem_response(Request(scope), exc.code, exc.detail, exc.status, exc.headers,
                                                      **exc.extra)
-                response.headers["x-request-id"] = cid.decode("latin-1")
+                response.headers["x-request-id"] = cid
                 await response(scope, receive, send)
                 return
         await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)), (b"x-request-id", cid)]})
+            (b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)),
+            (b"x-request-id", cid.encode("latin-1"))]})
         await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 

@@ -14,7 +14,7 @@ to upcast). Anything else goes through the mapper, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -67,5 +67,3 @@ class LightReader:
 
 # The attributes the admission index reads (projections/admission_index.py).
 _FIELDS = frozenset({"room_id", "holder_id", "host_id", "user_id", "full", "access_revoked", "won"})
-
-Apply = Callable[[Any, int], None]

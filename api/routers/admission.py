@@ -60,23 +60,15 @@ def _index(request: Request) -> AdmissionIndex:
 async def check_admission(room_id: str, user_id: str, request: Request) -> Response:
     """Admit or deny, with the role and a reason code (see the module docstring of
     projections/admission_index.py). Served from memory; role `media`."""
-    return await serve_admission_check(request)
+    return Response(decide(request.scope, room_id, user_id), media_type="application/json")
 
 
-async def serve_admission_check(request: Request) -> Response:
-    """The check through the router. GET requests never get here: api/main.py
-    (HotPaths) answers them before the rest of the middleware stack."""
-    body = decide(request.scope)
-    return Response(body, media_type="application/json")
-
-
-def decide(scope: Scope, room_id: str | None = None, user_id: str | None = None, *,
+def decide(scope: Scope, room_id: str, user_id: str, *,
            verifier: TokenVerifier | None = None, index: AdmissionIndex | None = None) -> bytes:
-    """The check's JSON answer (role `media`); the ids from the path parameters unless given."""
+    """The check's JSON answer (role `media`). GET and HEAD are answered by api/main.py
+    (HotPaths) before the rest of the middleware stack; the route above documents them."""
     authorize_scope(scope, "media", verifier=verifier)
     index = index or scope["app"].state.admission_index
-    if room_id is None or user_id is None:
-        room_id, user_id = scope["path_params"]["room_id"], scope["path_params"]["user_id"]
     d = index.check(room_id, user_id)
     return orjson.dumps({"admit": d.admit, "role": d.role, "reason": d.reason, "ticket_id": d.ticket_id,
                          "waiting": d.waiting, "position": index.position})

@@ -29,6 +29,7 @@ from api.deps import parse_id
 from api.presenters import ticket_public
 from api.problems import Problem
 from api.schemas import TicketCreate
+from api.scope import header
 from domain.sales_service import Purchase
 
 MAX_KEY_LENGTH = 255
@@ -47,10 +48,10 @@ async def serve_purchase(request: Request) -> Response:
         purchase = app.complete_purchase(reservation, outcome)
     else:
         purchase = await run_in_threadpool(app.complete_purchase, reservation, outcome)
-    return await respond(services, purchase)
+    return respond(services, purchase)
 
 
-async def respond(services: Services, purchase: Purchase) -> Response:
+def respond(services: Services, purchase: Purchase) -> Response:
     # No wait for the projector here: reads of the projections wait for the log head
     # instead (api/deps.py, fresh_reads), which keeps read-your-writes for the buyer.
     ticket = purchase.ticket
@@ -68,7 +69,8 @@ async def respond(services: Services, purchase: Purchase) -> Response:
 
 
 def _header(request: Request, name: bytes) -> str | None:
-    return next((v.decode("latin-1") for k, v in request.scope["headers"] if k == name), None)
+    value = header(request.scope, name)
+    return value.decode("latin-1") if value is not None else None
 
 
 def _idempotency_key(request: Request) -> str | None:

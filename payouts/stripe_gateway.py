@@ -68,6 +68,7 @@ from stripe.params import (
 )
 
 from domain.money import Money
+from payouts.stripe_http import Urllib3Client, environment_proxy
 from domain.payments import (
     AccountStatus,
     BalanceTransaction,
@@ -106,6 +107,7 @@ _REFUND_STATUSES: Final[dict[str, RefundStatus]] = {
     "canceled": "canceled",
 }
 LIST_PAGE_SIZE: Final = 100  # Stripe's maximum
+DEFAULT_API_BASE: Final = "https://api.stripe.com"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 T = TypeVar("T")
@@ -171,7 +173,7 @@ class StripeGateway:
             secret_key,
             base_addresses={"api": api_base, "connect": api_base, "files": api_base} if api_base else None,
             max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=Urllib3Client(timeout=timeout, proxy=environment_proxy(api_base or DEFAULT_API_BASE)),
         )
         self._v1 = self._client.v1
 

@@ -86,6 +86,9 @@ class _Batch:
         self.facts: list[tuple[Any, ...]] = []
         self.rooms = RowCache(f"ledger_rooms{s}", ("room_id",), ("room_id", "creator_id", "released"))
         self.pending = RowCache(f"ledger_room_pending{s}", ("room_id", "currency"), ("room_id", "currency", "amount"))
+        # The currencies each room holds pending earnings in: a release finds its rows
+        # without scanning every pending row of the batch.
+        self.pending_currencies: dict[str, set[str]] = {}
         room_ids = set()
         for _, e in events:
             kind = type(e).__qualname__
@@ -99,6 +102,7 @@ class _Batch:
             for row in tx.all(f"SELECT room_id, currency, amount FROM ledger_room_pending{s} WHERE room_id IN ({marks})",
                               list(room_ids)):
                 self.pending.rows[(row["room_id"], row["currency"])] = dict(row)
+                self.pending_currencies.setdefault(row["room_id"], set()).add(row["currency"])
 
     def post(self, *, entry_id: str, kind: str, position: int, at: Any, currency: str,
              postings: list[tuple[str, int]], room_id: Any = None, creator_id: str | None = None,
@@ -132,6 +136,7 @@ class _Batch:
         row = self.pending.get(key)
         if row is None:
             self.pending.insert({"room_id": key[0], "currency": currency, "amount": delta})
+            self.pending_currencies.setdefault(key[0], set()).add(currency)
         else:
             row["amount"] += delta
             self.pending.touch(key)
@@ -139,8 +144,15 @@ class _Batch:
 
     def flush(self, tx: Tx) -> None:
         self.rooms.flush(tx)
+        # A room's pending row that reached zero (released, or refunded to nothing) goes;
+        # one the batch created and emptied is never written.
+        empty = [k for k in self.pending.new | self.pending.dirty if self.pending.rows[k]["amount"] == 0]
+        self.pending.new.difference_update(empty)
+        gone = [k for k in empty if k in self.pending.dirty]
+        self.pending.dirty.difference_update(empty)
         self.pending.flush(tx)
-        tx.execute(f"DELETE FROM ledger_room_pending{self.s} WHERE amount = 0")
+        if gone:
+            tx.executemany(f"DELETE FROM ledger_room_pending{self.s} WHERE room_id = %s AND currency = %s", gone)
         insert_many(tx, f"ledger_entries{self.s}", ENTRY_COLUMNS, self.entries)
         insert_many(tx, f"ledger_postings{self.s}", POSTING_COLUMNS, self.postings)
         insert_many(tx, f"revenue_facts{self.s}", FACT_COLUMNS, self.facts)
@@ -209,7 +221,9 @@ def _earnings_released(b: _Batch, e: Any, pos: int) -> None:
     if room is None:  # Safeguard, should never happen: a room opens before it ends.
         return
     creator = room["creator_id"]
-    for key in sorted(k for k in b.pending.rows if k[0] == str(e.originator_id)):
+    room_id = str(e.originator_id)
+    for currency in sorted(b.pending_currencies.get(room_id, ())):
+        key = (room_id, currency)
         amount = int(b.pending.rows[key]["amount"])
         b.post(entry_id=f"release:{e.originator_id}:{key[1]}", kind="earnings_released", position=pos, at=e.at,
                currency=key[1], room_id=e.originator_id, creator_id=creator,

@@ -7,6 +7,7 @@ from typing import Any
 
 from api.store.db import Tx
 from api.store.guards_sql import to_us
+from projections.rows import RowCache, insert_many
 
 
 class PayoutsProjection:
@@ -25,27 +26,39 @@ class PayoutsProjection:
              [f"CREATE INDEX {r}_by_time ON {r} (recorded_us)"]),
         ]
 
-    def apply(self, tx: Tx, e: Any, position: int, suffix: str = "") -> None:
-        kind = type(e).__qualname__
-        p = f"payouts_view{suffix}"
-        oid = str(e.originator_id)
-        if kind == "Payout.Scheduled":
-            tx.execute(f"INSERT INTO {p} (payout_id, creator_id, currency, amount, period, run_id, destination, status,"
-                       " scheduled_us, updated_us) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                       (oid, e.creator_id, e.currency, e.amount, e.period, str(e.run_id), e.destination, "scheduled",
-                        to_us(e.at), to_us(e.at)))
-        elif kind == "Payout.Submitted":
-            tx.execute(f"UPDATE {p} SET status = %s, transfer_id = %s, updated_us = %s WHERE payout_id = %s",
-                       ("submitted", e.transfer_id, to_us(e.at), oid))
-        elif kind == "Payout.PartiallyReversed":
-            tx.execute(f"UPDATE {p} SET updated_us = %s WHERE payout_id = %s", (to_us(e.at), oid))
-        elif kind in ("Payout.Paid", "Payout.Failed", "Payout.Cancelled"):
-            status = {"Payout.Paid": "paid", "Payout.Failed": "failed", "Payout.Cancelled": "cancelled"}[kind]
-            tx.execute(f"UPDATE {p} SET status = %s, failure = %s, updated_us = %s WHERE payout_id = %s",
-                       (status, getattr(e, "reason", None), to_us(e.at), oid))
-        elif kind == "Reconciliation.Recorded":
-            r = f"reconciliation_runs{suffix}"
-            tx.execute(f"INSERT INTO {r} (run_id, recorded_us, from_us, to_us, requested_by, clean, summary)"
-                       " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                       (oid, to_us(e.at), to_us(e.range_from), to_us(e.range_to), e.requested_by, e.clean,
-                        json.dumps(e.summary)))
+    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
+        self.apply_batch(tx, [(position, event)], suffix)
+
+    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
+        """A payout's row, written once per batch: a run's thousands of Scheduled and Submitted
+        events cost a COPY and one UPDATE per payout, not a statement per event."""
+        payouts = RowCache(f"payouts_view{suffix}", ("payout_id",), PAYOUT_COLUMNS)
+        payouts.load(tx, [(str(e.originator_id),) for _, e in events if type(e).__qualname__ in _UPDATES])
+        runs: list[tuple[Any, ...]] = []
+        for _, e in events:
+            kind = type(e).__qualname__
+            key = (str(e.originator_id),)
+            if kind == "Payout.Scheduled":
+                payouts.insert({"payout_id": key[0], "creator_id": e.creator_id, "currency": e.currency,
+                                "amount": e.amount, "period": e.period, "run_id": str(e.run_id),
+                                "destination": e.destination, "status": "scheduled",
+                                "scheduled_us": to_us(e.at), "updated_us": to_us(e.at)})
+            elif kind == "Reconciliation.Recorded":
+                runs.append((key[0], to_us(e.at), to_us(e.range_from), to_us(e.range_to), e.requested_by, e.clean,
+                             json.dumps(e.summary)))
+            elif (row := payouts.get(key)) is not None:  # Safeguard: a payout's row exists from its first event.
+                row["updated_us"] = to_us(e.at)
+                if kind == "Payout.Submitted":
+                    row["status"], row["transfer_id"] = "submitted", e.transfer_id
+                elif kind in _FINAL:
+                    row["status"], row["failure"] = _FINAL[kind], getattr(e, "reason", None)
+                payouts.touch(key)
+        payouts.flush(tx)
+        insert_many(tx, f"reconciliation_runs{suffix}", RUN_COLUMNS, runs)
+
+
+PAYOUT_COLUMNS = ("payout_id", "creator_id", "currency", "amount", "period", "run_id", "destination", "status",
+                  "transfer_id", "failure", "scheduled_us", "updated_us")
+RUN_COLUMNS = ("run_id", "recorded_us", "from_us", "to_us", "requested_by", "clean", "summary")
+_FINAL = {"Payout.Paid": "paid", "Payout.Failed": "failed", "Payout.Cancelled": "cancelled"}
+_UPDATES = {"Payout.Submitted", "Payout.PartiallyReversed", *_FINAL}

@@ -133,3 +133,6 @@ class GuardedRecorder(Protocol):
         """
 
     def guard_reads(self) -> GuardReads: ...
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
+        """Every stored event of each of these aggregates, in version order, in one read."""

@@ -31,6 +31,7 @@ from api.store.guards_sql import to_us
 from domain.application import BoxOffice
 from domain.errors import DuplicateDeliveryError, ValidationError
 from domain.money import Money, minor_units
+from domain.rooms import Room
 from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
 from payouts.model import Payout, PayoutRun, PayoutStatus, payout_id_for
 
@@ -122,8 +123,8 @@ class PayoutRunner:
     def _repair(self, report: RunReport) -> None:
         self.wait_for(self.app.position())
         rows = self.db.query("SELECT payout_id FROM payouts_view WHERE status = %s", ("scheduled",))
-        payouts = [self.app.repository.get(UUID(r["payout_id"])) for r in rows]
-        pending = [p for p in payouts if isinstance(p, Payout) and p.status is PayoutStatus.SCHEDULED]
+        payouts = self.app.load_many(Payout, [UUID(r["payout_id"]) for r in rows], "payout")
+        pending = [p for p in payouts if p.status is PayoutStatus.SCHEDULED]
         if pending:
             report.repaired = [str(p.id) for p in pending]
             self._submit(pending, report, repairing=True)
@@ -140,18 +141,11 @@ class PayoutRunner:
         )
         return [UUID(r["room_id"]) for r in rows]
 
-    def _load_all(self, load: Callable[[Any], Any], keys: Sequence[Any]) -> list[Any]:
-        """Load many aggregates in parallel: each is an independent read of the store."""
-        if len(keys) < 50:
-            return [load(k) for k in keys]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return list(pool.map(load, keys))
-
     def _release(self, room_ids: Sequence[UUID], as_of: datetime) -> int | None:
         position = None
         now = self.app.clock.now()
         for start in range(0, len(room_ids), self.chunk):
-            rooms = self._load_all(self.app.get_room, room_ids[start:start + self.chunk])
+            rooms = self.app.load_many(Room, room_ids[start:start + self.chunk], "room")
             changed = [room for room in rooms if room.release_earnings(as_of, now)]
             if changed:
                 _, position = self.app.transact(lambda guards, changed=changed: (None, changed))

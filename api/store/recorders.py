@@ -25,6 +25,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from api.store.guards_sql import SqlGuardReads, SqlGuards
 
+CHUNK = 1000  # aggregates per read in select_events_of
+
 
 class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     def transact(self, work: Callable[[SqlGuards], Sequence[StoredEvent]]) -> Sequence[int]:
@@ -55,6 +57,21 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     def guard_reads(self) -> SqlGuardReads:
         return SqlGuardReads(self._read, "?")
 
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        found: dict[UUID, list[StoredEvent]] = {}
+        with self.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(originator_ids), CHUNK):
+                chunk = [i.hex for i in originator_ids[start:start + CHUNK]]
+                cursor.execute(f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name}"
+                               f" WHERE originator_id IN ({', '.join('?' * len(chunk))})"
+                               " ORDER BY originator_id, originator_version", chunk)
+                for row in cursor.fetchall():
+                    originator_id = UUID(str(self.convert_originator_id(row["originator_id"])))
+                    found.setdefault(originator_id, []).append(StoredEvent(
+                        originator_id=originator_id, originator_version=row["originator_version"],
+                        topic=row["topic"], state=row["state"]))
+        return found
+
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
@@ -71,6 +88,10 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
             " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
             " RETURNING notification_id"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        self._select_events_of_statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
+            " WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
@@ -100,6 +121,18 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
 
     def guard_reads(self) -> SqlGuardReads:
         return SqlGuardReads(self._read, "%s")
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        found: dict[UUID, list[StoredEvent]] = {}
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            for start in range(0, len(originator_ids), CHUNK):
+                cursor.execute(self._select_events_of_statement, (list(originator_ids[start:start + CHUNK]),),
+                               binary=True)
+                for row in cursor.fetchall():
+                    found.setdefault(row["originator_id"], []).append(StoredEvent(
+                        originator_id=row["originator_id"], originator_version=row["originator_version"],
+                        topic=row["topic"], state=bytes(row["state"])))
+        return found
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:

@@ -229,28 +229,44 @@ class PayoutRunner:
             return exc
 
     def _submit(self, payouts: list[Payout], report: RunReport, repairing: bool = False) -> None:
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            results = list(pool.map(lambda p: self._send(p, repairing), payouts))
-        now = self.app.clock.now()
+        """Send the transfers from a thread pool and record each chunk of answers as it
+        arrives, while later transfers are still in flight: recording overlaps sending, and
+        a crash mid-run leaves at most a chunk (plus what was in flight) for the repair
+        step to look up at the processor, not the whole run."""
         changed: list[Payout] = []
-        for payout, result in zip(payouts, results, strict=True):
-            if isinstance(result, PaymentGatewayError):
-                report.errors.append({"payout_id": str(payout.id), "creator_id": payout.creator_id,
-                                      "error": str(result), "retryable": result.retryable})
-                if not result.retryable:
-                    payout.cancel(f"transfer refused: {result.code or result}", now)
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
+            for payout, result in zip(payouts, pool.map(lambda p: self._send(p, repairing), payouts), strict=True):
+                if self._record(payout, result, report):
                     changed.append(payout)
-                continue  # retryable: stays scheduled; the next run repairs it
-            payout.submit(result.transfer_id, result.balance_transaction_id, self.app.gateway.name, now)
-            if self.app.gateway.name == "sandbox":  # no webhooks offline: the sandbox transfer is final
-                payout.mark_paid(result.transfer_id, now)
-            changed.append(payout)
-            report.payouts.append({"payout_id": str(payout.id), "creator_id": payout.creator_id,
-                                   "currency": payout.currency, "amount": payout.amount,
-                                   "transfer_id": result.transfer_id, "status": payout.status.value})
-        for start in range(0, len(changed), self.chunk):
-            batch = changed[start:start + self.chunk]
-            self.app.transact(lambda guards, batch=batch: (None, batch))
+                if len(changed) >= self.chunk:
+                    self._save(changed)
+                    changed = []
+            self._save(changed)
+        finally:  # recording failed: send nothing more (what is in flight lands; the repair finds it)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _record(self, payout: Payout, result: TransferResult | PaymentGatewayError, report: RunReport) -> bool:
+        """Apply one transfer's answer to its payout; True when the payout changed."""
+        now = self.app.clock.now()
+        if isinstance(result, PaymentGatewayError):
+            report.errors.append({"payout_id": str(payout.id), "creator_id": payout.creator_id,
+                                  "error": str(result), "retryable": result.retryable})
+            if result.retryable:
+                return False  # stays scheduled; the next run repairs it
+            payout.cancel(f"transfer refused: {result.code or result}", now)
+            return True
+        payout.submit(result.transfer_id, result.balance_transaction_id, self.app.gateway.name, now)
+        if self.app.gateway.name == "sandbox":  # no webhooks offline: the sandbox transfer is final
+            payout.mark_paid(result.transfer_id, now)
+        report.payouts.append({"payout_id": str(payout.id), "creator_id": payout.creator_id,
+                               "currency": payout.currency, "amount": payout.amount,
+                               "transfer_id": result.transfer_id, "status": payout.status.value})
+        return True
+
+    def _save(self, payouts: list[Payout]) -> None:
+        if payouts:
+            self.app.transact(lambda guards: (None, payouts))
 
 
 class PayoutWebhooks:

@@ -262,24 +262,31 @@ class CrashingGateway:
 
     `before`: dies before the request leaves (nothing reached the processor).
     `after`: the processor made the transfer, then the process died before hearing the answer.
+    `spare`: that many transfers are answered normally first.
     """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.crash: str | None = None
+        self.spare = 0
         self.made: list[TransferResult] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def arm(self, when: str) -> None:
+    def arm(self, when: str, *, spare: int = 0) -> None:
         assert when in ("before", "after")
-        self.crash = when
+        self.crash, self.spare = when, spare
 
     def disarm(self) -> None:
         self.crash = None
 
     def transfer(self, request: TransferRequest) -> TransferResult:
+        if self.spare > 0:
+            self.spare -= 1
+            result = self.inner.transfer(request)
+            self.made.append(result)
+            return result
         if self.crash == "before":
             raise ProcessCrash("died before sending the transfer")
         result = self.inner.transfer(request)

@@ -142,6 +142,30 @@ def test_a_crash_after_the_processor_accepted_the_transfer_is_repaired_without_p
         assert_books_balanced(desk, creators, paid=24_250, in_transit=0)
 
 
+def test_a_crash_midway_keeps_the_chunks_already_recorded_and_the_rerun_repairs_only_the_rest(
+    open_desk: DeskFactory,
+) -> None:
+    desk = open_desk(stripe=True, wrap=CrashingGateway, payout_workers=1)
+    desk.runner.chunk = 2  # answers are recorded two at a time while later transfers are sent
+    creators = [desk.a_creator() for _ in range(5)]
+    for creator in creators:
+        desk.an_ended_room(creator, tickets=1, price=6_000)  # 58.20 each
+    desk.clock.advance(days=desk.services.settings.refund_window_days)
+    desk.services.gateway.arm("after", spare=2)
+
+    # Two transfers are answered and recorded; the third is made, then the process dies.
+    with pytest.raises(ProcessCrash):
+        desk.run_directly()
+    recorded, unconfirmed = desk.payouts(status="submitted"), desk.payouts(status="scheduled")
+    desk.services.gateway.disarm()
+    rerun = desk.run()
+
+    assert len(recorded) == 2 and len(unconfirmed) == 3
+    assert sorted(rerun["repaired"]) == sorted(p["id"] for p in unconfirmed)
+    assert list(transfers_per_destination(desk).values()) == [1] * 5
+    assert_books_balanced(desk, creators, paid=0, in_transit=5 * 5_820)
+
+
 def test_stripe_a_crash_after_the_transfer_is_repaired_by_lookup_once_the_idempotency_keys_expired(
     open_desk: DeskFactory,
 ) -> None:

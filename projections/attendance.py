@@ -10,6 +10,7 @@ from api.store.guards_sql import to_us
 
 class AttendanceProjection:
     name = "attendance"
+    handles = frozenset({"Presence.Joined", "Presence.Left"})
 
     def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
         t = f"attendance_sessions{suffix}"

@@ -169,13 +169,14 @@ def _room_opened(b: _Batch, e: Any, pos: int) -> None:
 
 
 def _paid(b: _Batch, e: Any, pos: int) -> None:
-    earnings = b.earnings_account(e.room_id, e.creator_id, e.currency, e.creator_share)
-    b.post(entry_id=f"sale:{e.originator_id}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
-           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
+    ticket, room = str(e.originator_id), str(e.room_id)  # once: a rebuild runs this for every sale
+    earnings = b.earnings_account(room, e.creator_id, e.currency, e.creator_share)
+    b.post(entry_id=f"sale:{ticket}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
+           room_id=room, creator_id=e.creator_id, ticket_id=ticket,
            reference=e.charge_id or e.payment_id, memo=f"policy {e.policy_version}",
            postings=[(CASH, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission),
                      (FEES, e.fee), (CASH, -e.fee)])
-    b.fact(f"sale:{e.originator_id}", "sale", e.paid_at, e.room_id, e.creator_id, e.currency,
+    b.fact(f"sale:{ticket}", "sale", e.paid_at, room, e.creator_id, e.currency,
            tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
 
 

@@ -12,6 +12,8 @@ from projections.rows import RowCache, insert_many
 
 class PayoutsProjection:
     name = "payouts"
+    handles = frozenset({"Payout.Scheduled", "Payout.Submitted", "Payout.PartiallyReversed", "Payout.Paid",
+                         "Payout.Failed", "Payout.Cancelled", "Reconciliation.Recorded"})
 
     def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
         p, r = f"payouts_view{suffix}", f"reconciliation_runs{suffix}"

@@ -15,12 +15,15 @@ meanwhile, swaps them in and sets the position.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from eventsourcing.utils import resolve_topic
 
 from api.store.db import Database, Tx
 
@@ -35,6 +38,9 @@ class Projection(Protocol):
 
     def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
         """Apply one event; must only write this projection's tables."""
+
+    # Optional: `handles`, the event class names (`Ticket.Paid`) the projection reacts to.
+    # Events no projection of a batch handles are not decoded at all; without it, all are.
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,8 @@ class Projector:
             if not notifications:
                 self._seen_at_least(start)
                 return 0
-            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
-            last = events[-1][0]
+            events = self._decode(notifications, self.projections.values())
+            last = notifications[-1].id
             for name, projection in self.projections.items():
                 old = positions[name]
                 if old >= last:  # ahead of this batch (a rebuild swapped it in further on): never go back
@@ -123,7 +129,22 @@ class Projector:
             if tx.dialect == "postgresql":  # delivered on commit: followers wake at once
                 tx.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
         self._notify(last)
-        return len(events)
+        return len(notifications)
+
+    def _decode(self, notifications: Sequence[Any], projections: Iterable[Projection]) -> list[tuple[int, Any]]:
+        """(position, domain event) for the notifications some projection handles.
+
+        Decoding is most of what an ignored event costs (a ledger rebuild skips every
+        reservation). The kind comes from the stored topic through the library's
+        `resolve_topic`, so renamed or moved event classes are still recognised.
+        """
+        wanted: set[str] = set()
+        for projection in projections:
+            handles = getattr(projection, "handles", None)
+            if handles is None:
+                return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+            wanted.update(handles)
+        return [(n.id, self.mapper.to_domain_event(n)) for n in notifications if event_kind(n.topic) in wanted]
 
     @staticmethod
     def _apply(projection: Projection, tx: Tx, events: list[tuple[int, Any]], suffix: str) -> None:
@@ -336,7 +357,7 @@ class Projector:
                 tail = self.recorder.select_notifications(start=position + 1, limit=batch_size, stop=target)
                 if not tail:
                     break
-                events = [(n.id, self.mapper.to_domain_event(n)) for n in tail]
+                events = self._decode(tail, projections)
                 for name, projection in zip(names, projections, strict=True):
                     self._apply(projection, tx, [(p, e) for p, e in events if p > positions[name]], suffix)
                 position = tail[-1].id
@@ -348,25 +369,36 @@ class Projector:
         return max([position, *positions.values()])
 
     def replay(self, names: Sequence[str], suffix: str, batch_size: int = 5000) -> int:
-        """Apply the whole log to the named projections' `suffix` tables; returns the last position."""
+        """Apply the whole log to the named projections' `suffix` tables; returns the last position.
+
+        On PostgreSQL the tables' secondary indexes are built once the rows are in (one sort
+        each, instead of a B-tree insert per row); the swap renames them into place.
+        """
         projections = [self.projections[name] for name in names]
         position = 0
         while True:
             notifications = self.recorder.select_notifications(start=position + 1, limit=batch_size)
             if not notifications:
-                return position
-            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+                break
+            events = self._decode(notifications, projections)
             with self.db.transaction() as tx:
                 for projection in projections:
                     self._apply(projection, tx, events, suffix)
             position = notifications[-1].id
+        if self.db.dialect == "postgresql":
+            with self.db.transaction() as tx:
+                for projection in projections:
+                    for _, _, indexes in projection.tables(suffix):
+                        for index in indexes:
+                            tx.execute(index)
+        return position
 
     @staticmethod
     def _swap(tx: Tx, projection: Projection, suffix: str) -> None:
         for (table, _, indexes), (fresh, _, fresh_indexes) in zip(projection.tables(), projection.tables(suffix), strict=True):
             tx.execute(f"DROP TABLE {table}")
             tx.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
-            if tx.dialect == "postgresql":  # keep index and key names stable for the next rebuild
+            if tx.dialect == "postgresql":  # built by replay(); their names lose the suffix
                 for row in tx.all("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,)):
                     if suffix in row["indexname"]:
                         tx.execute(f"ALTER INDEX {row['indexname']} RENAME TO {row['indexname'].replace(suffix, '')}")
@@ -378,6 +410,12 @@ class Projector:
     @staticmethod
     def _for_update(tx: Tx) -> str:
         return " FOR UPDATE" if tx.dialect == "postgresql" else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def event_kind(topic: str) -> str:
+    """`Ticket.Paid` for a stored topic such as `domain.tickets:Ticket.Paid`."""
+    return str(resolve_topic(topic).__qualname__)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -91,6 +91,11 @@ class BatchedProjection:
     def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
         return type(self).ddl(suffix)
 
+    @property
+    def handles(self) -> frozenset[str]:
+        """The event class names this projection reacts to (the projector decodes no others)."""
+        return frozenset(self.handlers)
+
     def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
         self.apply_batch(tx, [(position, event)], suffix)
 

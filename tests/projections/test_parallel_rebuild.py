@@ -40,3 +40,28 @@ def test_projections_replayed_in_their_own_processes_equal_the_incremental_ones(
     projector.rebuild("catalog", "ledger")
     assert projection_tables(projector, ["catalog", "ledger"]) == rebuilt
     assert len(rebuilt["ledger_entries"]) > len(incremental["ledger_entries"])  # the late sales too
+
+
+def index_definitions(db: Any) -> dict[str, str]:
+    return {r["indexname"]: r["indexdef"] for r in db.query(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")}
+
+
+@pytest.mark.parametrize("in_processes", [False, True])
+def test_a_rebuild_keeps_every_index_of_the_tables_it_replaces(make_services, postgres_url, in_processes) -> None:  # noqa: ANN001
+    services = make_services(postgres_url)
+    box, projector, db = services.app, services.extras["projector"], services.extras["db"]
+    room = a_room(box, unique("host"), capacity=50)
+    for _ in range(3):
+        box.buy_ticket(room.id, unique("listener"))
+    projector.catch_up()
+    before = index_definitions(db)
+    if in_processes:
+        projector.parallel_min_events = 0
+    else:
+        projector.replayer = None
+
+    projector.rebuild(*projector.projections)
+
+    assert index_definitions(db) == before
+    assert any(name.endswith("_by_account") for name in before)  # secondary indexes, not just primary keys

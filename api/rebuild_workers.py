@@ -8,6 +8,7 @@ projector then swaps them all in, in one transaction (projections/projector.py).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +29,9 @@ def _replay(database_url: str, name: str, suffix: str, batch_size: int) -> int:
 
     services = build_services(Settings(database_url=database_url))
     attach_read_side(services)
+    # This process lives for one replay: what exists now (modules, settings, pools) is
+    # never garbage, so the collector need not walk it again (projector.collector_paused).
+    gc.freeze()
     try:
         return services.extras["projector"].replay([name], suffix, batch_size)  # type: ignore[attr-defined]
     finally:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -111,7 +113,7 @@ class Projector:
         if caught_up >= (self.recorder.max_notification_id() or 0):  # idle: no lock taken
             self._seen_at_least(caught_up)
             return 0
-        with self.db.transaction() as tx:
+        with collector_paused(), self.db.transaction() as tx:
             positions = self._lock_positions(tx)
             start = min(positions.values(), default=0)
             notifications = self.recorder.select_notifications(start=start + 1, limit=self.batch_size)
@@ -380,10 +382,11 @@ class Projector:
             notifications = self.recorder.select_notifications(start=position + 1, limit=batch_size)
             if not notifications:
                 break
-            events = self._decode(notifications, projections)
-            with self.db.transaction() as tx:
-                for projection in projections:
-                    self._apply(projection, tx, events, suffix)
+            with collector_paused():
+                events = self._decode(notifications, projections)
+                with self.db.transaction() as tx:
+                    for projection in projections:
+                        self._apply(projection, tx, events, suffix)
             position = notifications[-1].id
         if self.db.dialect == "postgresql":
             with self.db.transaction() as tx:
@@ -410,6 +413,27 @@ class Projector:
     @staticmethod
     def _for_update(tx: Tx) -> str:
         return " FOR UPDATE" if tx.dialect == "postgresql" else ""
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is applied.
+
+    A batch allocates a few hundred thousand short-lived, acyclic objects (decoded
+    events, rows, postings). While they live, every few hundred allocations the
+    collector walks the young heap again, and its older generations now and then:
+    measured, a fifth to a third of a ledger rebuild. Reference counting still
+    frees them when the batch ends, and the collector runs as usual after it.
+    Process-wide: a concurrent thread only loses collection for that long.
+    """
+    if not gc.isenabled():  # already paused (another batch, or the host turned it off)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @functools.lru_cache(maxsize=1024)

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -377,17 +378,25 @@ class Projector:
         each, instead of a B-tree insert per row); the swap renames them into place.
         """
         projections = [self.projections[name] for name in names]
+
+        def read(start: int) -> tuple[Sequence[Any], list[tuple[int, Any]]]:
+            notifications = self.recorder.select_notifications(start=start, limit=batch_size)
+            return notifications, self._decode(notifications, projections)
+
+        # The next batch is read and decoded while this one is written: the writes
+        # mostly wait on the database, which releases the interpreter to the reader.
         position = 0
-        while True:
-            notifications = self.recorder.select_notifications(start=position + 1, limit=batch_size)
-            if not notifications:
-                break
-            with collector_paused():
-                events = self._decode(notifications, projections)
-                with self.db.transaction() as tx:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-reader") as reader:
+            ahead = reader.submit(read, 1)
+            while True:
+                notifications, events = ahead.result()
+                if not notifications:
+                    break
+                position = notifications[-1].id
+                ahead = reader.submit(read, position + 1)
+                with collector_paused(), self.db.transaction() as tx:
                     for projection in projections:
                         self._apply(projection, tx, events, suffix)
-            position = notifications[-1].id
         if self.db.dialect == "postgresql":
             with self.db.transaction() as tx:
                 for projection in projections:

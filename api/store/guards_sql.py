@@ -10,7 +10,7 @@ fixed order, and the events table lock is always taken last.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,12 +18,23 @@ from domain.guards import ExpiredHold, Inventory, SeatClaim
 from domain.money import Money
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_US = timedelta(microseconds=1)
+
+
 def to_us(at: datetime | None) -> int | None:
-    return None if at is None else int(at.timestamp() * 1_000_000)
+    """Epoch microseconds, exactly: integer arithmetic on timedeltas. (A float timestamp
+    times a million came out one microsecond early for some datetimes: about one in
+    eighty between 1970 and 2033, e.g. 2004-10-27 03:59:33.676633.)
+    A naive datetime is taken as UTC, the only time this service keeps."""
+    if at is None:
+        return None
+    return (at - (_EPOCH if at.tzinfo is not None else _NAIVE_EPOCH)) // _US
 
 
 def from_us(us: int | None) -> datetime | None:
-    return None if us is None else datetime.fromtimestamp(us / 1_000_000, tz=UTC)
+    return None if us is None else _EPOCH + timedelta(microseconds=us)
 
 
 class SqlGuards:

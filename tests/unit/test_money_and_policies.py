@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.errors import (
     CurrencyMismatchError,
@@ -13,6 +15,7 @@ from domain.errors import (
     InvalidScheduleError,
     NotEligibleError,
 )
+from api.store.guards_sql import from_us, to_us
 from domain.money import Money
 from domain.policies import CapacityPolicy, CommissionPolicy, HostEligibility, PricePolicy, SchedulePolicy
 
@@ -132,3 +135,21 @@ def test_a_full_refund_reverses_the_split_exactly_and_a_partial_one_proportional
     assert CommissionPolicy.reverse(split, 999) == (969, 30)
     creator, commission = CommissionPolicy.reverse(split, 500)
     assert (creator, commission) == (500 * 969 // 999, 500 - 500 * 969 // 999)
+
+
+# --- stored timestamps -------------------------------------------------------------
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)))
+def test_stored_timestamps_are_exact_microseconds_and_read_back_equal(at: datetime) -> None:
+    us = to_us(at)
+
+    assert us == (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert from_us(us) == at and from_us(us).tzinfo is not None
+
+
+def test_a_timestamp_a_float_would_round_one_microsecond_early_is_stored_exactly() -> None:
+    at = datetime(2004, 10, 27, 3, 59, 33, 676633, tzinfo=UTC)
+    assert int(at.timestamp() * 1_000_000) % 1_000_000 == 676632  # what the float version stored
+
+    assert to_us(at) % 1_000_000 == 676633

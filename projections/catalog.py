@@ -64,15 +64,22 @@ class _Batch:
         self.tickets = RowCache(f"tickets_view{s}", ("ticket_id",), TICKET_COLUMNS)
         self.cast_ops: list[tuple[str, tuple[Any, ...]]] = []
         self.s = s
-        # Tickets reserved in this batch are new rows: only older ones are read.
-        reserved = {(str(e.originator_id),) for _, e in events if type(e).__qualname__ == "Ticket.Reserved"}
-        ticket_ids = {(str(e.originator_id),) for _, e in events if type(e).__qualname__.startswith("Ticket.")}
-        self.tickets.load(tx, ticket_ids - reserved)
-        room_ids = {(str(e.originator_id),) for _, e in events
-                    if type(e).__qualname__.startswith("Room.") and type(e).__qualname__ != "Room.Opened"}
-        room_ids |= {(row["room_id"],) for row in self.tickets.rows.values()}
-        room_ids |= {(str(e.room_id),) for _, e in events if type(e).__qualname__ == "Ticket.Reserved"}
-        self.rooms.load(tx, room_ids)
+        # One pass: tickets reserved in this batch are new rows, so only older ones are read.
+        reserved: set[str] = set()
+        ticket_ids: set[str] = set()
+        room_ids: set[str] = set()
+        for _, e in events:
+            kind = type(e).__qualname__
+            if kind == "Ticket.Reserved":
+                reserved.add(str(e.originator_id))
+                room_ids.add(str(e.room_id))
+            elif kind.startswith("Ticket."):
+                ticket_ids.add(str(e.originator_id))
+            elif kind.startswith("Room.") and kind != "Room.Opened":
+                room_ids.add(str(e.originator_id))
+        self.tickets.load(tx, [(t,) for t in ticket_ids - reserved])
+        room_ids.update(row["room_id"] for row in self.tickets.rows.values())
+        self.rooms.load(tx, [(r,) for r in room_ids])
 
     def room(self, room_id: Any) -> dict[str, Any] | None:
         row = self.rooms.get((str(room_id),))

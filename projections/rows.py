@@ -10,6 +10,7 @@ changed rows with one `executemany` each.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from api.store.db import Tx
@@ -22,6 +23,10 @@ class RowCache:
         self.table = table
         self.key = tuple(key)
         self.columns = tuple(columns)
+        self._blank = dict.fromkeys(self.columns)
+        self._values = _tuple_getter(self.columns)
+        self._settable = [c for c in self.columns if c not in self.key]
+        self._set_values = _tuple_getter([*self._settable, *self.key])
         self.rows: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.missing: set[tuple[Any, ...]] = set()
         self.new: set[tuple[Any, ...]] = set()
@@ -47,7 +52,9 @@ class RowCache:
 
     def insert(self, row: dict[str, Any]) -> dict[str, Any]:
         key = tuple(row[c] for c in self.key)
-        full = {c: row.get(c) for c in self.columns}
+        full = {**self._blank, **row}
+        if len(full) != len(self._blank):  # Safeguard: a handler named a column the table lacks.
+            raise KeyError(f"{self.table} has no column {sorted(set(full) - set(self._blank))}")
         self.rows[key] = full
         self.missing.discard(key)
         self.new.add(key)
@@ -59,14 +66,21 @@ class RowCache:
 
     def flush(self, tx: Tx) -> None:
         if self.new:
-            insert_many(tx, self.table, self.columns, [[self.rows[k][c] for c in self.columns] for k in self.new])
+            insert_many(tx, self.table, self.columns, [self._values(self.rows[k]) for k in self.new])
         if self.dirty:
-            settable = [c for c in self.columns if c not in self.key]
-            sql = (f"UPDATE {self.table} SET " + ", ".join(f"{c} = %s" for c in settable)
+            sql = (f"UPDATE {self.table} SET " + ", ".join(f"{c} = %s" for c in self._settable)
                    + " WHERE " + " AND ".join(f"{c} = %s" for c in self.key))
-            tx.executemany(sql, [[self.rows[k][c] for c in settable] + list(k) for k in self.dirty])
+            tx.executemany(sql, [self._set_values(self.rows[k]) for k in self.dirty])
         self.new.clear()
         self.dirty.clear()
+
+
+def _tuple_getter(columns: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values for `columns`, as a tuple, in C (itemgetter alone answers a bare value for one column)."""
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda row: (row[only],)
+    return itemgetter(*columns)
 
 
 def insert_many(tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

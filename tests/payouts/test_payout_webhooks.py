@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import stripe
 
 from tests.payouts.builders import Desk, DeskFactory, Person

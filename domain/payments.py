@@ -166,8 +166,9 @@ class PaymentGateway(Protocol):
     def transfer(self, request: TransferRequest) -> TransferResult:
         """Move money to a connected account (idempotently, keyed by the payout id)."""
 
-    def find_transfer(self, payout_id: UUID) -> TransferResult | None:
-        """The transfer made for our payout id, if any (crash repair)."""
+    def find_transfer(self, payout_id: UUID, destination: str | None = None) -> TransferResult | None:
+        """The transfer made for our payout id, if any (crash repair); `destination`, the
+        payout's connected account, narrows the search to that account's transfers."""
 
     def reverse_transfer(self, transfer_id: str, amount: Money, key: str) -> TransferResult: ...
 

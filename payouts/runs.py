@@ -218,7 +218,7 @@ class PayoutRunner:
     def _send(self, payout: Payout, repairing: bool) -> TransferResult | PaymentGatewayError:
         try:
             if repairing:  # the first attempt may have reached the processor: never send twice
-                found = self.app.gateway.find_transfer(payout.id)
+                found = self.app.gateway.find_transfer(payout.id, payout.destination)
                 if found is not None:
                     return found
             return self.app.gateway.transfer(TransferRequest(

@@ -162,7 +162,7 @@ class SandboxGateway:
             self._transfer_by_payout[request.payout_id] = tid
             return result
 
-    def find_transfer(self, payout_id: UUID) -> TransferResult | None:
+    def find_transfer(self, payout_id: UUID, destination: str | None = None) -> TransferResult | None:
         tid = self._transfer_by_payout.get(payout_id)
         return self._transfers.get(tid) if tid else None
 

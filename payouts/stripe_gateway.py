@@ -65,6 +65,7 @@ from stripe.params import (
     PaymentIntentCreateParams,
     RefundCreateParams,
     TransferCreateParams,
+    TransferListParams,
 )
 
 from domain.money import Money
@@ -368,18 +369,23 @@ class StripeGateway:
             )
         return _transfer_result(transfer)
 
-    def find_transfer(self, payout_id: UUID) -> TransferResult | None:
+    def find_transfer(self, payout_id: UUID, destination: str | None = None) -> TransferResult | None:
         """The transfer made for this payout, if any: for repair after a crash lost the answer.
 
         Walks transfers newest first and stops at the first whose
-        `metadata.payout_id` matches (Stripe cannot filter on metadata). The
-        cost grows with the transfers made since the payout, so run it for
-        the payouts left unconfirmed, not as a routine read. Within 24 hours
-        re-sending `transfer()` with the same request is cheaper and safe.
+        `metadata.payout_id` matches (Stripe cannot filter on metadata). With
+        the payout's `destination` only that connected account's transfers are
+        walked (a few per period); without it, every transfer of the platform
+        since the payout, and for a payout that never reached Stripe, all of
+        them. Within 24 hours re-sending `transfer()` with the same request is
+        also safe.
         """
         wanted = str(payout_id)
+        params: TransferListParams = {"limit": LIST_PAGE_SIZE}
+        if destination:
+            params["destination"] = destination
         with _calling_stripe("find transfer"):
-            for transfer in self._v1.transfers.list(params={"limit": LIST_PAGE_SIZE}).auto_paging_iter():
+            for transfer in self._v1.transfers.list(params=params).auto_paging_iter():
                 if (transfer.get("metadata") or {}).get("payout_id") == wanted:
                     return _transfer_result(transfer)
         return None

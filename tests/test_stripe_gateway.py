@@ -389,6 +389,26 @@ def test_a_transfer_whose_answer_was_lost_is_found_by_payout_id(standin: StripeS
     assert len(standin.objects("transfer")) == 5
 
 
+def test_a_lost_transfer_is_found_among_its_own_accounts_transfers_only(
+    standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    creator = onboarded_account(gateway, standin, "creator-1")
+    request = payout_to(creator, 800)
+    gateway.transfer(request)
+    others = onboarded_account(gateway, standin, "creator-2")
+    for _ in range(250):  # the rest of a large run, made after it
+        gateway.transfer(payout_to(others, 100))
+    listed_before = sum(1 for q in standin.requests if (q.method, q.path) == ("GET", "/v1/transfers"))
+
+    found = gateway.find_transfer(request.payout_id, destination=creator)
+    missing = gateway.find_transfer(uuid4(), destination=creator)
+
+    pages = sum(1 for q in standin.requests if (q.method, q.path) == ("GET", "/v1/transfers")) - listed_before
+    assert found is not None and found.amount == Money(800, "USD") and found.destination == creator
+    assert missing is None
+    assert pages == 2  # one page each; without the destination: three pages to find it, three to miss
+
+
 def test_transfers_are_reversed_in_part_then_in_full(standin: StripeStandIn, gateway: StripeGateway) -> None:
     transfer = gateway.transfer(payout_to(onboarded_account(gateway, standin), 800))
 

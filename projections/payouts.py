@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from api.store.db import Tx
 from api.store.guards_sql import to_us
@@ -12,8 +12,7 @@ from projections.rows import RowCache, insert_many
 
 class PayoutsProjection:
     name = "payouts"
-    handles = frozenset({"Payout.Scheduled", "Payout.Submitted", "Payout.PartiallyReversed", "Payout.Paid",
-                         "Payout.Failed", "Payout.Cancelled", "Reconciliation.Recorded"})
+    handles: ClassVar[frozenset[str]]  # set below, from the kinds apply_batch dispatches on
 
     def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
         p, r = f"payouts_view{suffix}", f"reconciliation_runs{suffix}"
@@ -64,3 +63,4 @@ PAYOUT_COLUMNS = ("payout_id", "creator_id", "currency", "amount", "period", "ru
 RUN_COLUMNS = ("run_id", "recorded_us", "from_us", "to_us", "requested_by", "clean", "summary")
 _FINAL = {"Payout.Paid": "paid", "Payout.Failed": "failed", "Payout.Cancelled": "cancelled"}
 _UPDATES = {"Payout.Submitted", "Payout.PartiallyReversed", *_FINAL}
+PayoutsProjection.handles = frozenset({"Payout.Scheduled", "Reconciliation.Recorded", *_UPDATES})

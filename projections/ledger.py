@@ -162,6 +162,9 @@ class LedgerProjection(BatchedProjection):
     name = "ledger"
     batch = _Batch
     ddl = staticmethod(_ddl)
+    # Written only by COPY and never read while the log is applied: a replay loads them
+    # without their primary keys and builds each once at the end (Projector.replay).
+    append_only = frozenset({"ledger_entries", "ledger_postings", "revenue_facts"})
 
 
 def _room_opened(b: _Batch, e: Any, pos: int) -> None:

@@ -372,9 +372,13 @@ class Projector:
         """Apply the whole log to the named projections' `suffix` tables; returns the last position.
 
         On PostgreSQL the tables' secondary indexes are built once the rows are in (one sort
-        each, instead of a B-tree insert per row); the swap renames them into place.
+        each, instead of a B-tree insert per row); the swap renames them into place. So are
+        the primary keys of the tables a projection only ever appends to (`append_only`):
+        nothing reads them during a replay, and a duplicate still fails the rebuild, at the end.
         """
         projections = [self.projections[name] for name in names]
+        pg = self.db.dialect == "postgresql"
+        deferred = self._drop_keys(projections, suffix) if pg else []
 
         def read(start: int) -> tuple[Sequence[Any], list[tuple[int, Any]]]:
             notifications = self.recorder.select_notifications(start=start, limit=batch_size)
@@ -397,13 +401,28 @@ class Projector:
                 with self.db.transaction() as tx:
                     for projection in projections:
                         self._apply(projection, tx, events, suffix)
-        if self.db.dialect == "postgresql":
+        if pg:
             with self.db.transaction() as tx:
+                for table, constraint, definition in deferred:
+                    tx.execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition}")
                 for projection in projections:
                     for _, _, indexes in projection.tables(suffix):
                         for index in indexes:
                             tx.execute(index)
         return position
+
+    def _drop_keys(self, projections: Sequence[Projection], suffix: str) -> list[tuple[str, str, str]]:
+        """Drop the primary keys of the fresh append-only tables (PostgreSQL); what re-adds them."""
+        dropped = []
+        with self.db.transaction() as tx:
+            for projection in projections:
+                for table in sorted(getattr(projection, "append_only", ())):
+                    key = tx.one("SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+                                 " WHERE conrelid = %s::regclass AND contype = 'p'", (table + suffix,))
+                    if key is not None:
+                        tx.execute(f"ALTER TABLE {table + suffix} DROP CONSTRAINT {key['conname']}")
+                        dropped.append((table + suffix, key["conname"], key["definition"]))
+        return dropped
 
     @staticmethod
     def _swap(tx: Tx, projection: Projection, suffix: str) -> None:

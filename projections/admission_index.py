@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import orjson
+
 from projections.light_events import LightReader, uuid_text
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ UNKNOWN_ROOM = Decision(False, None, "unknown_room")
 ROOM_CANCELLED = Decision(False, None, "room_cancelled")
 ROOM_ENDED = Decision(False, None, "room_ended")
 HOST = Decision(True, "host", "ok")
+_UNKNOWN_ROOM_HEAD = orjson.dumps(UNKNOWN_ROOM._asdict())[:-1] + b',"position":'
 
 
 @dataclass
@@ -71,6 +74,10 @@ class RoomAccess:
     state: str = "scheduled"
     cast: dict[str, str] = field(default_factory=dict)  # user -> cohost | speaker
     holders: dict[str, int] = field(default_factory=dict)  # user -> ticket ordinal
+    # Bumped by the tail after every change to the room or its tickets (AdmissionIndex.apply).
+    version: int = 0
+    # user -> (version, the JSON answer up to its position): repeat checks of a quiet room.
+    answers: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
 
 class AdmissionIndex:
@@ -79,8 +86,12 @@ class AdmissionIndex:
     latest ticket's ordinal. Ticket events name their room and holder, so no
     ticket-id lookup table is needed."""
 
+    # Cached answers across all rooms before they are all dropped (about 200 bytes each).
+    ANSWERS_BUDGET = 50_000
+
     def __init__(self) -> None:
         self.rooms: dict[str, RoomAccess] = {}
+        self._answers = 0
         self._ids = bytearray()  # 16 bytes per ticket
         self._status = bytearray()
         self._count = 0
@@ -91,6 +102,34 @@ class AdmissionIndex:
         return uuid_text(self._ids[ordinal * 16:ordinal * 16 + 16].hex())  # str(UUID(bytes=...)), without the UUID
 
     # --- answering -------------------------------------------------------------
+
+    def answer(self, room_id: str, user_id: str) -> bytes:
+        """The check's JSON answer (the decision and the index's position), as bytes.
+
+        A media server asks again for the same people (rejoins, reconnects). The answer
+        up to the position is kept per room and user, tagged with the room's version,
+        and used only while the version is unchanged. The version is read before the
+        decision is made, and the tail bumps it after it changes anything: an answer
+        that may have missed a change is never used (never a stale `admit`).
+        """
+        position = self.position
+        room = self.rooms.get(room_id)
+        if room is None:
+            return _UNKNOWN_ROOM_HEAD + b"%d}" % position
+        version = room.version
+        hit = room.answers.get(user_id)
+        if hit is not None and hit[0] == version:
+            return hit[1] + b"%d}" % position
+        d = self.check(room_id, user_id)
+        head = orjson.dumps({"admit": d.admit, "role": d.role, "reason": d.reason, "ticket_id": d.ticket_id,
+                             "waiting": d.waiting})[:-1] + b',"position":'
+        self._answers += 1
+        if self._answers > self.ANSWERS_BUDGET:  # bounded memory: start again
+            self._answers = 1
+            for other in list(self.rooms.values()):
+                other.answers.clear()
+        room.answers[user_id] = (version, head)
+        return head + b"%d}" % position
 
     def check(self, room_id: str, user_id: str) -> Decision:
         room = self.rooms.get(room_id)
@@ -206,6 +245,10 @@ class AdmissionIndex:
                 ordinal = room.holders.get(event.holder_id) if room else None
                 if ordinal is not None and self._status[ordinal] == 5:
                     self._set_status(event, 2)
+            # After the change, never before: see answer().
+            touched = self.rooms.get(oid if kind.startswith("Room.") else str(event.room_id))
+            if touched is not None:
+                touched.version += 1
             self.position = max(self.position, position)
 
     def advance(self, position: int) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -68,10 +67,7 @@ def decide(scope: Scope, room_id: str, user_id: str, *,
     """The check's JSON answer (role `media`). GET and HEAD are answered by api/main.py
     (HotPaths) before the rest of the middleware stack; the route above documents them."""
     authorize_scope(scope, "media", verifier=verifier)
-    index = index or scope["app"].state.admission_index
-    d = index.check(room_id, user_id)
-    return orjson.dumps({"admit": d.admit, "role": d.role, "reason": d.reason, "ticket_id": d.ticket_id,
-                         "waiting": d.waiting, "position": index.position})
+    return (index or scope["app"].state.admission_index).answer(room_id, user_id)
 
 
 @router.post("/v1/admissions/check")

@@ -65,7 +65,14 @@ UNKNOWN_ROOM = Decision(False, None, "unknown_room")
 ROOM_CANCELLED = Decision(False, None, "room_cancelled")
 ROOM_ENDED = Decision(False, None, "room_ended")
 HOST = Decision(True, "host", "ok")
-_UNKNOWN_ROOM_HEAD = orjson.dumps(UNKNOWN_ROOM._asdict())[:-1] + b',"position":'
+
+
+def _answer_head(decision: Decision) -> bytes:
+    """The check's JSON answer up to the value of its last field, `position`."""
+    return orjson.dumps(decision.to_dict())[:-1] + b',"position":'
+
+
+_UNKNOWN_ROOM_HEAD = _answer_head(UNKNOWN_ROOM)
 
 
 @dataclass
@@ -120,9 +127,7 @@ class AdmissionIndex:
         hit = room.answers.get(user_id)
         if hit is not None and hit[0] == version:
             return hit[1] + b"%d}" % position
-        d = self.check(room_id, user_id)
-        head = orjson.dumps({"admit": d.admit, "role": d.role, "reason": d.reason, "ticket_id": d.ticket_id,
-                             "waiting": d.waiting})[:-1] + b',"position":'
+        head = _answer_head(self.check(room_id, user_id))
         self._answers += 1
         if self._answers > self.ANSWERS_BUDGET:  # bounded memory: start again
             self._answers = 1

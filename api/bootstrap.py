@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from api.settings import Settings
-from api.store.env import eventsourcing_env
+from store.env import eventsourcing_env
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock
 from domain.payments import PaymentGateway

@@ -91,7 +91,7 @@ def keys_rotate() -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade every table (alembic upgrade head); safe to run twice."""
-    from api.store.schema import current_revision, upgrade
+    from migrations.runner import current_revision, upgrade
 
     settings = Settings()
     upgrade(settings.database_url)
@@ -110,7 +110,7 @@ def serve(
 
     settings = Settings()
     if migrate_first:
-        from api.store.schema import upgrade
+        from migrations.runner import upgrade
 
         upgrade(settings.database_url)
     gateway = "stripe" if settings.stripe_secret_key else "sandbox (no money moves)"

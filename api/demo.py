@@ -13,7 +13,7 @@ from api.auth import issue_token
 from api.bootstrap import build_services
 from api.main import create_app
 from api.settings import Settings
-from api.store.schema import upgrade
+from migrations.runner import upgrade
 
 
 def _say(step: str, detail: str = "") -> None:

@@ -27,9 +27,9 @@ from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
                          webhooks)
 from api.settings import Settings
-from api.store.db import Database
+from store.db import Database
 from api.admission_tokens import AdmissionTokenIssuer
-from api.store.keys import KeyStore
+from api.admission_keystore import KeyStore
 from projections.admission_index import AdmissionIndex, AdmissionTail
 from projections.attendance import AttendanceProjection
 from projections.catalog import CatalogProjection

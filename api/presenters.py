@@ -15,7 +15,7 @@ from api.schemas import (
     RoomPublic,
     TicketPublic,
 )
-from api.store.guards_sql import from_us
+from store.timecodes import from_us
 from domain.creators import Creator
 from domain.guards import Inventory
 from domain.payments import PaymentSession

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from store.env import DEFAULT_DATABASE_URL
+
 DEV_SECRET = "boxoffice-development-secret-change-me"
 
 
@@ -19,7 +21,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    database_url: str = "sqlite:///./var/boxoffice.db"
+    database_url: str = DEFAULT_DATABASE_URL
     db_pool_size: int = Field(default=10, ge=1)
 
     # Authentication of API callers (JWT with `sub` and `roles`).

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from api.store.schema import upgrade
+from migrations.runner import upgrade
 
 ADMIN_URL = os.environ.get("BOXOFFICE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-0123456789abcdef0123456789"

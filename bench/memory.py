@@ -28,7 +28,7 @@ def rss_kib() -> int:
 def child(tickets: int) -> dict[str, Any]:
     from api.main import attach_read_side, create_app
     from api.settings import Settings
-    from api.store.schema import upgrade
+    from migrations.runner import upgrade
     from api.bootstrap import build_services
 
     url = f"sqlite:///{tempfile.mkdtemp()}/memory.db"

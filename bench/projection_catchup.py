@@ -22,8 +22,8 @@ from eventsourcing.projection import Projection, ProjectionRunner
 from api.bootstrap import build_services
 from api.main import attach_read_side
 from api.settings import Settings
-from api.store.db import _PgTx
-from api.store.env import eventsourcing_env
+from store.db import _PgTx
+from store.env import eventsourcing_env
 from bench.common import table, throwaway_database, write
 from domain.policies import CommissionPolicy
 from domain.rooms import Room

@@ -8,7 +8,7 @@ row per ticket, and updates them in the SAME transaction that appends the
 ticket's events, so the counter and the event log can never disagree. Many
 reservations share one transaction (group commit, see domain/batching.py).
 
-The domain sees only this port; `api/store/` implements it for SQLite and
+The domain sees only this port; `store/` implements it for SQLite and
 PostgreSQL.
 """
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from api.settings import Settings
-from api.store.env import sqlalchemy_url
+from store.env import configured_database_url, sqlalchemy_url
 
 config = context.config
-database_url = config.attributes.get("database_url") or Settings().database_url
+database_url = config.attributes.get("database_url") or configured_database_url()
 engine = create_engine(sqlalchemy_url(database_url), poolclass=pool.NullPool)
 
 with engine.connect() as connection:

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from api.store.db import Database
-from api.store.guards_sql import from_us, to_us
+from store.db import Database
+from store.timecodes import from_us, to_us
 from domain.payments import PaymentGateway
 from projections.ledger import CASH, FEES
 

@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from api.store.db import Database
-from api.store.guards_sql import to_us
+from store.db import Database
+from store.timecodes import to_us
 from domain.application import BoxOffice
 from domain.errors import DuplicateDeliveryError, ValidationError
 from domain.money import Money, minor_units

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.store.db import Tx
-from api.store.guards_sql import to_us
+from store.db import Tx
+from store.timecodes import to_us
 
 
 class AttendanceProjection:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from api.store.db import Tx
-from api.store.guards_sql import to_us
+from store.db import Tx
+from store.timecodes import to_us
 from projections.rows import BatchedProjection, RowCache
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from api.store.db import Database
-from api.store.guards_sql import from_us as us_to_datetime
+from store.db import Database
+from store.timecodes import from_us as us_to_datetime
 from projections.ledger import CASH, IN_TRANSIT, available, pending
 
 

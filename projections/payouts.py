@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from api.store.db import Tx
-from api.store.guards_sql import to_us
+from store.db import Tx
+from store.timecodes import to_us
 from projections.rows import RowCache, insert_many
 
 

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from api.store.db import Database, Tx
+from store.db import Database, Tx
 from projections.light_events import event_kind
 
 log = logging.getLogger(__name__)

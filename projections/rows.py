@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from api.store.db import Tx
+from store.db import Tx
 
 CHUNK = 500
 

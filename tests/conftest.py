@@ -20,7 +20,7 @@ from api.auth import issue_token
 from api.bootstrap import Services, build_services
 from api.main import attach_read_side, create_app
 from api.settings import Settings
-from api.store.schema import upgrade
+from migrations.runner import upgrade
 from domain.clock import FrozenClock
 from domain.payments import PaymentGateway
 

@@ -17,7 +17,7 @@ from starlette.types import Scope
 from api.auth import CurrentUser, Media, TokenVerifier, authorize_scope
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.problems import Problem
-from api.store.guards_sql import from_us
+from store.timecodes import from_us
 from projections.admission_index import AdmissionIndex
 
 router = APIRouter(tags=["admission"])

@@ -19,7 +19,7 @@ from api.auth import CurrentUser, Finance
 from api.deps import FreshReads, ServicesDep
 from api.presenters import decode_cursor, encode_cursor
 from api.problems import Problem
-from api.store.guards_sql import to_us
+from store.timecodes import to_us
 from projections import ledger_queries
 
 router = APIRouter(tags=["finance"])

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from api.auth import CurrentUser, Finance
 from api.deps import FreshReads, ServicesDep, parse_id
 from api.problems import Problem
-from api.store.guards_sql import from_us
+from store.timecodes import from_us
 from payouts.model import Payout, PayoutRun
 from projections import ledger_queries
 

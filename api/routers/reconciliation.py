@@ -14,7 +14,7 @@ from api.auth import Finance
 from api.deps import FreshReads, ServicesDep
 from api.problems import Problem
 from api.routers.finance import csv_response, wants_csv
-from api.store.guards_sql import from_us
+from store.timecodes import from_us
 from payouts.model import Reconciliation
 from payouts.reconcile import reconcile
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ServicesDep
-from api.store.schema import current_revision, head_revision
+from migrations.runner import current_revision, head_revision
 
 router = APIRouter(tags=["system"])
 

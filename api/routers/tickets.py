@@ -13,7 +13,7 @@ from api.presenters import decode_cursor, encode_cursor, ticket_public, ticket_r
 from api.problems import Problem
 from api.routers.purchase import serve_purchase
 from api.schemas import BuyerList, BuyerPublic, MoneyOut, RefundCreate, TicketCreate, TicketList, TicketPublic
-from api.store.guards_sql import from_us
+from store.timecodes import from_us
 
 router = APIRouter(tags=["tickets"])
 

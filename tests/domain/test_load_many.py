@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from api.store import recorders
+from store import recorders
 from domain.errors import NotFoundError
 from domain.rooms import Room
 from tests.conftest import ServicesFactory

@@ -17,7 +17,7 @@ from tests.projections.support import MONEY_EVENTS, a_room, domain_events, kind,
 
 # Regression: until 84bc9a7 the event store's deferred BEGIN could not upgrade to a write while the
 # projector (BEGIN IMMEDIATE on its own connection) held or had just released the write lock, and
-# such commands failed with "database is locked" (HTTP 500); api/store/recorders.py now begins
+# such commands failed with "database is locked" (HTTP 500); store/recorders.py now begins
 # guarded writes IMMEDIATE.
 
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from api.bootstrap import Services, build_services
 from api.main import attach_read_side
-from api.store.schema import upgrade
+from migrations.runner import upgrade
 from domain.clock import FrozenClock
 from domain.money import Money
 from domain.policies import CommissionPolicy

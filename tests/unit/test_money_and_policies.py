@@ -15,7 +15,7 @@ from domain.errors import (
     InvalidScheduleError,
     NotEligibleError,
 )
-from api.store.guards_sql import from_us, to_us
+from store.timecodes import from_us, to_us
 from domain.money import Money
 from domain.policies import CapacityPolicy, CommissionPolicy, HostEligibility, PricePolicy, SchedulePolicy
 

@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.store.transcoder import FastJSONTranscoder
+from store.transcoder import FastJSONTranscoder
 
 
 def registered(transcoder: JSONTranscoder) -> JSONTranscoder:

@@ -13,7 +13,7 @@ import threading
 import time
 
 from api.admission_keys import AdmissionKeyring
-from api.store.db import Database
+from store.db import Database
 from domain.clock import Clock
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from api.store.env import sqlite_path
+from store.env import sqlite_path
 
 
 class Tx(Protocol):
@@ -120,7 +120,7 @@ class Database:
             from psycopg.rows import dict_row
             from psycopg_pool import ConnectionPool
 
-            from api.store.env import sqlalchemy_url
+            from store.env import sqlalchemy_url
 
             conninfo = sqlalchemy_url(database_url).replace("postgresql+psycopg://", "postgresql://")
             self.conninfo = conninfo

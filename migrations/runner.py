@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 import migrations
-from api.store.env import sqlite_path
+from store.env import sqlite_path
 
 
 def alembic_config(database_url: str) -> Config:
@@ -30,7 +30,7 @@ def current_revision(database_url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine, pool
 
-    from api.store.env import sqlalchemy_url
+    from store.env import sqlalchemy_url
 
     engine = create_engine(sqlalchemy_url(database_url), poolclass=pool.NullPool)
     try:

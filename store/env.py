@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlparse
 
-TRANSCODER_TOPIC = "api.store.transcoder:FastJSONTranscoder"
+TRANSCODER_TOPIC = "store.transcoder:FastJSONTranscoder"
+DEFAULT_DATABASE_URL = "sqlite:///./var/boxoffice.db"
+
+
+def configured_database_url() -> str:
+    """`BOXOFFICE_DATABASE_URL`, or the embedded default: for tools (alembic) that run without the app's settings."""
+    return os.environ.get("BOXOFFICE_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
@@ -13,7 +19,7 @@ def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
 
     Alembic owns every table (`CREATE_TABLE=false`); the recorder is ours, so
     commands can run the write guards in the same transaction as their events.
-    The transcoder writes what the library's does and reads it faster (api/store/transcoder.py).
+    The transcoder writes what the library's does and reads it faster (store/transcoder.py).
     """
     if database_url.startswith("sqlite:///"):
         path = sqlite_path(database_url)
@@ -21,7 +27,7 @@ def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "api.store.recorders:GuardedSQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "store.recorders:GuardedSQLiteRecorder",
             "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
             "CREATE_TABLE": "false",
         }
@@ -38,7 +44,7 @@ def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONN_MAX_AGE": "3600",
-        "APPLICATION_RECORDER_TOPIC": "api.store.recorders:GuardedPostgresRecorder",
+        "APPLICATION_RECORDER_TOPIC": "store.recorders:GuardedPostgresRecorder",
         "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
         "CREATE_TABLE": "false",
     }

@@ -27,7 +27,7 @@ class _NotExact(Exception):
 
 
 class FastJSONTranscoder(JSONTranscoder):
-    """Set as TRANSCODER_TOPIC by the composition root (api/store/env.py)."""
+    """Set as TRANSCODER_TOPIC by the composition root (store/env.py)."""
 
     def decode(self, data: bytes) -> Any:
         try:

@@ -31,7 +31,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from api.store.guards_sql import SqlGuardReads, SqlGuards
+from store.guards_sql import SqlGuardReads, SqlGuards
 
 CHUNK = 1000  # aggregates per read in select_events_of
 

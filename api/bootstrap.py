@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from api.settings import Settings
 from store.env import eventsourcing_env
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock
 from domain.payments import PaymentGateway
+from integrations.livekit import LiveKitConfig, config_from
 from domain.policies import (
     CapacityPolicy,
     HoldPolicy,
@@ -50,6 +52,8 @@ class Services:
     clock: Clock
     gateway: PaymentGateway
     app: BoxOffice
+    livekit: LiveKitConfig | None = None  # None: LiveKit is off (settings incomplete)
+    reactors: Any = None  # integrations.reactors.Reactors, set with the read side
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -71,4 +75,4 @@ def build_services(
         clock=clock,
         policies=build_policies(settings),
     )
-    return Services(settings=settings, clock=clock, gateway=gateway, app=app)
+    return Services(settings=settings, clock=clock, gateway=gateway, app=app, livekit=config_from(settings))

@@ -23,9 +23,10 @@ from api.bootstrap import Services, build_services
 from api.problems import Problem
 from api.scope import header
 from api.rebuild_workers import replay_in_processes
+from api.reactors_wiring import attach_reactors
 from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
-                         webhooks)
+                         livekit, webhooks)
 from api.settings import Settings
 from store.db import Database
 from api.admission_tokens import AdmissionTokenIssuer
@@ -71,6 +72,7 @@ def attach_read_side(services: Services) -> None:
     services.extras["keys"] = keys
     services.extras["token_issuer"] = lambda: AdmissionTokenIssuer(keys.keyring(), services.clock)
     services.app.commit_listeners.append(lambda position: (projector.poke(), tail.poke()))
+    attach_reactors(services, db)
 
 
 class Sweeper:
@@ -217,6 +219,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
             else:  # `boxoffice project run` projects; this process only follows its position
                 projector.follow()
             sweeper.start()
+            if services.settings.reactors == "inline":  # else `boxoffice reactors run` does
+                services.reactors.start()
         log.info("boxoffice ready", extra={"payment_gateway": services.gateway.name,
                                            "database": services.settings.database_url.split("@")[-1]})
         try:
@@ -224,6 +228,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         finally:
             if background:
                 sweeper.stop()
+                services.reactors.stop()
                 projector.stop()
                 tail.stop()
             if owned:
@@ -247,6 +252,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     # admission checks never reach the router (HotPaths above; the FastAPI routes document them).
     app.router.routes.insert(0, Route("/v1/rooms/{room_id}/tickets", purchase.serve_purchase, methods=["POST"],
                                       include_in_schema=False))
-    for module in (system, creators, rooms, tickets, finance, payouts, reconciliation, admission, webhooks):
+    for module in (system, creators, rooms, tickets, finance, payouts, reconciliation, admission, webhooks, livekit):
         app.include_router(module.router)
     return app

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     admission_poll_seconds: float = Field(default=0.05, gt=0, le=5)  # the admission index's staleness bound
     log_level: str = "INFO"
 
+    # Integrations (integrations/): LiveKit, off unless all three are set; outbound webhooks.
+    livekit_url: str | None = None
+    livekit_api_key: str | None = None
+    livekit_api_secret: str | None = None
+    livekit_token_ttl_seconds: int = Field(default=600, ge=10, le=600)  # join tokens live at most 10 minutes
+    reactors: Literal["inline", "worker"] = "inline"  # worker: `boxoffice reactors run` does it
+    reactor_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"  # seconds before each retry
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_disable_after_days: float = Field(default=5, gt=0)  # an endpoint failing this long is disabled
+
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:
         if self.environment == "production":
@@ -65,9 +76,28 @@ class Settings(BaseSettings):
                 raise ValueError("BOXOFFICE_AUTH_SECRET must be set in production")
             if self.stripe_secret_key and not self.stripe_webhook_secret:
                 raise ValueError("BOXOFFICE_STRIPE_WEBHOOK_SECRET must be set with a Stripe key")
+        if any((self.livekit_url, self.livekit_api_key, self.livekit_api_secret)) and not all(
+                (self.livekit_url, self.livekit_api_key, self.livekit_api_secret)):
+            raise ValueError("BOXOFFICE_LIVEKIT_URL, _API_KEY and _API_SECRET go together")
+        self.retry_schedule  # noqa: B018 - refuses a malformed BOXOFFICE_WEBHOOK_RETRY_SCHEDULE at start
         if self.price_min_major > self.price_max_major:
             raise ValueError("BOXOFFICE_PRICE_MIN_MAJOR exceeds BOXOFFICE_PRICE_MAX_MAJOR")
         return self
+
+    @property
+    def livekit_enabled(self) -> bool:
+        return bool(self.livekit_url and self.livekit_api_key and self.livekit_api_secret)
+
+    @property
+    def retry_schedule(self) -> list[float]:
+        """BOXOFFICE_WEBHOOK_RETRY_SCHEDULE as seconds; each entry is one more try."""
+        try:
+            delays = [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("BOXOFFICE_WEBHOOK_RETRY_SCHEDULE: comma-separated seconds, e.g. 5,300,1800") from None
+        if any(d < 0 for d in delays):
+            raise ValueError("BOXOFFICE_WEBHOOK_RETRY_SCHEDULE: seconds must not be negative")
+        return delays
 
     @property
     def is_postgres(self) -> bool:

@@ -1,0 +1,37 @@
+"""What the media server says about a room's own session: LiveKit's `room_finished`.
+
+One small aggregate per room (never the Room itself, whose stream carries the
+sales-facing changes), so a media server's report never contends with a sale.
+The same report twice is recorded once (its webhook id is deduplicated where
+the event is written, see MediaCommands).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.ids import NAMESPACE
+
+
+def media_room_id(room_id: UUID) -> UUID:
+    return uuid5(NAMESPACE, f"media-room:{room_id}")
+
+
+class MediaRoom(Aggregate):
+    @event("Tracked")
+    def __init__(self, room_id: UUID) -> None:
+        self.room_id = room_id
+        self.finished_sessions: list[str] = []
+
+    def finish(self, session_id: str, at: datetime, source: str) -> bool:
+        if session_id in self.finished_sessions:
+            return False
+        self._finish(self.room_id, session_id, at, source)
+        return True
+
+    @event("Finished")
+    def _finish(self, room_id: UUID, session_id: str, at: datetime, source: str) -> None:
+        self.finished_sessions.append(session_id)

@@ -1,0 +1,159 @@
+"""Reactors: follow the event log with a tracked position and act outside.
+
+A reactor has two halves, so that a slow or failing outside party never holds
+the log back and no event is ever acted on twice or lost:
+
+- `enqueue_once` reads the next batch of the log after the reactor's position
+  and writes what must be done (outbox rows) *and* the new position in ONE
+  transaction, with a compare-and-set on the position row locked first. A crash
+  rolls both back; reactors in several processes take turns on the row lock.
+  So each event is turned into work exactly once (exactly-once dispatch).
+- `send_due` takes due outbox rows (claimed with a short lease so two processes
+  do not send the same row at once), calls out, and records the outcome; a
+  failure is retried later with backoff (at-least-once delivery: a crash after
+  the call and before recording it sends again; receivers deduplicate).
+
+`ReactorRunner` runs both halves in a background thread: inline in each API
+process (embedded default) or in `boxoffice reactors run` (worker processes).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from projections.light_events import event_kind
+from store.db import Database, Tx
+
+log = logging.getLogger(__name__)
+
+
+class LogReactor:
+    """Base of the reactors: the tracked position and the enqueue half."""
+
+    name = "reactor"
+    handles: frozenset[str] = frozenset()
+
+    def __init__(self, recorder: Any, mapper: Any, db: Database, *, batch_size: int = 500) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.db = db
+        self.batch_size = batch_size
+        self.last_error: str | None = None
+
+    # --- the position ------------------------------------------------------------
+
+    def start_at_head(self) -> None:
+        """First start only: begin at the log's head rather than replaying history
+        (a deployment that turns LiveKit on must not kick everyone ever refunded)."""
+        head = self.recorder.max_notification_id() or 0
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO reactor_positions (name, position) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+                       (self.name, head))
+
+    def position(self) -> int:
+        row = self.db.query_one("SELECT position FROM reactor_positions WHERE name = %s", (self.name,))
+        return int(row["position"]) if row else 0
+
+    def lag(self) -> int:
+        return max((self.recorder.max_notification_id() or 0) - self.position(), 0)
+
+    def _lock(self, tx: Tx) -> int:
+        tx.execute("INSERT INTO reactor_positions (name, position) VALUES (%s, 0) ON CONFLICT (name) DO NOTHING",
+                   (self.name,))
+        lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+        row = tx.one("SELECT position FROM reactor_positions WHERE name = %s" + lock, (self.name,))
+        return int(row["position"]) if row else 0
+
+    # --- the enqueue half -----------------------------------------------------------
+
+    def upper_bound(self, tx: Tx) -> int | None:
+        """The last position this reactor may read now (None: the head)."""
+        return None
+
+    def react(self, tx: Tx, events: Sequence[tuple[int, Any]]) -> None:
+        """Write the work for these (position, event) pairs; only this reactor's tables."""
+        raise NotImplementedError
+
+    def enqueue_once(self) -> int:
+        """One batch of the log into outbox rows, with the position; how many notifications it covered."""
+        if self.position() >= (self.recorder.max_notification_id() or 0):  # idle: no lock taken
+            return 0
+        with self.db.transaction() as tx:
+            start = self._lock(tx)
+            stop = self.upper_bound(tx)
+            if stop is not None and stop <= start:
+                return 0
+            notifications = self.recorder.select_notifications(start=start + 1, limit=self.batch_size, stop=stop)
+            if not notifications:
+                return 0
+            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications
+                      if event_kind(n.topic) in self.handles]
+            if events:
+                self.react(tx, events)
+            last = notifications[-1].id
+            moved = tx.one("UPDATE reactor_positions SET position = %s WHERE name = %s AND position = %s"
+                           " RETURNING position", (last, self.name, start))
+            if moved is None:  # Safeguard, should never happen while the row is locked.
+                raise RuntimeError(f"reactor {self.name} moved past {start} meanwhile; batch rolled back")
+        return len(notifications)
+
+    def catch_up(self) -> int:
+        total = 0
+        while (n := self.enqueue_once()) > 0:
+            total += n
+        return total
+
+    # --- the sending half -----------------------------------------------------------
+
+    def send_due(self) -> int:
+        """Send what is due; how many rows were tried."""
+        return 0
+
+    def status(self) -> dict[str, Any]:
+        return {"position": self.position(), "lag": self.lag(), "last_error": self.last_error}
+
+
+class ReactorRunner:
+    """Runs reactors' two halves in one background thread until stopped."""
+
+    def __init__(self, reactors: Sequence[LogReactor], poll_interval: float = 0.5) -> None:
+        self.reactors = list(reactors)
+        self.poll_interval = poll_interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def run_once(self) -> int:
+        busy = 0
+        for reactor in self.reactors:
+            for half in (reactor.enqueue_once, reactor.send_due):
+                try:
+                    busy += half()
+                except Exception as exc:  # keep going; the next round retries, /readyz shows the error
+                    reactor.last_error = f"{type(exc).__name__}: {exc}"
+                    log.exception("reactor %s failed; retrying", reactor.name)
+        return busy
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            if self.run_once() == 0:
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run_forever, name="reactors", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None

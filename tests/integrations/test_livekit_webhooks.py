@@ -1,0 +1,123 @@
+"""`POST /v1/webhooks/livekit`: LiveKit's signed webhooks feed the attendance log.
+
+Signed as LiveKit's server signs them (tests/livekit_standin: the SDK's AccessToken with
+the body's SHA-256); verified by the SDK's WebhookReceiver. Anything else is 401 and
+writes nothing; a redelivered webhook is recorded once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.api.builders import NOW, a_hosted_room, a_listener, a_paid_ticket, assert_problem, nothing_written
+from tests.livekit_standin.server import send_webhook, signed_webhook, webhook_event
+
+URL = "/v1/webhooks/livekit"
+
+
+def attendance(client, room_id, host):
+    response = client.get(f"/v1/rooms/{room_id}/attendance", headers=host.headers)
+    assert response.status_code == 200, response.text
+    return {p["user_id"]: p for p in response.json()["items"]}
+
+
+def post(client, livekit, event):
+    return send_webhook(client, URL, event, livekit.state.api_key, livekit.state.api_secret)
+
+
+def test_participants_joining_and_leaving_feed_the_attendance_log(lk_client, livekit):
+    host, room = a_hosted_room(lk_client)
+    listener = a_listener()
+    a_paid_ticket(lk_client, room["id"], listener)
+    start = int(NOW.timestamp())
+
+    joined = post(lk_client, livekit, webhook_event("participant_joined", room["id"], identity=listener.sub,
+                                                    event_id="EV_join", created_at=start))
+    left = post(lk_client, livekit, webhook_event("participant_left", room["id"], identity=listener.sub,
+                                                  event_id="EV_left", created_at=start + 90))
+
+    assert (joined.status_code, left.status_code) == (200, 200), (joined.text, left.text)
+    person = attendance(lk_client, room["id"], host)[listener.sub]
+    assert (person["sessions"], person["seconds"], person["present"], person["role"]) == (1, 90, False, "listener")
+
+
+def test_an_aborted_connection_closes_the_session(lk_client, livekit):
+    host, room = a_hosted_room(lk_client)
+    start = int(NOW.timestamp())
+    post(lk_client, livekit, webhook_event("participant_joined", room["id"], identity=host.sub, event_id="EV_1",
+                                           created_at=start))
+
+    post(lk_client, livekit, webhook_event("participant_connection_aborted", room["id"], identity=host.sub,
+                                           event_id="EV_2", created_at=start + 30))
+
+    assert attendance(lk_client, room["id"], host)[host.sub]["present"] is False
+
+
+def test_a_redelivered_webhook_is_recorded_once(lk_client, livekit, lk_services):
+    host, room = a_hosted_room(lk_client)
+    event = webhook_event("participant_joined", room["id"], identity=host.sub, event_id="EV_twice",
+                          created_at=int(NOW.timestamp()))
+    first = post(lk_client, livekit, event)
+    position = lk_services.app.position()
+
+    again = post(lk_client, livekit, event)
+
+    assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
+    assert lk_services.app.position() == position
+    assert attendance(lk_client, room["id"], host)[host.sub]["sessions"] == 1
+
+
+def test_an_unsigned_webhook_is_401_and_writes_nothing(lk_client, livekit, lk_services):
+    _, room = a_hosted_room(lk_client)
+    body, _ = signed_webhook(webhook_event("participant_joined", room["id"], identity="someone", event_id="EV_u"),
+                             livekit.state.api_key, livekit.state.api_secret)
+
+    with nothing_written(lk_services):
+        response = lk_client.post(URL, content=body)
+
+    assert_problem(response, 401, "invalid_signature")
+
+
+def test_a_tampered_body_is_401_and_writes_nothing(lk_client, livekit, lk_services):
+    _, room = a_hosted_room(lk_client)
+    body, token = signed_webhook(webhook_event("participant_joined", room["id"], identity="someone", event_id="EV_t"),
+                                 livekit.state.api_key, livekit.state.api_secret)
+
+    with nothing_written(lk_services):
+        response = lk_client.post(URL, content=body.replace("someone", "intruder"), headers={"Authorization": token})
+
+    assert_problem(response, 401, "invalid_signature")
+
+
+def test_a_webhook_signed_with_another_key_is_401_and_writes_nothing(lk_client, lk_services):
+    _, room = a_hosted_room(lk_client)
+    event = webhook_event("participant_joined", room["id"], identity="someone", event_id="EV_f")
+
+    with nothing_written(lk_services):
+        response = send_webhook(lk_client, URL, event, "APIforeign", "foreign-secret-0123456789abcdefghij")
+
+    assert_problem(response, 401, "invalid_signature")
+
+
+def test_room_finished_is_recorded_once(lk_client, livekit, lk_services):
+    _, room = a_hosted_room(lk_client)
+    event = webhook_event("room_finished", room["id"], event_id="EV_fin")
+
+    first = post(lk_client, livekit, event)
+    position = lk_services.app.position()
+    again = post(lk_client, livekit, event)
+
+    assert (first.json()["handled"], again.json()["duplicate"]) == (True, True)
+    assert lk_services.app.position() == position
+    from domain.media_rooms import media_room_id
+
+    media = lk_services.app.repository.get(media_room_id(uuid.UUID(room["id"])))
+    assert media.finished_sessions == [f"RM_{room['id'][:8]}"]
+
+
+def test_an_event_for_a_room_that_is_not_ours_is_acknowledged_and_ignored(lk_client, livekit):
+    response = post(lk_client, livekit, webhook_event("participant_joined", "somebody-elses-room", identity="x",
+                                                      event_id="EV_other"))
+
+    assert response.status_code == 200
+    assert response.json()["handled"] is False

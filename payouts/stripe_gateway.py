@@ -41,9 +41,18 @@ as `PaymentGatewayError(retryable=True)` for the caller's own schedule;
 4xx answers are `retryable=False`. A card decline is not an error: it is a
 `failed` PaymentSession.
 
+API version. Every request sends `Stripe-Version: STRIPE_API_VERSION`, the
+version this code and its stand-in were tested against (stripe-python 16's
+own pin). Stripe renders objects in the version the request names, so an
+account whose default version moves on changes nothing here; a new SDK major
+is taken on purpose, by changing this constant with the stand-in
+(tests/stripe_standin/objects.py) and its fixtures.
+
 Webhooks: `parse_webhook` verifies `Stripe-Signature` over the raw body.
 Events are rendered in the webhook endpoint's API version; configure the
-endpoint with the version this SDK pins (`stripe.api_version`).
+endpoint with `STRIPE_API_VERSION`. An event in another version is still
+accepted (the fields we read are stable across versions) but logged once per
+version, so a drifting endpoint is noticed.
 """
 
 from __future__ import annotations
@@ -108,9 +117,14 @@ _REFUND_STATUSES: Final[dict[str, RefundStatus]] = {
     "canceled": "canceled",
 }
 LIST_PAGE_SIZE: Final = 100  # Stripe's maximum
+# The Stripe API version every request names and the webhook endpoint must use.
+# Assumption: equal to the SDK's own pin (a test checks), so the SDK's typed
+# objects describe exactly what Stripe answers.
+STRIPE_API_VERSION: Final = "2026-10-28.endive"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 T = TypeVar("T")
+_OTHER_VERSIONS_SEEN: set[object] = set()  # webhook API versions already warned about
 
 
 class WebhookSignatureError(Exception):
@@ -145,6 +159,11 @@ def parse_webhook(payload: bytes, sig_header: str | None, secret: str, tolerance
         raise WebhookSignatureError("signed payload is not JSON") from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise WebhookSignatureError("signed payload is not a Stripe event")
+    version = event.get("api_version")
+    if version != STRIPE_API_VERSION and version not in _OTHER_VERSIONS_SEEN:
+        _OTHER_VERSIONS_SEEN.add(version)
+        log.warning("stripe webhook rendered in API version %s, not %s: set the endpoint's version",
+                    version, STRIPE_API_VERSION)
     return event
 
 
@@ -171,6 +190,7 @@ class StripeGateway:
         self.name = name
         self._client = stripe.StripeClient(
             secret_key,
+            stripe_version=STRIPE_API_VERSION,
             base_addresses={"api": api_base, "connect": api_base, "files": api_base} if api_base else None,
             max_network_retries=max_network_retries,
             http_client=Urllib3Client(timeout=timeout, proxy=environment_proxy(api_base or stripe.DEFAULT_API_BASE)),
@@ -249,18 +269,18 @@ class StripeGateway:
         return self._v1.payment_intents.retrieve(declined.id, params={"expand": _PAYMENT_EXPAND})
 
     def _session(self, intent: stripe.PaymentIntent) -> PaymentSession:
-        error = intent.get("last_payment_error")
+        error = _get(intent, "last_payment_error")
         status = _payment_status(intent.status, has_error=error is not None)
         return PaymentSession(
             provider=self.name,
             payment_id=intent.id,
             status=status,
             amount=Money(intent.amount, intent.currency.upper()),
-            client_secret=intent.get("client_secret"),
-            failure_code=error.get("code") if error is not None and status == "failed" else None,
-            failure_message=error.get("message") if error is not None and status == "failed" else None,
+            client_secret=_get(intent, "client_secret"),
+            failure_code=_get(error, "code") if error is not None and status == "failed" else None,
+            failure_message=_get(error, "message") if error is not None and status == "failed" else None,
             charge=self._charge_details(intent) if status == "succeeded" else None,
-            metadata=_strings(intent.get("metadata")),
+            metadata=_strings(_get(intent, "metadata")),
         )
 
     def _charge_details(self, intent: stripe.PaymentIntent) -> ChargeDetails | None:
@@ -269,10 +289,10 @@ class StripeGateway:
         None while the charge has no balance transaction yet (asynchronous
         methods settle later): read the payment again when its webhook comes.
         """
-        charge = _expanded(intent.get("latest_charge"), self._v1.charges.retrieve)
+        charge = _expanded(_get(intent, "latest_charge"), self._v1.charges.retrieve)
         if charge is None:
             return None
-        txn = _expanded(charge.get("balance_transaction"), self._v1.balance_transactions.retrieve)
+        txn = _expanded(_get(charge, "balance_transaction"), self._v1.balance_transactions.retrieve)
         if txn is None:
             return None
         settled = txn.currency.upper()
@@ -385,7 +405,7 @@ class StripeGateway:
             params["destination"] = destination
         with _calling_stripe("find transfer"):
             for transfer in self._v1.transfers.list(params=params).auto_paging_iter():
-                if (transfer.get("metadata") or {}).get("payout_id") == wanted:
+                if _strings(_get(transfer, "metadata")).get("payout_id") == wanted:
                     return _transfer_result(transfer)
         return None
 
@@ -483,9 +503,9 @@ def _refund_result(provider: str, refund: stripe.Refund) -> RefundResult:
         refund_id=refund.id,
         status=_REFUND_STATUSES.get(str(refund.status), "pending"),
         amount=Money(refund.amount, refund.currency.upper()),
-        balance_transaction_id=_id_of(refund.get("balance_transaction")),
-        failure_reason=refund.get("failure_reason"),
-        metadata=_strings(refund.get("metadata")),
+        balance_transaction_id=_id_of(_get(refund, "balance_transaction")),
+        failure_reason=_get(refund, "failure_reason"),
+        metadata=_strings(_get(refund, "metadata")),
     )
 
 
@@ -497,21 +517,21 @@ def _connected_account(account: stripe.Account) -> ConnectedAccount:
     `transfers` capability and `payouts_enabled` do. `pending` covers
     onboarding not finished and Stripe still verifying what was submitted.
     """
-    requirements = account.get("requirements") or {}
-    due = tuple(requirements.get("currently_due") or ())
-    capabilities = account.get("capabilities") or {}
-    payouts_enabled = bool(account.get("payouts_enabled"))
+    requirements = _get(account, "requirements") or {}
+    due = tuple(_get(requirements, "currently_due") or ())
+    capabilities = _get(account, "capabilities") or {}
+    payouts_enabled = bool(_get(account, "payouts_enabled"))
     status: AccountStatus
-    if payouts_enabled and capabilities.get("transfers") == "active":
+    if payouts_enabled and _get(capabilities, "transfers") == "active":
         status = "enabled"
-    elif account.get("details_submitted") and due:
+    elif _get(account, "details_submitted") and due:
         status = "restricted"
     else:
         status = "pending"
     return ConnectedAccount(
         account_id=account.id,
         status=status,
-        charges_enabled=bool(account.get("charges_enabled")),
+        charges_enabled=bool(_get(account, "charges_enabled")),
         payouts_enabled=payouts_enabled,
         requirements_due=due,
     )
@@ -519,16 +539,16 @@ def _connected_account(account: stripe.Account) -> ConnectedAccount:
 
 def _transfer_result(transfer: stripe.Transfer) -> TransferResult:
     """`reversed` only once fully reversed; a partial reversal shows in `reversed_amount`."""
-    destination = _id_of(transfer.get("destination"))
+    destination = _id_of(_get(transfer, "destination"))
     if destination is None:  # Safeguard, should never happen: Stripe transfers always have a destination.
         raise PaymentGatewayError(f"transfer {transfer.id} has no destination", retryable=False)
     return TransferResult(
         transfer_id=transfer.id,
         amount=Money(transfer.amount, transfer.currency.upper()),
         destination=destination,
-        status="reversed" if transfer.get("reversed") else "submitted",
-        balance_transaction_id=_id_of(transfer.get("balance_transaction")),
-        reversed_amount=int(transfer.get("amount_reversed") or 0),
+        status="reversed" if _get(transfer, "reversed") else "submitted",
+        balance_transaction_id=_id_of(_get(transfer, "balance_transaction")),
+        reversed_amount=int(_get(transfer, "amount_reversed") or 0),
     )
 
 
@@ -540,7 +560,7 @@ def _balance_transaction(txn: stripe.BalanceTransaction) -> BalanceTransaction:
         amount=Money(txn.amount, currency),
         fee=Money(txn.fee, currency),
         net=Money(txn.net, currency),
-        source=_id_of(txn.get("source")),
+        source=_id_of(_get(txn, "source")),
         created=datetime.fromtimestamp(txn.created, tz=UTC),
     )
 
@@ -569,5 +589,19 @@ def _id_of(value: Any) -> str | None:
     return str(value.id)
 
 
+def _get(obj: Any, name: str) -> Any:
+    """A field of a Stripe object (or a plain dict), None when Stripe left it out.
+
+    Since stripe-python 15 a `StripeObject` is no longer a dict: no `.get()`,
+    no iteration; `in` and `[]` remain.
+    """
+    if obj is None:
+        return None
+    return obj[name] if name in obj else None
+
+
 def _strings(metadata: Any) -> dict[str, str]:
-    return {str(key): str(value) for key, value in (metadata or {}).items()}
+    if metadata is None:
+        return {}
+    plain = metadata.to_dict() if hasattr(metadata, "to_dict") else metadata
+    return {str(key): str(value) for key, value in plain.items()}

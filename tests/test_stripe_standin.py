@@ -288,7 +288,7 @@ def test_a_full_refund_succeeds_with_a_negative_refund_balance_transaction(
 
     txn = client.v1.balance_transactions.retrieve(str(refund.balance_transaction))
     assert refund.id.startswith("re_") and (refund.status, refund.amount) == ("succeeded", 1500)
-    assert refund.metadata == {"refund_id": "r-1"}
+    assert refund.metadata.to_dict() == {"refund_id": "r-1"}
     assert (txn.type, txn.amount, txn.fee, txn.net) == ("refund", -1500, 0, -1500)
     charge = client.v1.charges.retrieve(str(intent.latest_charge))
     assert charge.refunded is True and charge.amount_refunded == 1500
@@ -558,7 +558,7 @@ def test_unknown_ids_and_parameters_are_answered_like_stripe(client: stripe.Stri
 def test_the_stand_in_speaks_the_api_version_the_sdk_pins(standin: StripeStandIn, client: stripe.StripeClient) -> None:
     intent = client.v1.payment_intents.create(params={"amount": 700, "currency": "usd"})
 
-    assert API_VERSION == stripe.api_version  # an SDK upgrade must revisit the stand-in
+    assert API_VERSION == stripe.api_version == "2026-10-28.endive"  # an SDK upgrade must revisit the stand-in
     assert response_of(intent).headers["Stripe-Version"] == stripe.api_version
     assert standin.events[0]["api_version"] == stripe.api_version
 

@@ -41,7 +41,7 @@ from tests.stripe_standin.wire import (
     resource_missing,
 )
 
-API_VERSION: Final = "2025-10-29.clover"  # what stripe-python 13.2 sends
+API_VERSION: Final = "2026-10-28.endive"  # what stripe-python 16 sends (payouts.stripe_gateway.STRIPE_API_VERSION)
 ANY_ACCOUNT: Final = "*"  # objects(kind, account=ANY_ACCOUNT): every scope
 SECONDS_PER_DAY: Final = 86_400
 

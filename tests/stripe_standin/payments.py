@@ -145,6 +145,7 @@ class Payments:
             "amount": amount,
             "amount_capturable": 0,
             "amount_received": 0,
+            "allowed_payment_method_types": None,  # new in 2026-10-28.endive (null unless restricted)
             "automatic_payment_methods": automatic,
             "canceled_at": None,
             "cancellation_reason": None,
@@ -155,14 +156,18 @@ class Payments:
             "confirmation_method": "automatic",
             "created": self.store.now(),
             "currency": code,
+            "customer_account": None,  # endive
             "description": optional_str(params, "description"),
+            "hooks": None,  # endive
             "last_payment_error": None,
             "latest_charge": None,
             "livemode": False,
+            "managed_payments": None,  # endive
             "metadata": metadata(params),
             "next_action": None,
             "payment_method": payment_method,
             "payment_method_types": types,
+            "payment_record": None,  # endive
             "receipt_email": optional_str(params, "receipt_email"),
             "statement_descriptor_suffix": optional_str(params, "statement_descriptor_suffix"),
             "status": "requires_confirmation" if payment_method else "requires_payment_method",
@@ -424,10 +429,13 @@ class Payments:
             "charge": charge["id"],
             "created": self.store.now(),
             "currency": charge["currency"],
+            "customer": None,  # endive
+            "customer_account": None,  # endive
             "failure_balance_transaction": None,
             "failure_reason": None,
             "metadata": metadata(params),
             "payment_intent": charge["payment_intent"],
+            "payment_method": charge["payment_method"],  # endive
             "reason": reason,
             "receipt_number": None,
             "source_transfer_reversal": None,
@@ -531,6 +539,7 @@ class Payments:
             "created": self.store.now(),
             "currency": charge["currency"],
             "evidence": {},
+            "intended_submission_method": None,  # endive
             "is_charge_refundable": False,
             "livemode": False,
             "metadata": {},

@@ -92,6 +92,7 @@ class RecordedRequest:
     status: int
     request_id: str
     replayed: bool = False
+    stripe_version: str | None = None  # the request's Stripe-Version header
 
 
 @dataclass
@@ -444,7 +445,8 @@ class StripeStandIn:
         with self.store.lock:
             self._requests.append(
                 RecordedRequest(
-                    method, path, params, key, headers.get("Stripe-Account"), answer.status, request_id, replayed
+                    method, path, params, key, headers.get("Stripe-Account"), answer.status, request_id, replayed,
+                    headers.get("Stripe-Version"),
                 )
             )
         if delay > 0:

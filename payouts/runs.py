@@ -14,6 +14,26 @@ A run, as of a moment:
    it (`Payout.Submitted`; with the sandbox, `Payout.Paid` too).
 
 A crash between any two steps is repaired by running again.
+
+The payout guard: a creator's available balance is reserved by one payout
+only, whatever the period, run, process or machine. The payout id alone does
+not hold it: four runs with `as_of` a day apart on a daily schedule are four
+periods, four ids, and each would read the same balance. So runs take turns
+under one database lock (`store/run_lock.py`: a PostgreSQL advisory lock, or a
+file lock beside a SQLite database), and inside it the balances are read only
+once the read tables hold the whole event log: every payout an earlier run
+scheduled committed before this run got the lock, so its reservation (moved
+from available to in transit) is in the balance this run reads.
+
+Why a lock and not a guarded reservation row per balance: the balance a run
+pays from is made by many events (releases, refunds after release, disputes,
+failed and reversed payouts), all projected into the ledger; a guard row
+would have to shadow every one of them in its writer's transaction, or
+compare a version read from the ledger. The lock keeps one source of truth
+(the ledger, re-read inside it) and also stops a run's repair step from racing
+a live run's transfers (a run repairs only what a dead run left behind). The
+cost is that runs wait for one another, which a schedule of one run per
+period can afford; a run whose wait exceeds `lock_wait` fails loudly (409).
 """
 
 from __future__ import annotations
@@ -27,9 +47,10 @@ from typing import Any, Literal
 from uuid import UUID
 
 from store.db import Database
+from store.run_lock import DatabaseLock, LockTimeout
 from store.timecodes import to_us
 from domain.application import BoxOffice
-from domain.errors import DuplicateDeliveryError, ValidationError
+from domain.errors import ConflictError, DuplicateDeliveryError, NotFoundError, ValidationError
 from domain.money import Money, minor_units
 from domain.rooms import Room
 from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
@@ -38,6 +59,15 @@ from payouts.model import Payout, PayoutRun, PayoutStatus, payout_id_for
 log = logging.getLogger(__name__)
 
 Schedule = Literal["monthly", "weekly", "daily"]
+RUN_LOCK = "payout-runs"  # the one lock every payout run takes, in every process
+
+
+class PayoutRunBusyError(ConflictError):
+    """Another payout run held the payout lock for longer than this run would wait."""
+
+
+class ProjectionsBehindError(ConflictError):
+    """The read tables did not reach the event log's head: balances read now could be stale."""
 
 
 @dataclass(frozen=True)
@@ -80,13 +110,16 @@ class RunReport:
 
 class PayoutRunner:
     def __init__(self, app: BoxOffice, db: Database, wait_for: Callable[[int | None], Any], policy: PayoutPolicy,
-                 *, workers: int = 8, chunk: int = 500) -> None:
+                 *, workers: int = 8, chunk: int = 500, lock: DatabaseLock | None = None,
+                 lock_wait: float = 600.0) -> None:
         self.app = app
         self.db = db
         self.wait_for = wait_for
         self.policy = policy
         self.workers = workers
         self.chunk = chunk
+        self.lock = lock or DatabaseLock(db.url, RUN_LOCK)
+        self.lock_wait = lock_wait
 
     # --- the run -------------------------------------------------------------------
 
@@ -96,6 +129,17 @@ class PayoutRunner:
         if as_of > now:
             raise ValidationError("as_of may not be in the future")
         report = RunReport(None, as_of, self.policy.period(as_of), dry_run)
+        if dry_run:  # writes nothing: no turn to take
+            return self._run(report, requested_by)
+        try:
+            with self.lock.held(self.lock_wait):
+                return self._run(report, requested_by)
+        except LockTimeout as exc:
+            raise PayoutRunBusyError(str(exc)) from None
+
+    def _run(self, report: RunReport, requested_by: str) -> RunReport:
+        """The run itself; for a real run, called with the payout lock held."""
+        now, as_of, dry_run = self.app.clock.now(), report.as_of, report.dry_run
         if not dry_run:
             run = PayoutRun(as_of=as_of, period=report.period, requested_by=requested_by, at=now)
             report.run_id = run.id
@@ -104,8 +148,8 @@ class PayoutRunner:
         due = self._rooms_due(as_of)
         report.released_rooms = [str(r) for r in due]
         if not dry_run:
-            position = self._release(due, as_of)
-            self.wait_for(position)
+            self._release(due, as_of)
+            self._caught_up()  # the re-read: every reservation made before the lock is in the ledger
         owed = self._available(extra_rooms=due if dry_run else ())
         plans = self._plan(owed, report)
         if dry_run:
@@ -152,6 +196,18 @@ class PayoutRunner:
         return position
 
     # --- step 3: schedule --------------------------------------------------------------
+
+    def _caught_up(self) -> None:
+        """Wait until the read tables hold the whole event log; refuse to go on otherwise."""
+        head = self.app.position()
+        self.wait_for(head)
+        positions = dict.fromkeys(("ledger", "payouts"), 0)
+        for r in self.db.query("SELECT name, position FROM projection_positions WHERE name IN (%s, %s)",
+                               tuple(positions)):
+            positions[r["name"]] = int(r["position"])
+        behind = {name: position for name, position in positions.items() if position < head}
+        if behind:
+            raise ProjectionsBehindError(f"read tables at {behind}, behind the log head {head}; retry")
 
     def _available(self, extra_rooms: Sequence[UUID] = ()) -> dict[tuple[str, str], int]:
         owed: dict[tuple[str, str], int] = {}
@@ -296,12 +352,25 @@ class PayoutWebhooks:
         dedupe row is still written with the effect, in its transaction."""
         return self.app.guards.processed(key)
 
+    def _payout_of_transfer(self, transfer: dict[str, Any]) -> Payout:
+        """The payout this transfer carried, or NotFoundError (acknowledged, nothing written):
+        no `payout_id`, one that is no UUID, names nothing or another kind of object, or a
+        payout whose own transfer is another one (each transfer belongs to one payout)."""
+        metadata = transfer.get("metadata")
+        raw = metadata.get("payout_id") if isinstance(metadata, dict) else None
+        try:
+            payout_id = UUID(raw) if isinstance(raw, str) else None
+        except ValueError:
+            payout_id = None
+        if payout_id is None:
+            raise NotFoundError(f"transfer {transfer.get('id')} names no payout of ours ({raw!r})")
+        payout = self.app.load(Payout, payout_id, "payout")
+        if payout.transfer_id is not None and payout.transfer_id != transfer.get("id"):
+            raise NotFoundError(f"payout {payout.id} was carried by {payout.transfer_id}, not {transfer.get('id')}")
+        return payout
+
     def transfer_reversed(self, transfer: dict[str, Any], key: str, event: dict[str, Any]) -> str:
-        payout_id = (transfer.get("metadata") or {}).get("payout_id")
-        if not payout_id:
-            self.app.transact(lambda guards: (None, []), key)
-            return "not a payout transfer"
-        payout = self.app.repository.get(UUID(payout_id))
+        payout = self._payout_of_transfer(transfer)
         reversals = (transfer.get("reversals") or {}).get("data") or []
         reversal_id = reversals[-1]["id"] if reversals else None
         reversed_total = int(transfer.get("amount_reversed") or payout.amount)

@@ -1,21 +1,28 @@
-"""The composition root: settings, store, gateway, policies and the application.
+"""The composition root: the one place that builds and wires everything.
 
-Everything is built here and nowhere else, and nothing at import time. Tests
-call `build_services` with a frozen clock or a fake gateway.
+Settings, the event store, the payment gateway, policies, the application, the
+read tables and the projector, payout runs, the Stripe event handler, the
+admission index and its tail, the signing keys, the reactors (LiveKit): each is a typed field of
+`Services`, built by `build_services` and nothing else, never at import time.
+Every entry point calls it: the FastAPI lifespan (api/main.py), the CLI, the
+parallel replay workers, the benchmarks and the tests (with a frozen clock or
+a fake gateway).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
+from api.admission_keystore import KeyStore
+from api.admission_tokens import AdmissionTokenIssuer
 from api.settings import Settings
-from store.env import eventsourcing_env
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock
 from domain.payments import PaymentGateway
-from integrations.livekit import LiveKitConfig, config_from
 from domain.policies import (
     CapacityPolicy,
     HoldPolicy,
@@ -24,6 +31,20 @@ from domain.policies import (
     PricePolicy,
     SchedulePolicy,
 )
+from integrations.livekit import LiveKitConfig, RoomServiceClient, config_from
+from integrations.livekit_reactor import LiveKitReactor
+from integrations.reactors import Reactors
+from payouts.runs import PayoutPolicy, PayoutRunner, PayoutWebhooks
+from payouts.stripe_webhooks import StripeWebhookHandler
+from projections.admission_index import AdmissionIndex, AdmissionTail
+from projections.attendance import AttendanceProjection
+from projections.catalog import CatalogProjection
+from projections.ledger import LedgerProjection
+from projections.parallel_replay import replay_in_processes
+from projections.payouts import PayoutsProjection
+from projections.projector import Projector
+from store.db import Database
+from store.env import eventsourcing_env
 
 
 def build_policies(settings: Settings) -> Policies:
@@ -46,17 +67,35 @@ def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
     return SandboxGateway(clock)
 
 
+def build_payout_policy(settings: Settings) -> PayoutPolicy:
+    return PayoutPolicy(refund_window=timedelta(days=settings.refund_window_days),
+                        minimum_major=settings.payout_minimum_major, schedule=settings.payout_schedule)
+
+
 @dataclass
 class Services:
+    """Everything a process needs, built once by `build_services`."""
+
     settings: Settings
     clock: Clock
     gateway: PaymentGateway
     app: BoxOffice
-    livekit: LiveKitConfig | None = None  # None: LiveKit is off (settings incomplete)
-    reactors: Any = None  # integrations.reactors.Reactors, set with the read side
-    extras: dict[str, object] = field(default_factory=dict)
+    db: Database  # the read tables
+    projector: Projector
+    payouts: PayoutRunner
+    webhooks: StripeWebhookHandler
+    admission_index: AdmissionIndex
+    admission_tail: AdmissionTail
+    keys: KeyStore
+    reactors: Reactors  # follow the log and act outside (integrations/)
+    livekit: LiveKitConfig | None  # None: LiveKit is off (settings incomplete)
+
+    def token_issuer(self) -> AdmissionTokenIssuer:
+        """An issuer signing with the current key (keys rotate while the service runs)."""
+        return AdmissionTokenIssuer(self.keys.keyring(), self.clock)
 
     def close(self) -> None:
+        self.db.close()
         self.app.close()
 
 
@@ -75,4 +114,41 @@ def build_services(
         clock=clock,
         policies=build_policies(settings),
     )
-    return Services(settings=settings, clock=clock, gateway=gateway, app=app, livekit=config_from(settings))
+    db = Database(settings.database_url, settings.db_pool_size)
+    projector = Projector(app.recorder, app.mapper, db,
+                          [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection()])
+    if settings.is_postgres:  # several writers at once: PostgreSQL, not one SQLite file
+        projector.replayer = functools.partial(replay_in_processes,
+                                               functools.partial(replay_projector, settings.database_url))
+    payouts = PayoutRunner(app, db, lambda position: projector.catch_up(until=position) if position else None,
+                           build_payout_policy(settings), workers=settings.payout_workers)
+    webhooks = StripeWebhookHandler(app, gateway, extra=PayoutWebhooks(app, db).handlers())
+    index = AdmissionIndex()
+    tail = AdmissionTail(index, app.recorder, app.mapper, db, poll_interval=settings.admission_poll_seconds)
+    livekit = config_from(settings)
+    reactors = build_reactors(settings, app, db, livekit, clock)
+    app.commit_listeners.append(lambda position: (projector.poke(), tail.poke()))
+    app.commit_listeners.append(lambda position: reactors.poke())
+    return Services(settings=settings, clock=clock, gateway=gateway, app=app, db=db, projector=projector,
+                    payouts=payouts, webhooks=webhooks, admission_index=index, admission_tail=tail,
+                    keys=KeyStore(db, clock), reactors=reactors, livekit=livekit)
+
+
+def build_reactors(settings: Settings, app: BoxOffice, db: Database, livekit: LiveKitConfig | None,
+                   clock: Clock) -> Reactors:
+    """The processes that follow the log and act outside: LiveKit when configured."""
+    reactor = None
+    if livekit is not None:
+        reactor = LiveKitReactor(app.recorder, app.mapper, db, RoomServiceClient(livekit), clock)
+        reactor.start_at_head()
+    return Reactors(livekit=reactor, poll_interval=settings.reactor_poll_seconds)
+
+
+@contextmanager
+def replay_projector(database_url: str) -> Iterator[Projector]:
+    """The projector of a fresh process that replays one projection (projections/parallel_replay.py)."""
+    services = build_services(Settings(database_url=database_url))
+    try:
+        yield services.projector
+    finally:
+        services.close()

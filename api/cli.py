@@ -21,12 +21,10 @@ app.add_typer(keys_cli, name="keys")
 
 
 def _services():  # noqa: ANN202
+    """The services of this process, from the composition root (imported late: `boxoffice token` needs none)."""
     from api.bootstrap import build_services
-    from api.main import attach_read_side
 
-    services = build_services(Settings())
-    attach_read_side(services)
-    return services
+    return build_services(Settings())
 
 
 def _when(value: str | None, name: str):  # noqa: ANN202
@@ -50,8 +48,8 @@ def payouts_run(
 ) -> None:
     """Release due earnings and pay every creator owed at least the minimum (idempotent per period)."""
     services = _services()
-    report = services.extras["payouts"].run(_when(as_of, "--as-of"), dry_run=dry_run, requested_by="cli")  # type: ignore[attr-defined]
-    services.extras["projector"].catch_up()  # type: ignore[attr-defined]
+    report = services.payouts.run(_when(as_of, "--as-of"), dry_run=dry_run, requested_by="cli")
+    services.projector.catch_up()
     typer.echo(json.dumps({"id": str(report.run_id) if report.run_id else None, **report.summary()}, indent=2))
 
 
@@ -84,7 +82,7 @@ def reconcile(
 def keys_rotate() -> None:
     """Make a new current signing key; the previous one stays published until its tokens expire."""
     services = _services()
-    kid, pruned = services.extras["keys"].rotate()  # type: ignore[attr-defined]
+    kid, pruned = services.keys.rotate()
     typer.echo(f"current key {kid}" + (f"; pruned {', '.join(pruned)}" if pruned else ""))
 
 
@@ -150,15 +148,11 @@ def project_run(
     poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 0.05,
 ) -> None:
     """Run the projector as its own worker process until interrupted."""
-    from api.bootstrap import build_services
-    from api.main import attach_read_side
-
-    services = build_services(Settings())
-    attach_read_side(services)
-    projector = services.extras["projector"]
+    services = _services()
+    projector = services.projector
     typer.echo(f"projector running (pid {os.getpid()})")
     try:
-        projector.run_forever(poll)  # type: ignore[attr-defined]
+        projector.run_forever(poll)
     except KeyboardInterrupt:
         pass
 
@@ -166,12 +160,8 @@ def project_run(
 @project.command("status")
 def project_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Each projection's position and lag behind the event log."""
-    from api.bootstrap import build_services
-    from api.main import attach_read_side
-
-    services = build_services(Settings())
-    attach_read_side(services)
-    statuses = services.extras["projector"].status()  # type: ignore[attr-defined]
+    services = _services()
+    statuses = services.projector.status()
     if as_json:
         typer.echo(json.dumps([{"name": s.name, "position": s.position, "head": s.head, "lag": s.lag} for s in statuses]))
         return
@@ -182,18 +172,14 @@ def project_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
 @project.command("rebuild")
 def project_rebuild(name: Annotated[list[str], typer.Argument(help="projection names, or all")]) -> None:
     """Rebuild projections from zero into fresh tables and swap them in (one pass over the log)."""
-    from api.bootstrap import build_services
-    from api.main import attach_read_side
-
-    services = build_services(Settings())
-    attach_read_side(services)
-    projector = services.extras["projector"]
-    names = list(projector.projections) if name == ["all"] else name  # type: ignore[attr-defined]
-    unknown = [n for n in names if n not in projector.projections]  # type: ignore[attr-defined]
+    services = _services()
+    projector = services.projector
+    names = list(projector.projections) if name == ["all"] else name
+    unknown = [n for n in names if n not in projector.projections]
     if unknown:
-        raise typer.BadParameter(f"unknown projection {unknown[0]!r}; known: {', '.join(projector.projections)}")  # type: ignore[attr-defined]
+        raise typer.BadParameter(f"unknown projection {unknown[0]!r}; known: {', '.join(projector.projections)}")
     started = time.monotonic()
-    position = projector.rebuild(*names)  # type: ignore[attr-defined]
+    position = projector.rebuild(*names)
     typer.echo(f"rebuilt {', '.join(names)} up to position {position} in {time.monotonic() - started:.1f}s")
 
 

@@ -111,6 +111,5 @@ def run_demo(database_url: str | None = None) -> None:
              f"{r.json()['totals']['matched']['count']} movements matched")
         r = http.get("/readyz")
         _say("Readiness", f"{r.json()['status']}, projections {r.json()['checks'].get('projections')}")
-    services.extras["db"].close()  # type: ignore[attr-defined]
     services.close()
     typer.echo(f"\nEvery step above is an event in {url}.")

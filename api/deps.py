@@ -30,9 +30,8 @@ def parse_id(value: str, what: str) -> UUID:
 
 def wait_for(services: Services, position: int | None) -> None:
     """Read-your-writes: let the read tables reach the caller's own write (bounded)."""
-    projector = services.extras.get("projector")
-    if projector is not None and position:
-        projector.wait(position, timeout=services.settings.read_your_writes_timeout)  # type: ignore[attr-defined]
+    if position:
+        services.projector.wait(position, timeout=services.settings.read_your_writes_timeout)
 
 
 async def fresh_reads(request: Request) -> None:
@@ -45,11 +44,8 @@ async def fresh_reads(request: Request) -> None:
     as of now. That covers writes made through any API process.
     """
     services: Services = request.app.state.services
-    projector = services.extras.get("projector")
-    if projector is None:
-        return
     head = await run_in_threadpool(services.app.position)
-    await projector.wait_async(head, services.settings.read_your_writes_timeout)  # type: ignore[attr-defined]
+    await services.projector.wait_async(head, services.settings.read_your_writes_timeout)
 
 
 FreshReads = Depends(fresh_reads)

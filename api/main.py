@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import os
 import re
 import threading
-from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,57 +20,12 @@ from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.problems import Problem
 from api.scope import header
-from api.rebuild_workers import replay_in_processes
-from api.reactors_wiring import attach_reactors
 from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
                          livekit, webhooks)
 from api.settings import Settings
-from store.db import Database
-from api.admission_tokens import AdmissionTokenIssuer
-from api.admission_keystore import KeyStore
-from projections.admission_index import AdmissionIndex, AdmissionTail
-from projections.attendance import AttendanceProjection
-from projections.catalog import CatalogProjection
-from projections.ledger import LedgerProjection
-from projections.payouts import PayoutsProjection
-from projections.projector import Projector
-from payouts.runs import PayoutPolicy, PayoutRunner, PayoutWebhooks
-from payouts.stripe_webhooks import StripeWebhookHandler
 
 log = logging.getLogger("boxoffice.api")
-
-
-def attach_read_side(services: Services) -> None:
-    """Read tables and the projector, wired into the services (idempotent)."""
-    if "db" in services.extras:
-        return
-    db = Database(services.settings.database_url, services.settings.db_pool_size)
-    projector = Projector(services.app.recorder, services.app.mapper, db, [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection()])
-    services.extras["db"] = db
-    services.extras["projector"] = projector
-    if services.settings.is_postgres:  # several writers at once: PostgreSQL, not one SQLite file
-        projector.replayer = functools.partial(replay_in_processes, services.settings.database_url)
-    settings = services.settings
-    runner = PayoutRunner(
-        services.app, db, lambda position: projector.catch_up(until=position) if position else None,
-        PayoutPolicy(refund_window=timedelta(days=settings.refund_window_days),
-                     minimum_major=settings.payout_minimum_major, schedule=settings.payout_schedule),
-        workers=settings.payout_workers,
-    )
-    services.extras["payouts"] = runner
-    services.extras["webhooks"] = StripeWebhookHandler(services.app, services.gateway,
-                                                       extra=PayoutWebhooks(services.app, db).handlers())
-    index = AdmissionIndex()
-    tail = AdmissionTail(index, services.app.recorder, services.app.mapper, db,
-                         poll_interval=services.settings.admission_poll_seconds)
-    services.extras["admission_index"] = index
-    services.extras["admission_tail"] = tail
-    keys = KeyStore(db, services.clock)
-    services.extras["keys"] = keys
-    services.extras["token_issuer"] = lambda: AdmissionTokenIssuer(keys.keyring(), services.clock)
-    services.app.commit_listeners.append(lambda position: (projector.poke(), tail.poke()))
-    attach_reactors(services, db)
 
 
 class Sweeper:
@@ -203,13 +156,11 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         if services is None:
             services = build_services(settings or Settings())
         configure_logging(services.settings.log_level)
-        attach_read_side(services)
         app.state.services = services
         app.state.token_verifier = TokenVerifier(services.settings)
-        app.state.admission_index = services.extras["admission_index"]
-        projector: Projector = services.extras["projector"]  # type: ignore[assignment]
+        app.state.admission_index = services.admission_index
+        projector, tail = services.projector, services.admission_tail
         sweeper = Sweeper(services)
-        tail: AdmissionTail = services.extras["admission_tail"]  # type: ignore[assignment]
         tail.load_snapshot()
         tail.catch_up()
         if background:
@@ -232,7 +183,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
                 projector.stop()
                 tail.stop()
             if owned:
-                services.extras["db"].close()  # type: ignore[attr-defined]
                 services.close()
 
     app = FastAPI(

@@ -22,7 +22,6 @@ from api.admission_keys import b64url_decode_strict
 from api.admission_tokens import AdmissionTokenVerifier
 from api.auth import issue_token
 from api.bootstrap import build_services
-from api.main import attach_read_side
 from api.settings import Settings
 from bench.common import SECRET, table, throwaway_database, write
 from bench.loadgen import Request, run_in_process, summarise
@@ -36,7 +35,6 @@ ROUNDS = 3  # quick; full mode takes 9 shorter ones
 
 def seed(url: str, holders: int) -> str:
     services = build_services(Settings(database_url=url, log_level="WARNING", max_capacity=1_000_000))
-    attach_read_side(services)
     app = services.app
     app.register_creator("media-host", "Host", 10_000)
     room, _ = app.open_room("media-host", title="Big room", scheduled_start=None, price=Money(500, "USD"),
@@ -44,8 +42,7 @@ def seed(url: str, holders: int) -> str:
     with ThreadPoolExecutor(32) as pool:
         list(pool.map(lambda i: app.buy_ticket(room.id, f"holder-{i}"), range(holders)))
     app.start_room("media-host", room.id)
-    services.extras["projector"].catch_up()  # type: ignore[attr-defined]
-    services.extras["db"].close()  # type: ignore[attr-defined]
+    services.projector.catch_up()
     services.close()
     return str(room.id)
 

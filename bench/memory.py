@@ -26,7 +26,7 @@ def rss_kib() -> int:
 
 
 def child(tickets: int) -> dict[str, Any]:
-    from api.main import attach_read_side, create_app
+    from api.main import create_app
     from api.settings import Settings
     from migrations.runner import upgrade
     from api.bootstrap import build_services
@@ -34,11 +34,10 @@ def child(tickets: int) -> dict[str, Any]:
     url = f"sqlite:///{tempfile.mkdtemp()}/memory.db"
     upgrade(url)
     services = build_services(Settings(database_url=url, log_level="WARNING"))
-    attach_read_side(services)
     create_app(services)
     gc.collect()
     before = rss_kib()
-    index = services.extras["admission_index"]
+    index = services.admission_index
     rooms = [{"room_id": str(uuid.uuid4()), "host_id": f"host-{r}", "state": "live"} for r in range(100)]
     rows = ({"ticket_id": str(uuid.uuid4()), "room_id": rooms[i % 100]["room_id"], "holder_id": f"listener-{i}",
              "status": "paid"} for i in range(tickets))

@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 
 from api.bootstrap import build_services
-from api.main import attach_read_side
 from api.settings import Settings
 from bench.common import table, throwaway_database, write
 from domain.creators import Creator
@@ -80,7 +79,7 @@ def seed(services: Any, standin: Any, creators: int) -> None:
             return None, batch
 
         app.transact(decide)
-    services.extras["projector"].catch_up()
+    services.projector.catch_up()
 
 
 def run(full: bool = False) -> dict[str, Any]:
@@ -91,12 +90,11 @@ def run(full: bool = False) -> dict[str, Any]:
         settings = Settings(database_url=url, log_level="WARNING", refund_window_days=7, payout_workers=16,
                             stripe_secret_key="sk_test_bench", stripe_webhook_secret="whsec_bench")
         services = build_services(settings, gateway=gateway)
-        attach_read_side(services)
         started = time.perf_counter()
         seed(services, standin, creators)
         seeded = time.perf_counter() - started
         started = time.perf_counter()
-        report = services.extras["payouts"].run(requested_by="bench")
+        report = services.payouts.run(requested_by="bench")
         elapsed = time.perf_counter() - started
         transfers = len(standin.objects("transfer"))
         probe = report.payouts[0]["transfer_id"] if report.payouts else None
@@ -104,8 +102,7 @@ def run(full: bool = False) -> dict[str, Any]:
         for _ in range(200):
             gateway._v1.transfers.retrieve(probe)
         round_trip = (time.perf_counter() - t0) / 200
-        again = services.extras["payouts"].run(requested_by="bench")
-        services.extras["db"].close()
+        again = services.payouts.run(requested_by="bench")
         services.close()
         standin.stop()
     result = {

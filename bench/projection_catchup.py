@@ -20,7 +20,6 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 
 from api.bootstrap import build_services
-from api.main import attach_read_side
 from api.settings import Settings
 from store.db import _PgTx
 from store.env import eventsourcing_env
@@ -83,7 +82,7 @@ class LogReader(Application):
 
 
 def library_runner(url: str, services: Any, slice_events: int) -> dict[str, Any]:
-    db = services.extras["db"]
+    db = services.db
     with db.transaction() as tx:
         for table_name, create, indexes in LedgerProjection().tables(LIB_SUFFIX):
             tx.execute(f"DROP TABLE IF EXISTS {table_name}")
@@ -101,11 +100,10 @@ def run(full: bool = False) -> dict[str, Any]:
     events, slice_events = (1_000_000, 20_000) if full else (100_000, 5_000)
     with throwaway_database() as url:
         services = build_services(Settings(database_url=url, log_level="WARNING"))
-        attach_read_side(services)
         started = time.perf_counter()
         head = seed(services.app, events)
         seeded = time.perf_counter() - started
-        projector = services.extras["projector"]
+        projector = services.projector
         timings = {}
         for names in (("catalog",), ("ledger",), ("catalog", "ledger")):
             t0 = time.perf_counter()
@@ -114,7 +112,6 @@ def run(full: bool = False) -> dict[str, Any]:
             timings["+".join(names)] = {"seconds": round(elapsed, 2), "events_per_s": round(head / elapsed, 1)}
         both = timings["catalog+ledger"]["seconds"]
         library = library_runner(url, services, slice_events)
-        services.extras["db"].close()
         services.close()
     ours = head / both
     result = {

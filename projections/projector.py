@@ -80,7 +80,7 @@ class Projector:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         # Rebuilds of several projections replay each in its own process when set
-        # (names, suffix, batch_size) -> {name: position}; api/rebuild_workers.py.
+        # (names, suffix, batch_size) -> {name: position}; projections/parallel_replay.py.
         self.replayer: Callable[[Sequence[str], str, int], dict[str, int]] | None = None
         self.parallel_min_events = 50_000  # below this, spawning processes costs more than it saves
 
@@ -329,7 +329,7 @@ class Projector:
 
         Several projections rebuild in one pass over the log (each event is
         decoded once), or, with a `replayer` (PostgreSQL: one process per
-        projection, api/rebuild_workers.py) and a log of at least
+        projection, projections/parallel_replay.py) and a log of at least
         `parallel_min_events`, each in its own process at once. The swap
         transaction locks the projections' position rows, applies whatever the
         live projector committed meanwhile, and renames the fresh tables into place.

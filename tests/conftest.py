@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import issue_token
 from api.bootstrap import Services, build_services
-from api.main import attach_read_side, create_app
+from api.main import create_app
 from api.settings import Settings
 from migrations.runner import upgrade
 from domain.clock import FrozenClock
@@ -55,13 +55,11 @@ def make_services(clock: FrozenClock) -> Iterator[ServicesFactory]:
 
     def factory(database_url: str, gateway: PaymentGateway | None = None, **overrides: object) -> Services:
         services = build_services(make_settings(database_url, **overrides), clock=clock, gateway=gateway)
-        attach_read_side(services)
         made.append(services)
         return services
 
     yield factory
     for services in made:
-        services.extras["db"].close()  # type: ignore[attr-defined]
         services.close()
 
 

@@ -52,7 +52,7 @@ class MediaReports(BaseModel):
 
 
 def _index(request: Request) -> AdmissionIndex:
-    return request.app.state.services.extras["admission_index"]
+    return request.app.state.services.admission_index
 
 
 @router.get("/v1/rooms/{room_id}/admissions/{user_id}")
@@ -88,14 +88,14 @@ def admission_token(room_id: str, user: CurrentUser, services: ServicesDep, requ
     for the host, co-hosts, speakers and holders of a paid ticket."""
     rid = str(parse_id(room_id, "room"))
     index = _index(request)
-    tail = services.extras["admission_tail"]
-    tail.catch_up()  # type: ignore[attr-defined]  # the caller's own purchase may be milliseconds old
+    tail = services.admission_tail
+    tail.catch_up()  # the caller's own purchase may be milliseconds old
     decision = index.check(rid, user.sub)
     if decision.reason == "unknown_room":
         raise Problem("not_found", f"room {room_id} not found")
     if not decision.admit:
         raise Problem("forbidden", f"no admission to this room: {decision.reason}", reason=decision.reason)
-    issuer = services.extras["token_issuer"]()  # type: ignore[operator]
+    issuer = services.token_issuer()
     token, claims = issuer.issue(user.sub, rid, decision.role, decision.ticket_id)
     return JSONResponse({
         "token": token, "token_type": "Bearer", "role": claims["role"], "grants": claims["grants"],
@@ -108,7 +108,7 @@ def admission_token(room_id: str, user: CurrentUser, services: ServicesDep, requ
 @router.get("/.well-known/jwks.json")
 def jwks(services: ServicesDep) -> Response:
     """The public keys that verify admission tokens, current and recently retired."""
-    keyring = services.extras["keys"].keyring()  # type: ignore[attr-defined]
+    keyring = services.keys.keyring()
     return JSONResponse(keyring.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
 
@@ -126,7 +126,7 @@ def revocations(
     if not user.has("media", "finance"):
         if services.app.get_room(rid).host_id != user.sub:
             raise Problem("forbidden", "the revocation feed is for media servers, the host and finance")
-    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+    rows = services.db.query(
         "SELECT ticket_id, holder_id, status, revoke_reason, revoked_position FROM tickets_view"
         " WHERE room_id = %s AND revoked_position > %s ORDER BY revoked_position LIMIT %s",
         (str(rid), since, limit),
@@ -160,7 +160,7 @@ def attendance(room_id: str, user: CurrentUser, services: ServicesDep) -> Respon
     if user.sub != room.host_id and not user.has("finance"):
         raise Problem("forbidden", "attendance is visible to the room's host, finance and admins")
     now_us = int(services.clock.now().timestamp() * 1_000_000)
-    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+    rows = services.db.query(
         "SELECT user_id, role, session_id, joined_us, left_us FROM attendance_sessions WHERE room_id = %s"
         " ORDER BY user_id, joined_us", (str(rid),))
     people: dict[str, dict] = {}

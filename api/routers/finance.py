@@ -46,7 +46,7 @@ def _range(from_: datetime | None, to: datetime | None) -> tuple[int | None, int
 
 
 def _db(services: ServicesDep):  # noqa: ANN202
-    return services.extras["db"]
+    return services.db
 
 
 @router.get("/v1/ledger/accounts", dependencies=[FreshReads])

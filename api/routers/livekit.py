@@ -34,8 +34,8 @@ def join(room_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse
     the start is admitted to wait: `waiting: true` and a token that cannot subscribe yet."""
     config = _config(services)
     rid = str(parse_id(room_id, "room"))
-    services.extras["admission_tail"].catch_up()  # type: ignore[attr-defined]  # a purchase may be ms old
-    decision = services.extras["admission_index"].check(rid, user.sub)  # type: ignore[attr-defined]
+    services.admission_tail.catch_up()  # a purchase may be ms old
+    decision = services.admission_index.check(rid, user.sub)
     if decision.reason == "unknown_room":
         raise Problem("not_found", f"room {room_id} not found")
     if not decision.admit:
@@ -58,7 +58,7 @@ async def livekit_webhook(request: Request, services: ServicesDep) -> JSONRespon
         event = livekit.receive_webhook(config, body, request.headers.get("authorization"))
     except livekit.InvalidWebhookError as exc:
         raise Problem("invalid_signature", f"LiveKit webhook rejected: {exc}", status=401) from None
-    index = services.extras["admission_index"]
+    index = services.admission_index
 
     def role_of(room_id: str, user_id: str) -> str | None:
         return index.check(room_id, user_id).role  # type: ignore[attr-defined]

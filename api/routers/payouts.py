@@ -39,8 +39,8 @@ def start_payout_run(user: Finance, services: ServicesDep, body: PayoutRunCreate
     """Run the payout policy now (or as of a past moment). `dry_run` shows what would be paid
     and writes nothing. Running again in the same period pays nobody twice."""
     body = body or PayoutRunCreate()
-    report = services.extras["payouts"].run(body.as_of, dry_run=body.dry_run, requested_by=user.sub)  # type: ignore[attr-defined]
-    services.extras["projector"].catch_up()  # type: ignore[attr-defined]
+    report = services.payouts.run(body.as_of, dry_run=body.dry_run, requested_by=user.sub)
+    services.projector.catch_up()
     return JSONResponse({"id": str(report.run_id) if report.run_id else None, **report.summary()},
                         status_code=200 if body.dry_run else 201)
 
@@ -75,7 +75,7 @@ def list_payouts(
     if status:
         where.append("status = %s")
         params.append(status)
-    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+    rows = services.db.query(
         "SELECT * FROM payouts_view" + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY scheduled_us DESC, payout_id LIMIT %s", (*params, limit))
     return JSONResponse({"items": [_payout_row(r) for r in rows]})
@@ -88,10 +88,10 @@ def get_payout(payout_id: str, user: CurrentUser, services: ServicesDep) -> Resp
     payout = services.app.load(Payout, pid, "payout")
     if not user.has("finance") and user.sub != payout.creator_id:
         raise Problem("forbidden", "a payout is visible to its creator and finance")
-    db = services.extras["db"]
-    row = db.query_one("SELECT * FROM payouts_view WHERE payout_id = %s", (str(pid),))  # type: ignore[attr-defined]
+    db = services.db
+    row = db.query_one("SELECT * FROM payouts_view WHERE payout_id = %s", (str(pid),))
     entry_ids = [f"payout:{pid}", f"payout-paid:{pid}", f"payout-failed:{pid}", f"payout-cancelled:{pid}"]
-    entries = [e for e in ledger_queries.entries(db, account=None, from_us=None, to_us=None, after=None,  # type: ignore[arg-type]
+    entries = [e for e in ledger_queries.entries(db, account=None, from_us=None, to_us=None, after=None,
                                                  limit=100_000, entry_ids=entry_ids)]
     for e in entries:
         e["occurred_at"] = e["occurred_at"].isoformat()

@@ -28,9 +28,9 @@ def run_reconciliation(services: Any, start: datetime, end: datetime, requested_
     """Reconcile [start, end) and record that it was done (and what it found)."""
     if end <= start:
         raise Problem("validation", "`to` must be after `from`")
-    projector = services.extras["projector"]
+    projector = services.projector
     projector.catch_up()
-    result = reconcile(services.extras["db"], services.gateway, start, end)
+    result = reconcile(services.db, services.gateway, start, end)
     summary = {"totals": result["totals"], "differences": result["differences"],
                "items": [i for i in result["items"] if i["category"] != "matched"][:1000]}
     run = Reconciliation(range_from=start, range_to=end, requested_by=requested_by, clean=result["clean"],
@@ -60,7 +60,7 @@ def reconciliation(
 @router.get("/v1/reconciliation/runs", dependencies=[FreshReads])
 def reconciliation_runs(user: Finance, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
     """What was checked, when, for which range, and what it found."""
-    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+    rows = services.db.query(
         "SELECT * FROM reconciliation_runs ORDER BY recorded_us DESC LIMIT %s", (limit,))
     return JSONResponse({"items": [
         {"run_id": r["run_id"], "recorded_at": from_us(r["recorded_us"]).isoformat(),  # type: ignore[union-attr]

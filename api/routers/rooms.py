@@ -79,13 +79,13 @@ def list_rooms(
         params += [int(opened_us) if opened_us.isdigit() else 0, int(opened_us) if opened_us.isdigit() else 0, room_id]
     sql = "SELECT * FROM rooms_view" + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY opened_us DESC, room_id DESC LIMIT %s"
-    db = services.extras["db"]
-    rows = db.query(sql, (*params, limit + 1))  # type: ignore[attr-defined]
+    db = services.db
+    rows = db.query(sql, (*params, limit + 1))
     page, more = rows[:limit], len(rows) > limit
     inventories = services.app.guards.inventories([parse_id(r["room_id"], "room") for r in page])
     items, now = [], services.clock.now()
     for row in page:
-        cast = db.query("SELECT user_id, role FROM room_cast WHERE room_id = %s", (row["room_id"],))  # type: ignore[attr-defined]
+        cast = db.query("SELECT user_id, role FROM room_cast WHERE room_id = %s", (row["room_id"],))
         items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room")), now))
     next_cursor = encode_cursor(page[-1]["opened_us"], page[-1]["room_id"]) if more else None
     return RoomList(items=items, next_cursor=next_cursor)

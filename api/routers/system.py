@@ -36,17 +36,14 @@ def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     except Exception as exc:  # same: report, do not raise
         checks["migrations"] = {"ok": False, "error": type(exc).__name__}
         ready = False
-    projector = services.extras.get("projector")
-    if projector is not None:
-        try:
-            checks["projections"] = {s.name: {"position": s.position, "lag": s.lag} for s in projector.status()}  # type: ignore[attr-defined]
-        except Exception as exc:  # same: report, do not raise
-            checks["projections"] = {"ok": False, "error": type(exc).__name__}
-            ready = False
-    if services.reactors is not None:
-        try:
-            checks["reactors"] = services.reactors.status()  # lag and failures; never blocks readiness
-        except Exception as exc:  # same: report, do not raise
-            checks["reactors"] = {"ok": False, "error": type(exc).__name__}
+    try:
+        checks["projections"] = {s.name: {"position": s.position, "lag": s.lag} for s in services.projector.status()}
+    except Exception as exc:  # same: report, do not raise
+        checks["projections"] = {"ok": False, "error": type(exc).__name__}
+        ready = False
+    try:
+        checks["reactors"] = services.reactors.status()  # lag and failures; never blocks readiness
+    except Exception as exc:  # same: report, do not raise
+        checks["reactors"] = {"ok": False, "error": type(exc).__name__}
     checks["payment_gateway"] = services.gateway.name
     return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)

@@ -67,7 +67,7 @@ def my_tickets(
         where.append("(reserved_us < %s OR (reserved_us = %s AND ticket_id < %s))")
         us = int(reserved_us) if reserved_us.isdigit() else 0
         params += [us, us, tid]
-    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+    rows = services.db.query(
         "SELECT * FROM tickets_view WHERE " + " AND ".join(where) + " ORDER BY reserved_us DESC, ticket_id DESC LIMIT %s",
         (*params, limit + 1),
     )
@@ -97,7 +97,7 @@ def room_buyers(
         us = int(paid_us) if paid_us.isdigit() else 0
         where.append("(paid_us > %s OR (paid_us = %s AND ticket_id > %s))")
         params += [us, us, tid]
-    rows = services.extras["db"].query(  # type: ignore[attr-defined]
+    rows = services.db.query(
         "SELECT ticket_id, holder_id, paid_us, price_amount, price_currency FROM tickets_view WHERE "
         + " AND ".join(where) + " ORDER BY paid_us, ticket_id LIMIT %s",
         (*params, limit + 1),

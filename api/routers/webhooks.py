@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from api.deps import ServicesDep
 from api.problems import Problem
 from domain.payments import PaymentGatewayError
-from payouts.stripe_webhooks import StripeWebhookHandler
 
 router = APIRouter(tags=["webhooks"])
 
@@ -29,9 +28,8 @@ async def stripe_webhook(request: Request, services: ServicesDep) -> JSONRespons
         event = parse_webhook(payload, request.headers.get("stripe-signature"), secret)
     except WebhookSignatureError as exc:
         raise Problem("invalid_signature", f"signature rejected: {exc}") from None
-    handler: StripeWebhookHandler = services.extras["webhooks"]  # type: ignore[assignment]
     try:
-        outcome = await run_in_threadpool(handler.handle, event)
+        outcome = await run_in_threadpool(services.webhooks.handle, event)
     except PaymentGatewayError as exc:
         raise Problem("payment_unavailable", f"could not re-read the object from Stripe: {exc}", status=503,
                       headers={"Retry-After": "30"}) from None

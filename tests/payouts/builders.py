@@ -170,11 +170,11 @@ class Desk:
 
     @property
     def runner(self) -> PayoutRunner:
-        return self.services.extras["payouts"]
+        return self.services.payouts
 
     def caught_up(self) -> None:
         """Read tables reach every event written so far (webhooks answer before projecting)."""
-        self.services.extras["projector"].catch_up()
+        self.services.projector.catch_up()
 
     def payouts(self, **query: Any) -> list[dict[str, Any]]:
         self.caught_up()

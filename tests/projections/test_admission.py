@@ -54,7 +54,7 @@ STALENESS_MARGIN_SECONDS = 0.05
 
 def caught_up(services: Any) -> None:
     """Wait until the in-memory admission index has seen the whole log (it follows it asynchronously)."""
-    index, head = services.extras["admission_index"], services.app.position()
+    index, head = services.admission_index, services.app.position()
     deadline = time.monotonic() + 2
     while index.position < head:
         assert time.monotonic() < deadline, f"admission index stuck at {index.position} < {head}"
@@ -249,7 +249,7 @@ def test_the_tails_light_reader_builds_the_index_the_full_mapper_builds(client, 
 
     def built(light: bool) -> AdmissionIndex:
         index = AdmissionIndex()
-        tail = AdmissionTail(index, services.app.recorder, services.app.mapper, services.extras["db"])
+        tail = AdmissionTail(index, services.app.recorder, services.app.mapper, services.db)
         tail._reader._plain = light  # False: every event through the library's mapper
         tail.catch_up()
         if light:  # the light path did the reading
@@ -401,7 +401,7 @@ def test_an_index_in_another_process_sees_a_refund_within_one_poll_interval(clie
     # nothing in this process pokes it, so only its polling brings the refund.
     other = make_services(services.settings.database_url)
     index = AdmissionIndex()
-    tail = AdmissionTail(index, other.app.recorder, other.app.mapper, other.extras["db"], poll_interval=POLL_SECONDS)
+    tail = AdmissionTail(index, other.app.recorder, other.app.mapper, other.db, poll_interval=POLL_SECONDS)
     host, room = live_room
     listener = a_listener()
     ticket = a_paid_ticket(client, room["id"], listener)
@@ -453,7 +453,7 @@ def test_two_catch_ups_racing_on_one_index_never_admit_a_refunded_listener_again
     box = services.app
     recorder = PausingRecorder(box.recorder)
     index = AdmissionIndex()
-    tail = AdmissionTail(index, recorder, box.mapper, services.extras["db"])
+    tail = AdmissionTail(index, recorder, box.mapper, services.db)
     room = support.a_room(box, support.unique("host"))
     box.start_room(room.host_id, room.id)
     tail.catch_up()
@@ -625,7 +625,7 @@ def test_a_token_issued_before_a_key_rotation_still_verifies_with_the_new_jwks(c
     listener, room, _ = paid_listener
     before = token_for(client, room["id"], listener).json()["token"]
 
-    new_kid, _ = services.extras["keys"].rotate()
+    new_kid, _ = services.keys.rotate()
     after = token_for(client, room["id"], listener).json()["token"]
     verifier = published_verifier(client, clock)
 

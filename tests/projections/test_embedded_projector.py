@@ -31,7 +31,7 @@ def test_concurrent_purchases_over_http_all_succeed_while_the_embedded_projector
 
 
 def test_purchases_one_after_another_succeed_while_the_embedded_projector_runs(services) -> None:  # noqa: ANN001
-    box, projector = services.app, services.extras["projector"]
+    box, projector = services.app, services.projector
     room = a_room(box, unique("host"), capacity=500)
     projector.start()
     try:
@@ -49,7 +49,7 @@ def test_purchases_one_after_another_succeed_while_the_embedded_projector_runs(s
 
 def test_a_rebuild_while_the_embedded_projector_runs_and_sales_continue_loses_and_repeats_nothing(services) -> None:  # noqa: ANN001
     # Arrange: a backlog, the embedded projector running, and sales that keep coming.
-    box, projector = services.app, services.extras["projector"]
+    box, projector = services.app, services.projector
     room = a_room(box, unique("host"), capacity=100_000)
     for _ in range(1_500):
         box.buy_ticket(room.id, unique("listener"))
@@ -83,7 +83,7 @@ def test_a_rebuild_while_the_embedded_projector_runs_and_sales_continue_loses_an
     # Assert: one entry per money event, and the same tables as a quiet rebuild.
     assert failures == []
     money = [e for _, e in domain_events(box) if kind(e) in MONEY_EVENTS]
-    assert services.extras["db"].query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)
+    assert services.db.query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)
     live = projection_tables(projector, ["ledger", "catalog"])
     projector.rebuild("ledger")
     projector.rebuild("catalog")
@@ -94,7 +94,7 @@ def test_a_projection_a_rebuild_left_ahead_of_the_others_never_moves_back(servic
     """Regression: a batch starts at the slowest projection's position. A projection a rebuild
     had swapped in further on was moved back to the batch's end, and the next batch applied
     its entries a second time (a UNIQUE violation on every retry: the projector stalled)."""
-    box, projector = services.app, services.extras["projector"]
+    box, projector = services.app, services.projector
     room = a_room(box, unique("host"), capacity=500)
     for _ in range(40):
         box.buy_ticket(room.id, unique("listener"))
@@ -109,4 +109,4 @@ def test_a_projection_a_rebuild_left_ahead_of_the_others_never_moves_back(servic
     projector.catch_up()
     assert set(projector.positions().values()) == {head}
     money = [e for _, e in domain_events(box) if kind(e) in MONEY_EVENTS]
-    assert services.extras["db"].query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)
+    assert services.db.query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)

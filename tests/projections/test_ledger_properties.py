@@ -31,7 +31,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from api.bootstrap import Services, build_services
-from api.main import attach_read_side
 from migrations.runner import upgrade
 from domain.clock import FrozenClock
 from domain.money import Money
@@ -79,11 +78,9 @@ def fresh_services(template: Path) -> Iterator[Services]:
     shutil.copy(template, directory / "boxoffice.db")
     clock = FrozenClock(datetime(2026, 3, 2, 18, 0, tzinfo=UTC))
     services = build_services(make_settings(f"sqlite:///{directory / 'boxoffice.db'}"), clock=clock)
-    attach_read_side(services)
     try:
         yield services
     finally:
-        services.extras["db"].close()
         services.close()
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -355,11 +352,11 @@ def test_the_books_agree_with_the_events_for_any_sequence_of_money_operations(mi
             story.run(operation)
 
         # Act: the projector catches up with the whole log.
-        projector = services.extras["projector"]
+        projector = services.projector
         projector.catch_up()
 
         # Assert: the books say what the events say.
-        db = services.extras["db"]
+        db = services.db
         events = domain_events(services.app)
         expected = Expected.from_events(events)
         assert unbalanced_entries(db) == []
@@ -383,7 +380,7 @@ def test_the_catalog_agrees_with_the_aggregates_and_a_rebuild_gives_identical_ta
         # Arrange: any sequence, the projector catching up at random points along the way.
         story = Story(services, data)
         story.set_up()
-        projector = services.extras["projector"]
+        projector = services.projector
         for operation in data.draw(st.lists(st.sampled_from(OPERATIONS), min_size=15, max_size=60), label="operations"):
             story.run(operation)
             if data.draw(st.booleans(), label="project now"):
@@ -397,7 +394,7 @@ def test_the_catalog_agrees_with_the_aggregates_and_a_rebuild_gives_identical_ta
 
         # Assert: the same rows, and the catalog says what the aggregates say.
         assert projection_tables(projector, ("ledger", "catalog")) == incremental
-        db = services.extras["db"]
+        db = services.db
         for ticket_id in story.tickets:
             ticket = services.app.get_ticket(ticket_id)
             view = db.query_one("SELECT status, refunded_amount FROM tickets_view WHERE ticket_id = %s",
@@ -436,7 +433,7 @@ def test_an_admission_index_loaded_from_the_catalog_answers_like_one_that_follow
         story.set_up()
         operations = data.draw(st.lists(st.sampled_from(OPERATIONS), min_size=15, max_size=60), label="operations")
         split = data.draw(st.integers(0, len(operations)), label="snapshot after")
-        box, projector, db = services.app, services.extras["projector"], services.extras["db"]
+        box, projector, db = services.app, services.projector, services.db
         for operation in operations[:split]:
             story.run(operation)
         projector.catch_up()

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.postgres
 
 def test_projections_replayed_in_their_own_processes_equal_the_incremental_ones(make_services, postgres_url) -> None:  # noqa: ANN001
     services = make_services(postgres_url)
-    box, projector = services.app, services.extras["projector"]
+    box, projector = services.app, services.projector
     room = a_room(box, unique("host"), capacity=500)
     tickets = [box.buy_ticket(room.id, unique("listener")).ticket for _ in range(40)]
     box.refund_ticket(room.host_id, tickets[0].id, amount=None, reason="requested_by_customer", key="full")
@@ -33,7 +33,7 @@ def test_projections_replayed_in_their_own_processes_equal_the_incremental_ones(
     assert position == box.position()
     assert projector.positions()["catalog"] == projector.positions()["ledger"] == box.position()
     money = [e for _, e in domain_events(box) if kind(e) in MONEY_EVENTS]
-    assert services.extras["db"].query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)
+    assert services.db.query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)
     projector.catch_up()
     rebuilt = projection_tables(projector, ["catalog", "ledger"])
     projector.replayer = None
@@ -50,7 +50,7 @@ def index_definitions(db: Any) -> dict[str, str]:
 @pytest.mark.parametrize("in_processes", [False, True])
 def test_a_rebuild_keeps_every_index_of_the_tables_it_replaces(make_services, postgres_url, in_processes) -> None:  # noqa: ANN001
     services = make_services(postgres_url)
-    box, projector, db = services.app, services.extras["projector"], services.extras["db"]
+    box, projector, db = services.app, services.projector, services.db
     room = a_room(box, unique("host"), capacity=50)
     for _ in range(3):
         box.buy_ticket(room.id, unique("listener"))

@@ -129,7 +129,7 @@ def test_a_projector_killed_mid_batch_and_restarted_posts_every_money_event_exac
 ) -> None:
     # Arrange: a backlog of 15,000+ events nobody has projected yet.
     services = make_services(postgres_url)
-    box, projector = services.app, services.extras["projector"]
+    box, projector = services.app, services.projector
     started = time.monotonic()
     build_backlog(box, BACKLOG_EVENTS)
     setup_seconds = time.monotonic() - started
@@ -163,7 +163,7 @@ def test_a_projector_killed_mid_batch_and_restarted_posts_every_money_event_exac
     assert head >= BACKLOG_EVENTS
     assert kills_mid_batch >= 1, "no kill landed while a batch was open"
     assert positions(postgres_url) == dict.fromkeys(names, head)
-    db = services.extras["db"]
+    db = services.db
     events = [e for _, e in domain_events(box)]
     money = Counter(kind(e) for e in events if kind(e) in MONEY_EVENTS)
     sales = db.query("SELECT ticket_id, count(*) AS n FROM ledger_entries WHERE kind = 'sale' GROUP BY ticket_id")

@@ -111,11 +111,28 @@ def serve(
         from migrations.runner import upgrade
 
         upgrade(settings.database_url)
+    if workers > 1:
+        _metrics_directory()
     gateway = "stripe" if settings.stripe_secret_key else "sandbox (no money moves)"
     typer.echo(f"boxoffice on http://{host}:{port} (docs at /docs), database {settings.database_url.split('@')[-1]}, "
                f"payments: {gateway}, workers: {workers}")
     uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, loop="auto", http="auto",
                 log_level=settings.log_level.lower(), access_log=False)
+
+
+def _metrics_directory() -> None:
+    """Several workers add their metrics up through files in one fresh directory (prometheus-client's
+    multiprocess mode); set before the workers start, emptied so a restart does not count twice."""
+    import os
+    import shutil
+    import tempfile
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        shutil.rmtree(given, ignore_errors=True)
+        os.makedirs(given, exist_ok=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="boxoffice-metrics-")
 
 
 @app.command()

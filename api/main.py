@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import problems
+from api import console, problems, recent_errors
+from api.metrics import RequestMetrics, count_admission, metrics_response, register_plain_route
 from api.auth import TokenVerifier
 from api.bootstrap import Services, build_services
 from api.problems import Problem
@@ -24,6 +27,8 @@ from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
                          livekit, webhooks)
 from api.settings import Settings
+from projections.projector import Projector
+from projections.queries import operations
 
 log = logging.getLogger("boxoffice.api")
 
@@ -132,6 +137,7 @@ class HotPaths:
             try:
                 body = admission.decide(scope, match[1], match[2], verifier=state.token_verifier,
                                         index=state.admission_index)
+                count_admission(body)
             except Problem as exc:
                 scope.setdefault("state", {})["correlation_id"] = cid
                 response = problems.problem_response(Request(scope), exc.code, exc.detail, exc.status, exc.headers,
@@ -160,6 +166,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         app.state.token_verifier = TokenVerifier(services.settings)
         app.state.admission_index = services.admission_index
         projector, tail = services.projector, services.admission_tail
+        console.start(app, app.state.token_verifier)
+        recent_errors.install()
         sweeper = Sweeper(services)
         tail.load_snapshot()
         tail.catch_up()
@@ -195,6 +203,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     )
     problems.install(app)
 
+    app.add_middleware(RequestMetrics)
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(HotPaths)  # added last: outermost of ours
 
@@ -202,6 +211,23 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     # admission checks never reach the router (HotPaths above; the FastAPI routes document them).
     app.router.routes.insert(0, Route("/v1/rooms/{room_id}/tickets", purchase.serve_purchase, methods=["POST"],
                                       include_in_schema=False))
+    register_plain_route(purchase.serve_purchase, "/v1/rooms/{room_id}/tickets")
     for module in (system, creators, rooms, tickets, finance, payouts, reconciliation, admission, webhooks, livekit):
         app.include_router(module.router)
+    app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
+    console.install(app)
     return app
+
+
+def _store_facts(services: Services) -> dict[str, object]:
+    """What /metrics reads from the shared store at scrape time (not counted per process)."""
+    statuses = services.projector.status()
+    head = max((s.head for s in statuses), default=0)
+    return {"head": head, "projections": {s.name: (s.position, s.lag) for s in statuses},
+            "top_rooms": operations.top_rooms(services.db, services.settings.metrics_top_rooms)}
+
+
+async def _metrics(request: Request) -> Response:
+    """Prometheus exposition (api/metrics.py): BOXOFFICE_METRICS_TOKEN, or loopback outside production."""
+    services: Services = request.app.state.services
+    return await run_in_threadpool(metrics_response, request, functools.partial(_store_facts, services))

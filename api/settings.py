@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"  # seconds before each retry
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_disable_after_days: float = Field(default=5, gt=0)  # an endpoint failing this long is disabled
+    # Consoles and operations.
+    session_secret: str | None = None  # signs console session cookies; derived from the auth secret when unset
+    metrics_token: str | None = None  # bearer token for GET /metrics; unset: loopback callers only, none in production
+    metrics_top_rooms: int = Field(default=20, ge=0, le=1000)  # seats-sold series kept for the N best-selling rooms
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:

@@ -82,18 +82,19 @@ def entries(db: Database, *, account: str | None, from_us: int | None, to_us: in
     ]
 
 
+DAY_US = 86_400_000_000
 REPORT_COLUMNS = ("tickets", "gross", "refunds", "fees", "commission", "creator_share")
 
 
 def revenue(db: Database, *, by: str, from_us: int | None, to_us: int | None,
             creator_id: str | None = None) -> list[dict[str, Any]]:
-    """Revenue per room or per creator and currency over [from, to).
+    """Revenue per room, creator or UTC day, and currency, over [from, to).
 
     gross: paid sales; refunds: returned to buyers (refunds, lost disputes);
     fees: processor fees (the platform's); commission and creator_share: net of
     reversals; net = gross - refunds = commission + creator_share.
     """
-    key = "room_id" if by == "room" else "creator_id"
+    key = {"room": "room_id", "creator": "creator_id", "day": "day, currency"}[by]
     where, params = [], []
     if from_us is not None:
         where.append("occurred_us >= %s")
@@ -104,16 +105,20 @@ def revenue(db: Database, *, by: str, from_us: int | None, to_us: int | None,
     if creator_id is not None:
         where.append("creator_id = %s")
         params.append(creator_id)
-    group = "room_id, creator_id, currency" if by == "room" else "creator_id, currency"
+    group = {"room": "room_id, creator_id, currency", "creator": "creator_id, currency", "day": "day, currency"}[by]
     sums = ", ".join(f"SUM({c}) AS {c}" for c in REPORT_COLUMNS)
+    day = f"(occurred_us / {DAY_US}) AS day, " if by == "day" else ""  # integer division on both databases
     rows = db.query(
-        f"SELECT {group}, {sums} FROM revenue_facts" + (" WHERE " + " AND ".join(where) if where else "")
-        + f" GROUP BY {group} ORDER BY {key}, currency",
+        f"SELECT {day}{group if by != 'day' else 'currency'}, {sums} FROM revenue_facts"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" GROUP BY {group} ORDER BY {key}" + (", currency" if by != "day" else ""),
         params,
     )
     out = []
     for r in rows:
         row = {k: r[k] for k in group.split(", ")}
+        if by == "day":
+            row["day"] = (us_to_datetime(int(r["day"]) * DAY_US)).date().isoformat()  # type: ignore[union-attr]
         row.update({c: int(r[c] or 0) for c in REPORT_COLUMNS})
         row["net"] = row["gross"] - row["refunds"]
         out.append(row)

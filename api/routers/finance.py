@@ -106,16 +106,20 @@ def ledger_entries(
 @router.get("/v1/reports/revenue", dependencies=[FreshReads])
 def revenue_report(
     request: Request,
-    user: Finance,
+    user: CurrentUser,
     services: ServicesDep,
-    by: Literal["room", "creator"] = "room",
+    by: Literal["room", "creator", "day"] = "room",
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: AwareDatetime | None = None,
+    creator_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    """Gross, refunds, fees, commission, creator share and net per room or creator and currency."""
+    """Gross, refunds, fees, commission, creator share and net per room, creator or UTC day, and
+    currency. Finance reads every creator; a creator reads their own (`creator_id` = themselves)."""
+    if not user.has("finance") and not (user.has("creator") and creator_id == user.sub):
+        raise Problem("forbidden", "revenue reports are for finance; a creator may read their own (creator_id)")
     start, end = _range(from_, to)
-    rows = ledger_queries.revenue(_db(services), by=by, from_us=start, to_us=end)
-    key = ("room_id", "creator_id") if by == "room" else ("creator_id",)
+    rows = ledger_queries.revenue(_db(services), by=by, from_us=start, to_us=end, creator_id=creator_id)
+    key = {"room": ("room_id", "creator_id"), "creator": ("creator_id",), "day": ("day",)}[by]
     columns = (*key, "currency", *ledger_queries.REPORT_COLUMNS, "net")
     if wants_csv(request):
         return csv_response(rows, columns, f"revenue-by-{by}.csv")

@@ -1,0 +1,33 @@
+"""The consoles: server-rendered pages for creators (studio), finance and operators.
+
+Jinja2 templates, a few lines of plain JavaScript, every asset served from here
+(no CDN; a strict Content-Security-Policy). Pages call the JSON API in-process as
+the signed-in user (client.py), so they enforce exactly the API's roles.
+
+May import: api/ modules below the routers (auth, settings, problems), domain value types.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from api.auth import TokenVerifier
+from api.console import pages_auth, pages_finance, pages_ops, pages_studio
+from api.console.render import STATIC
+from api.console.session import Sessions
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console's routes and static files on the API's app."""
+    for module in (pages_auth, pages_studio, pages_finance, pages_ops):
+        app.include_router(module.router)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+
+def start(app: FastAPI, verifier: TokenVerifier) -> None:
+    """Called from the lifespan once settings are known."""
+    app.state.console_sessions = Sessions(app.state.services.settings, verifier)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the console's in-process API calls are not news

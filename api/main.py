@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -27,7 +28,6 @@ from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
                          livekit, webhooks)
 from api.settings import Settings
-from projections.projector import Projector
 from projections.queries import operations
 
 log = logging.getLogger("boxoffice.api")

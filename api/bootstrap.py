@@ -34,7 +34,8 @@ from domain.policies import (
 from integrations.livekit import LiveKitConfig, RoomServiceClient, config_from
 from integrations.livekit_reactor import LiveKitReactor
 from integrations.reactors import Reactors
-from payouts.runs import PayoutPolicy, PayoutRunner, PayoutWebhooks
+from payouts.payout_webhooks import PayoutWebhooks
+from payouts.runs import PayoutPolicy, PayoutRunner
 from payouts.stripe_webhooks import StripeWebhookHandler
 from projections.admission_index import AdmissionIndex, AdmissionTail
 from projections.attendance import AttendanceProjection

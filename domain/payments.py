@@ -170,6 +170,10 @@ class PaymentGateway(Protocol):
         """The transfer made for our payout id, if any (crash repair); `destination`, the
         payout's connected account, narrows the search to that account's transfers."""
 
+    def transfers_paid_out(self, bank_payout_id: str, account_id: str) -> dict[str, str | None] | None:
+        """The transfers a connected account's bank payout carried, each with the payout id its
+        metadata names (None: not ours); None when the processor cannot say."""
+
     def reverse_transfer(self, transfer_id: str, amount: Money, key: str) -> TransferResult: ...
 
     def balance_transactions(self, created_from: datetime, created_to: datetime) -> Iterator[BalanceTransaction]:

@@ -50,7 +50,7 @@ from store.db import Database
 from store.run_lock import DatabaseLock, LockTimeout
 from store.timecodes import to_us
 from domain.application import BoxOffice
-from domain.errors import ConflictError, DuplicateDeliveryError, NotFoundError, ValidationError
+from domain.errors import ConflictError, ValidationError
 from domain.money import Money, minor_units
 from domain.rooms import Room
 from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
@@ -323,108 +323,3 @@ class PayoutRunner:
     def _save(self, payouts: list[Payout]) -> None:
         if payouts:
             self.app.transact(lambda guards: (None, payouts))
-
-
-class PayoutWebhooks:
-    """transfer.reversed, and the connected account's payout.paid / payout.failed."""
-
-    def __init__(self, app: BoxOffice, db: Database) -> None:
-        self.app = app
-        self.db = db
-
-    def handlers(self) -> dict[str, Callable[[dict[str, Any], str, dict[str, Any]], str]]:
-        return {"transfer.reversed": self.transfer_reversed, "payout.paid": self.payout_paid,
-                "payout.failed": self.payout_failed}
-
-    def _payouts_of_account(self, account_id: str, statuses: tuple[PayoutStatus, ...]) -> list[Payout]:
-        """The account's payouts whose OWN state is one of `statuses`, newest first (the read
-        table only nominates candidates: it may lag the event store)."""
-        user_id = self.app.guards.creator_of_account(account_id)
-        if user_id is None:
-            return []
-        rows = self.db.query("SELECT payout_id FROM payouts_view WHERE creator_id = %s ORDER BY scheduled_us DESC",
-                             (user_id,))
-        payouts = [self.app.repository.get(UUID(r["payout_id"])) for r in rows]
-        return [p for p in payouts if isinstance(p, Payout) and p.status in statuses]
-
-    def _seen(self, key: str) -> bool:
-        """Was this delivery processed? Checked before anything leaves the building; the
-        dedupe row is still written with the effect, in its transaction."""
-        return self.app.guards.processed(key)
-
-    def _payout_of_transfer(self, transfer: dict[str, Any]) -> Payout:
-        """The payout this transfer carried, or NotFoundError (acknowledged, nothing written):
-        no `payout_id`, one that is no UUID, names nothing or another kind of object, or a
-        payout whose own transfer is another one (each transfer belongs to one payout)."""
-        metadata = transfer.get("metadata")
-        raw = metadata.get("payout_id") if isinstance(metadata, dict) else None
-        try:
-            payout_id = UUID(raw) if isinstance(raw, str) else None
-        except ValueError:
-            payout_id = None
-        if payout_id is None:
-            raise NotFoundError(f"transfer {transfer.get('id')} names no payout of ours ({raw!r})")
-        payout = self.app.load(Payout, payout_id, "payout")
-        if payout.transfer_id is not None and payout.transfer_id != transfer.get("id"):
-            raise NotFoundError(f"payout {payout.id} was carried by {payout.transfer_id}, not {transfer.get('id')}")
-        return payout
-
-    def transfer_reversed(self, transfer: dict[str, Any], key: str, event: dict[str, Any]) -> str:
-        payout = self._payout_of_transfer(transfer)
-        reversals = (transfer.get("reversals") or {}).get("data") or []
-        reversal_id = reversals[-1]["id"] if reversals else None
-        reversed_total = int(transfer.get("amount_reversed") or payout.amount)
-        now = self.app.clock.now()
-        if reversed_total >= payout.amount:
-            payout.fail("transfer_reversed", reversal_id, now)
-        else:
-            payout.reverse_part(reversed_total, reversal_id, now)
-        self.app.transact(lambda guards: (None, [payout]), key)
-        return f"payout {payout.id}: {reversed_total} of {payout.amount} reversed"
-
-    def payout_paid(self, bank_payout: dict[str, Any], key: str, event: dict[str, Any]) -> str:
-        account = str(event.get("account") or "")
-        payouts = self._payouts_of_account(account, (PayoutStatus.SUBMITTED,))
-        now = self.app.clock.now()
-        for payout in payouts:
-            payout.mark_paid(str(bank_payout["id"]), now)
-        self.app.transact(lambda guards: (None, payouts), key)
-        return f"{len(payouts)} payouts paid"
-
-    def payout_failed(self, bank_payout: dict[str, Any], key: str, event: dict[str, Any]) -> str:
-        """The creator's bank refused the money: reverse our transfer, return the funds to
-        available, and flag the creator's payout account until it is fixed.
-
-        Only a payout of exactly the failed amount is touched; a repeated delivery is
-        recognised before any transfer is reversed."""
-        if self._seen(key):
-            raise DuplicateDeliveryError(key)
-        account = str(event.get("account") or "")
-        amount = int(bank_payout.get("amount", -1))
-        match = [p for p in self._payouts_of_account(account, (PayoutStatus.SUBMITTED, PayoutStatus.PAID))
-                 if p.amount - p.reversed_amount == amount][:1]
-        if not match:
-            log.warning("payout.failed %s on %s matches no payout of ours for %s", bank_payout.get("id"), account, amount)
-            self.app.transact(lambda guards: (None, []), key)
-            return "no payout of that amount"
-        now = self.app.clock.now()
-        reason = str(bank_payout.get("failure_code") or "payout_failed")
-        payout = match[0]
-        reversal = None
-        if payout.transfer_id:  # idempotent at the processor: keyed by our payout id
-            reversal = self.app.gateway.reverse_transfer(payout.transfer_id, Money(amount, payout.currency),
-                                                         key=f"payout-failed-{payout.id}")
-        payout.fail(reason, reversal.reversal_id if reversal else None, now)
-        changed: list[Any] = [payout]
-        user_id = self.app.guards.creator_of_account(account)
-        if user_id is not None:
-            creator = self.app.get_creator(user_id)
-            creator.update_payout_account("restricted")
-            changed.append(creator)
-
-        def decide(guards: Any) -> tuple[None, list[Any]]:
-            guards.set_account_status(account, "restricted")
-            return None, changed
-
-        self.app.transact(decide, key)
-        return f"payout {payout.id} failed: {reason}"

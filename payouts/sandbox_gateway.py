@@ -166,6 +166,9 @@ class SandboxGateway:
         tid = self._transfer_by_payout.get(payout_id)
         return self._transfers.get(tid) if tid else None
 
+    def transfers_paid_out(self, bank_payout_id: str, account_id: str) -> dict[str, str | None] | None:
+        return None  # no bank payouts offline: nothing can say what one carried
+
     def reverse_transfer(self, transfer_id: str, amount: Money, key: str) -> TransferResult:
         with self._lock:
             t = self._transfers[transfer_id]

@@ -409,6 +409,35 @@ class StripeGateway:
                     return _transfer_result(transfer)
         return None
 
+    def transfers_paid_out(self, bank_payout_id: str, account_id: str) -> dict[str, str | None] | None:
+        """The transfers whose money this bank payout of a connected account carried, each
+        with the payout id its metadata names (None: not one of ours).
+
+        Stripe lists what an automatic payout swept (`balance_transactions?payout=`
+        on the connected account); a transfer arrives there as a `payment`
+        whose source, the destination payment, names it (`source_transfer`).
+        None when Stripe cannot say (it refuses the filter for a manual
+        payout, or does not know the payout): the caller matches by amount.
+        """
+        options: Any = {"stripe_account": account_id}
+        params: BalanceTransactionListParams = {"payout": bank_payout_id, "limit": LIST_PAGE_SIZE}
+        found: dict[str, str | None] = {}
+        with _calling_stripe("list a bank payout's balance transactions"):
+            try:
+                page = self._v1.balance_transactions.list(params=params, options=options)
+            except stripe.InvalidRequestError:
+                return None
+            for txn in page.auto_paging_iter():
+                source = _id_of(_get(txn, "source"))
+                if _get(txn, "type") not in ("payment", "transfer") or not source:
+                    continue
+                if not source.startswith("tr_"):  # the destination payment (py_...) names its transfer
+                    source = _id_of(_get(self._v1.charges.retrieve(source, options=options), "source_transfer"))
+                if source:
+                    transfer = self._v1.transfers.retrieve(source)
+                    found[source] = _strings(_get(transfer, "metadata")).get("payout_id")
+        return found
+
     def reverse_transfer(self, transfer_id: str, amount: Money, key: str) -> TransferResult:
         """Pull `amount` back from the creator's account (key `reversal-{key}`); answers the transfer after it.
 

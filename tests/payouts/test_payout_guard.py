@@ -14,13 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from payouts.runs import PayoutRunBusyError, PayoutRunner
-from tests.payouts.builders import Desk, DeskFactory
+from tests.payouts.builders import Desk, DeskFactory, iso
 
 HELD = 1.5  # seconds the first run stays between reading and scheduling, unless the second run reaches its read
 
 
 class PausingRunner(PayoutRunner):
-    """Stops after reading the balances until `go` is set (or HELD passes)."""
+    """The first run to read the balances stops there until `go` is set (or HELD passes)."""
 
     read: threading.Event
     go: threading.Event
@@ -30,12 +30,18 @@ class PausingRunner(PayoutRunner):
         made = cls(runner.app, runner.db, runner.wait_for, runner.policy, workers=runner.workers, chunk=runner.chunk,
                    lock_wait=runner.lock_wait)
         made.read, made.go = threading.Event(), threading.Event()
+        made.readers = 0
+        made.guard = threading.Lock()
         return made
 
     def _available(self, extra_rooms: Any = ()) -> dict[tuple[str, str], int]:
         owed = super()._available(extra_rooms)
-        self.read.set()
-        self.go.wait(HELD)
+        with self.guard:
+            self.readers += 1
+            first = self.readers == 1
+        if first:
+            self.read.set()
+            self.go.wait(HELD)
         return owed
 
 
@@ -51,24 +57,26 @@ def test_a_run_for_another_period_never_pays_a_balance_another_run_is_paying(ope
     desk = open_desk(payout_schedule="daily")
     creators = owed_creators(desk, 3)
     today = desk.clock.now()
-    first, second = PausingRunner.like(desk.runner), PausingRunner.like(desk.runner)
-    second.go.set()
-    reports: dict[str, Any] = {}
+    runner = desk.services.payouts = PausingRunner.like(desk.runner)
+    answers: dict[str, Any] = {}
+
+    def run(name: str, as_of: Any) -> None:
+        answers[name] = desk.http.post("/v1/payout-runs", json={"as_of": iso(as_of)}, headers=desk.finance.headers)
 
     # The first run (today) reads the balances and stops there.
-    a = threading.Thread(target=lambda: reports.setdefault("first", first.run(today)))
+    a = threading.Thread(target=run, args=("today", today))
     a.start()
-    assert first.read.wait(10)
+    assert runner.read.wait(10)
     # The second run (yesterday: another period, other payout ids) starts meanwhile.
-    b = threading.Thread(target=lambda: reports.setdefault("second", second.run(today - timedelta(days=1))))
+    b = threading.Thread(target=run, args=("yesterday", today - timedelta(days=1)))
     b.start()
-    second.read.wait(HELD / 2)  # unguarded, it gets here at once
-    first.go.set()
+    b.join(HELD / 2)  # unguarded, it pays at once
+    runner.go.set()
     a.join(30)
     b.join(30)
-    desk.caught_up()
 
-    paid = sorted((p["creator_id"], p["amount"]) for r in reports.values() for p in r.payouts)
+    assert [answers[n].status_code for n in ("today", "yesterday")] == [201, 201], [a.text for a in answers.values()]
+    paid = sorted((p["creator_id"], p["amount"]) for r in answers.values() for p in r.json()["payouts"])
     assert paid == sorted((c.sub, 5_820) for c in creators)
     assert len(desk.payouts()) == 3
     for creator in creators:

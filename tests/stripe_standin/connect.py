@@ -62,6 +62,8 @@ class Connect:
     def __init__(self, store: Store, *, link_base: Callable[[], str]) -> None:
         self.store = store
         self._link_base = link_base
+        # Balance transaction id -> the automatic payout that carried it to the bank.
+        self.carried: dict[str, str] = {}
 
     # ----------------------------------------------------------- accounts --
 
@@ -451,8 +453,22 @@ class Connect:
             "type": "bank_account",
         }
         self.store.put(payout, ctx.account)
+        if automatic:  # it sweeps what the balance holds in its currency, itself included
+            for swept in self.store.live("balance_transaction", ctx.account):
+                if swept["currency"] == currency_code:
+                    self.carried.setdefault(swept["id"], payout_id)
         self.store.emit("payout.created", payout, ctx, account=ctx.account)
         return payout
+
+    def check_payout_filter(self, ctx: Context, params: Params) -> None:
+        """`GET /v1/balance_transactions?payout=`: Stripe answers it for automatic payouts only."""
+        wanted = params.get("payout")
+        if wanted is None:
+            return
+        payout = self.store.get(str(wanted), "payout", ctx.account, param="payout", status=400)
+        if not payout["automatic"]:
+            raise invalid("Balance transaction history can only be filtered on automatic transfers, not manual.",
+                          param="payout")
 
     def pay_out(self, account_id: str) -> list[dict[str, Any]]:
         """Stripe's payout schedule runs: pending payouts arrive, the remaining balance is paid out.

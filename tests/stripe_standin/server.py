@@ -151,12 +151,14 @@ def _routes(payments: Payments, connect: Connect, store: Store) -> list[tuple[st
         (
             "GET",
             "/v1/balance_transactions",
-            lambda ctx, params, _: store.list_page(
+            lambda ctx, params, _: connect.check_payout_filter(ctx, params)
+            or store.list_page(
                 ctx,
                 "balance_transaction",
                 "/v1/balance_transactions",
                 params,
-                {"type": by_field("type"), "source": by_field("source"), "currency": by_field("currency")},
+                {"type": by_field("type"), "source": by_field("source"), "currency": by_field("currency"),
+                 "payout": lambda obj, wanted: connect.carried.get(obj["id"]) == wanted},
             ),
         ),
         ("GET", "/v1/balance_transactions/{id}", retrieve("balance_transaction")),

@@ -2,7 +2,7 @@
 
 Settings, the event store, the payment gateway, policies, the application, the
 read tables and the projector, payout runs, the Stripe event handler, the
-admission index and its tail, the signing keys, the reactors (LiveKit): each is a typed field of
+admission index and its tail, the signing keys, the reactors (LiveKit, outbound webhooks): each is a typed field of
 `Services`, built by `build_services` and nothing else, never at import time.
 Every entry point calls it: the FastAPI lifespan (api/main.py), the CLI, the
 parallel replay workers, the benchmarks and the tests (with a frozen clock or
@@ -34,6 +34,7 @@ from domain.policies import (
 from integrations.livekit import LiveKitConfig, RoomServiceClient, config_from
 from integrations.livekit_reactor import LiveKitReactor
 from integrations.reactors import Reactors
+from integrations.webhook_dispatcher import WebhookDispatcher
 from payouts.payout_webhooks import PayoutWebhooks
 from payouts.runs import PayoutPolicy, PayoutRunner
 from payouts.stripe_webhooks import StripeWebhookHandler
@@ -44,6 +45,7 @@ from projections.ledger import LedgerProjection
 from projections.parallel_replay import replay_in_processes
 from projections.payouts import PayoutsProjection
 from projections.projector import Projector
+from projections.webhook_endpoints import WebhookEndpointsProjection
 from store.db import Database
 from store.env import eventsourcing_env
 
@@ -117,7 +119,8 @@ def build_services(
     )
     db = Database(settings.database_url, settings.db_pool_size)
     projector = Projector(app.recorder, app.mapper, db,
-                          [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection()])
+                          [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection(),
+                           WebhookEndpointsProjection()])
     if settings.is_postgres:  # several writers at once: PostgreSQL, not one SQLite file
         projector.replayer = functools.partial(replay_in_processes,
                                                functools.partial(replay_projector, settings.database_url))
@@ -137,12 +140,16 @@ def build_services(
 
 def build_reactors(settings: Settings, app: BoxOffice, db: Database, livekit: LiveKitConfig | None,
                    clock: Clock) -> Reactors:
-    """The processes that follow the log and act outside: LiveKit when configured."""
+    """The processes that follow the log and act outside: LiveKit when configured, the webhook dispatcher."""
     reactor = None
     if livekit is not None:
         reactor = LiveKitReactor(app.recorder, app.mapper, db, RoomServiceClient(livekit), clock)
         reactor.start_at_head()
-    return Reactors(livekit=reactor, poll_interval=settings.reactor_poll_seconds)
+    webhooks = WebhookDispatcher(app, db, clock, schedule=settings.retry_schedule,
+                                 timeout=settings.webhook_timeout_seconds,
+                                 disable_after=timedelta(days=settings.webhook_disable_after_days),
+                                 environment=settings.environment)
+    return Reactors(livekit=reactor, webhooks=webhooks, poll_interval=settings.reactor_poll_seconds)
 
 
 @contextmanager

@@ -18,6 +18,8 @@ payouts_cli = typer.Typer(help="Creator payouts", no_args_is_help=True)
 app.add_typer(payouts_cli, name="payouts")
 keys_cli = typer.Typer(help="Admission token signing keys", no_args_is_help=True)
 app.add_typer(keys_cli, name="keys")
+reactors_cli = typer.Typer(help="Reactors: the LiveKit reactor and the webhook dispatcher", no_args_is_help=True)
+app.add_typer(reactors_cli, name="reactors")
 
 
 def _services():  # noqa: ANN202
@@ -84,6 +86,25 @@ def keys_rotate() -> None:
     services = _services()
     kid, pruned = services.keys.rotate()
     typer.echo(f"current key {kid}" + (f"; pruned {', '.join(pruned)}" if pruned else ""))
+
+
+@reactors_cli.command("run")
+def reactors_run() -> None:
+    """Run the reactors as a worker process until interrupted (with BOXOFFICE_REACTORS=worker)."""
+    services = _services()
+    typer.echo(f"reactors running (pid {os.getpid()}): {', '.join(r.name for r in services.reactors.all)}")
+    services.reactors.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        services.reactors.stop()
+
+
+@reactors_cli.command("status")
+def reactors_status() -> None:
+    """Each reactor's position, lag, pending and failed work (JSON)."""
+    typer.echo(json.dumps(_services().reactors.status(), indent=2))
 
 
 @app.command()

@@ -34,6 +34,7 @@ from domain.rooms import Room
 from domain.rooms_service import RoomCommands
 from domain.sales_service import SalesCommands
 from domain.tickets import Ticket
+from domain.webhook_endpoints_service import WebhookEndpointCommands
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
 
-class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, MediaCommands, Application[UUID]):
+class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, MediaCommands, WebhookEndpointCommands,
+                Application[UUID]):
     name = "boxoffice"
 
     def __init__(

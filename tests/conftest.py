@@ -35,8 +35,8 @@ def clock() -> FrozenClock:
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, auth_secret=SECRET, environment="test", log_level="WARNING",
-                    sweep_interval_seconds=3600, **overrides)  # type: ignore[arg-type]
+    settings = {"environment": "test", "log_level": "WARNING", "sweep_interval_seconds": 3600, **overrides}
+    return Settings(database_url=database_url, auth_secret=SECRET, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ TABLES = (
     "CREATE TABLE webhook_attempts (delivery_id VARCHAR(36) NOT NULL, n INTEGER NOT NULL, at_us BIGINT NOT NULL,"
     " status_code INTEGER, latency_ms INTEGER NOT NULL, error TEXT, PRIMARY KEY (delivery_id, n))",
     "CREATE TABLE webhook_endpoint_health (endpoint_id VARCHAR(36) PRIMARY KEY, failing_since_us BIGINT,"
-    " last_success_us BIGINT, disabling BOOLEAN NOT NULL)",
+    " last_success_us BIGINT)",
 )
 
 

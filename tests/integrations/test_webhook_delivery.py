@@ -247,3 +247,16 @@ def test_a_finance_endpoint_hears_of_differences_in_reconciliation_only(wh_clien
     drive(wh_services)
 
     assert receiver.received == []  # nothing finance subscribed to happened
+
+
+def test_readyz_shows_the_dispatchers_lag_and_failures(wh_client, wh_services, receiver):
+    an_endpoint(wh_client, receiver, ["room.opened"])
+    receiver.answer(500)
+    a_hosted_room(wh_client)
+    drive(wh_services, rounds=1)
+
+    ready = wh_client.get("/readyz").json()["checks"]["reactors"]["webhooks"]
+
+    assert ready["enabled"] is True
+    assert (ready["lag"], ready["retrying"], ready["failed"]) == (0, 1, 0)
+    assert "HTTP 500" in ready["last_error"]

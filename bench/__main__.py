@@ -10,11 +10,12 @@ import json
 import sys
 import time
 
-from bench import admission, flash_sale, memory, payout_run, projection_catchup
+from bench import admission, flash_sale, many_rooms, memory, payout_run, projection_catchup
 from bench.common import OUT
 
 BENCHMARKS = {
     "flash_sale": flash_sale.run,
+    "many_rooms": many_rooms.run,
     "admission": admission.run,
     "projection_catchup": projection_catchup.run,
     "payout_run": payout_run.run,

@@ -92,7 +92,7 @@ class RefundCommands:
         ticket.release("room_cancelled", self.clock.now())
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
-            guards.release_seat(ticket.id)
+            guards.release_seat(ticket.id, ticket.room_id)
             return None, [ticket]
 
         self.transact(decide)
@@ -125,9 +125,9 @@ class RefundCommands:
         state = ticket.request_refund(refund_id, amount, reason, actor_id, self.clock.now())
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+            if ticket.status is TicketStatus.REFUNDED:  # the room before the revenue row: the lock order
+                guards.release_seat(ticket.id, ticket.room_id)
             guards.accrue_revenue(ticket.host_id, ticket.price_currency, -state.amount)
-            if ticket.status is TicketStatus.REFUNDED:
-                guards.release_seat(ticket.id)
             return None, [ticket]
 
         _, position = self.transact(decide)
@@ -207,10 +207,10 @@ class RefundCommands:
             ticket.fail_refund(known, result.failure_reason or result.status, now)
 
         def decide(guards: WriteGuards) -> tuple[Ticket, list[Ticket]]:
+            if released:  # the room before the revenue row: the lock order
+                guards.release_seat(ticket.id, ticket.room_id)
             if accrual:
                 guards.accrue_revenue(ticket.host_id, ticket.price_currency, -accrual)
-            if released:
-                guards.release_seat(ticket.id)
             return ticket, [ticket]
 
         return self.transact(decide, dedupe_key)
@@ -254,8 +254,8 @@ class RefundCommands:
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             if lost:
+                guards.release_seat(ticket.id, ticket.room_id)  # the room before the revenue row
                 guards.accrue_revenue(ticket.host_id, ticket.price_currency, -lost)
-                guards.release_seat(ticket.id)
             return ticket, [ticket]
 
         return self.transact(decide, dedupe_key)

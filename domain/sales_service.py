@@ -194,13 +194,14 @@ class SalesCommands:
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             tickets: list[Ticket] = []
-            # Safeguard against deadlocks: claim rooms in one global order.
-            for room_id in sorted(by_room, key=str):
-                indexes = by_room[room_id]
-                claims = guards.claim_seats(
-                    room_id, [(requests[i].holder_id, requests[i].ticket_id) for i in indexes], now, expires,
-                    replayable={requests[i].ticket_id for i in indexes if requests[i].idempotency_key})
-                for i, claim in zip(indexes, claims, strict=True):
+            # The lock order (domain/guards.py): every room of the batch at once, then revenue rows.
+            claimed = guards.claim_rooms(
+                {room_id: [(requests[i].holder_id, requests[i].ticket_id) for i in indexes]
+                 for room_id, indexes in by_room.items()}, now, expires,
+                replayable={req.ticket_id for req in requests if req.idempotency_key})
+            paying: list[int] = []
+            for room_id, indexes in by_room.items():
+                for i, claim in zip(indexes, claimed[room_id], strict=True):
                     if claim.status != "claimed":
                         results[i] = claim
                         continue
@@ -220,9 +221,14 @@ class SalesCommands:
                     )
                     results[i] = ticket
                     tickets.append(ticket)
-                    if self.gateway.instant:  # in process, no I/O: pay in this same transaction
-                        sessions[i] = self.gateway.start_payment(self._payment_request(ticket, req.payment_method))
-                        self._apply_payment(guards, ticket, sessions[i], now)
+                    paying.append(i)
+            if self.gateway.instant and paying:  # in process, no I/O: pay in this same transaction
+                guards.lock_revenue({(t.host_id, t.price_currency) for t in tickets})
+                for i in paying:
+                    ticket = results[i]
+                    assert isinstance(ticket, Ticket)
+                    sessions[i] = self.gateway.start_payment(self._payment_request(ticket, requests[i].payment_method))
+                    self._apply_payment(guards, ticket, sessions[i], now)
             return None, tickets
 
         sessions: dict[int, PaymentSession] = {}
@@ -242,20 +248,33 @@ class SalesCommands:
         now = self.clock.now()
         follow_ups: list[Ticket] = []
         duplicates: set[int] = set()
-        # Safeguard against deadlocks: lock creators' revenue rows in one global order.
-        order = sorted(range(len(tickets)), key=lambda i: (getattr(tickets[i], "host_id", ""), str(settlements[i].ticket_id)))
+        live = {i: t for i, t in enumerate(tickets) if isinstance(t, Ticket)}
+        order = sorted(live, key=lambda i: (live[i].host_id, str(settlements[i].ticket_id)))
+        # The lock order (domain/guards.py): dedupe keys, the rooms that may get a seat back or
+        # give one, then the creators' revenue rows; only then the payments, which lock no new row.
+        keys = sorted({k for i in live if (k := settlements[i].dedupe_key) is not None})
+        rooms, revenue = set(), set()
+        for i, ticket in live.items():
+            session = settlements[i].session
+            if self._may_move_seat(ticket, session):
+                rooms.add(ticket.room_id)
+            if session.status == "succeeded" and ticket.split is None:
+                revenue.add((ticket.host_id, ticket.price_currency))
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             follow_ups.clear()
             duplicates.clear()
+            fresh = {k for k in keys if guards.first_time(k)}
+            guards.lock_rooms(rooms)
+            guards.lock_revenue(revenue)
             changed = []
             for i in order:
-                s, ticket = settlements[i], tickets[i]
-                if isinstance(ticket, BaseException):
-                    continue
-                if s.dedupe_key is not None and not guards.first_time(s.dedupe_key):
-                    duplicates.add(i)  # this delivery was processed before
-                    continue
+                s, ticket = settlements[i], live[i]
+                if s.dedupe_key is not None:
+                    if s.dedupe_key not in fresh:
+                        duplicates.add(i)  # this delivery was processed before
+                        continue
+                    fresh.discard(s.dedupe_key)
                 if self._apply_payment(guards, ticket, s.session, now):
                     follow_ups.append(ticket)
                 changed.append(ticket)
@@ -271,6 +290,13 @@ class SalesCommands:
             for i, t in enumerate(tickets)
         ]
 
+    @staticmethod
+    def _may_move_seat(ticket: Ticket, session: PaymentSession) -> bool:
+        """Could applying this outcome give the ticket's seat back or take one again?"""
+        if session.status in ("failed", "canceled"):
+            return ticket.status is TicketStatus.RESERVED
+        return session.status == "succeeded" and ticket.split is None and ticket.status is not TicketStatus.RESERVED
+
     def _apply_payment(self: BoxOffice, guards: WriteGuards, ticket: Ticket, session: PaymentSession, now) -> bool:
         """Apply one payment outcome; True if a refund must follow (no seat for a late payment)."""
         if session.status == "pending":
@@ -280,7 +306,7 @@ class SalesCommands:
         if session.status in ("failed", "canceled"):
             if ticket.status is TicketStatus.RESERVED and ticket.payment_id in (None, session.payment_id):
                 ticket.release("payment_failed" if session.status == "failed" else "payment_canceled", now)
-                guards.release_seat(ticket.id)
+                guards.release_seat(ticket.id, ticket.room_id)
             return False
         # succeeded
         if ticket.split is not None:
@@ -350,7 +376,7 @@ class SalesCommands:
         ticket.release("hold_expired", self.clock.now())
 
         def decide(guards: WriteGuards) -> tuple[bool, list[Ticket]]:
-            return guards.release_seat(ticket.id), [ticket]
+            return guards.release_seat(ticket.id, ticket.room_id), [ticket]
 
         released, _ = self.transact(decide)
         return released

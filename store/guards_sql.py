@@ -3,20 +3,36 @@
 Runs inside the transaction that appends the events (see domain/guards.py for
 why). Statements are written once with `%s` placeholders; SQLite gets `?`.
 Timestamps are epoch microseconds (BIGINT) so both databases compare them the
-same way. Safeguard against deadlocks on PostgreSQL: callers claim rooms in a
-fixed order, and the events table lock is always taken last.
+same way.
+
+No deadlock: every row lock goes through `_acquire`, which keeps the global
+lock order of domain/guards.py (guard kind, then key in "C" string order) and
+raises LockOrderError on a row that sorts before one already locked. Tables
+and their place in that order (`RANK`): processed_keys, seat_inventory,
+creator_revenue, seat_holds, payout_accounts; the events table lock is taken
+last, by the recorder. A hold row is changed only by commands on its own
+ticket, after its room's lock (a new hold cannot collide with another
+transaction's: both would hold the room first), so holds are not tracked one
+by one; a ticket's events conflict on its version anyway. Statements that lock many rows at once sort them with
+ORDER BY ... COLLATE "C" under FOR UPDATE (PostgreSQL locks in the sorted
+order), so a batch of any number of rooms locks them in one round trip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.guards import ExpiredHold, Inventory, SeatClaim
+from domain.guards import LOCK_ORDER, LockOrderError, SeatClaim
 from domain.money import Money
-from store.timecodes import from_us, to_us
+from store.timecodes import to_us
+
+KEYS, ROOMS, REVENUE, HOLDS, ACCOUNTS = range(len(LOCK_ORDER))  # ranks, in the order of LOCK_ORDER
+TABLES = ("processed_keys", "seat_inventory", "creator_revenue", "seat_holds", "payout_accounts")
+
+_INVENTORY = "room_id, host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
 
 
 class SqlGuards:
@@ -26,7 +42,8 @@ class SqlGuards:
         self._cursor = cursor
         self._ph = placeholder
         self._pg = placeholder == "%s"
-        self._lock_suffix = " FOR UPDATE" if self._pg else ""
+        self._held: set[tuple[int, Any]] = set()  # (rank, key) of every guard row locked so far
+        self._last: tuple[int, Any] | None = None  # the greatest of them
         # Written once at flush(), just before the events: one statement per kind, not per ticket.
         self._lifetimes: dict[tuple[str, str], int] = {}
         self._dirty_lifetimes: set[tuple[str, str]] = set()
@@ -35,13 +52,40 @@ class SqlGuards:
         # paid in the same transaction needs no second statement to mark it).
         self._holds: dict[str, list[Any]] = {}
 
+    # --- the lock order ------------------------------------------------------------
+
+    def _acquire(self, rank: int, keys: Iterable[Any]) -> list[Any]:
+        """Record locks about to be taken on these rows; returns the keys not held yet, sorted.
+
+        Raises LockOrderError if a new row sorts before a row already locked."""
+        fresh = sorted({k for k in keys if (rank, k) not in self._held})
+        if fresh:
+            first = (rank, fresh[0])
+            if self._last is not None and first < self._last:
+                raise LockOrderError(f"{TABLES[rank]} {fresh[0]!r} locked after {TABLES[self._last[0]]}"
+                                     f" {self._last[1]!r}: guard rows must be locked in one global order")
+            self._held.update((rank, k) for k in fresh)
+            self._last = (rank, fresh[-1])
+        return fresh
+
     def flush(self) -> None:
-        """Write what was buffered; the recorder calls this before appending the events."""
+        """Write what was buffered; the recorder calls this before appending the events.
+
+        Only rows locked earlier are updated here (revenue) or new rows inserted (holds,
+        behind their room's lock), so flushing takes no lock out of order."""
         self._write_holds()
         if self._dirty_lifetimes:
-            for creator_id, currency in sorted(self._dirty_lifetimes):
-                self._exec("UPDATE creator_revenue SET lifetime = %s WHERE creator_id = %s AND currency = %s",
-                           (self._lifetimes[(creator_id, currency)], creator_id, currency))
+            dirty = sorted(self._dirty_lifetimes)
+            if self._pg:
+                self._cursor.execute(
+                    "UPDATE creator_revenue AS r SET lifetime = d.lifetime"
+                    " FROM unnest(%s::text[], %s::text[], %s::int8[]) AS d(creator_id, currency, lifetime)"
+                    " WHERE r.creator_id = d.creator_id AND r.currency = d.currency",
+                    ([c for c, _ in dirty], [k for _, k in dirty], [self._lifetimes[d] for d in dirty]), prepare=False)
+            else:
+                for creator_id, currency in dirty:
+                    self._exec("UPDATE creator_revenue SET lifetime = %s WHERE creator_id = %s AND currency = %s",
+                               (self._lifetimes[(creator_id, currency)], creator_id, currency))
             self._dirty_lifetimes.clear()
         if self._paid:
             marks = ", ".join(["%s"] * len(self._paid))
@@ -77,6 +121,7 @@ class SqlGuards:
     # --- inventory -------------------------------------------------------------
 
     def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None) -> None:
+        self._acquire(ROOMS, [str(room_id)])
         self._exec(
             "INSERT INTO seat_inventory (room_id, host_id, capacity, taken, price_amount, price_currency, on_sale, sales_end_us)"
             " VALUES (%s, %s, %s, 0, %s, %s, %s, %s)",
@@ -84,18 +129,22 @@ class SqlGuards:
         )
 
     def set_price(self, room_id: UUID, price: Money) -> None:
+        self._acquire(ROOMS, [str(room_id)])
         self._exec(
             "UPDATE seat_inventory SET price_amount = %s, price_currency = %s WHERE room_id = %s",
             (price.amount, price.currency, str(room_id)),
         )
 
     def set_sales_end(self, room_id: UUID, sales_end: datetime | None) -> None:
+        self._acquire(ROOMS, [str(room_id)])
         self._exec("UPDATE seat_inventory SET sales_end_us = %s WHERE room_id = %s", (to_us(sales_end), str(room_id)))
 
     def close_sales(self, room_id: UUID) -> None:
+        self._acquire(ROOMS, [str(room_id)])
         self._exec("UPDATE seat_inventory SET on_sale = %s WHERE room_id = %s", (False, str(room_id)))
 
     def set_capacity(self, room_id: UUID, capacity: int) -> int | None:
+        self._acquire(ROOMS, [str(room_id)])
         row = self._one(
             "UPDATE seat_inventory SET capacity = %s WHERE room_id = %s AND taken <= %s RETURNING taken",
             (capacity, str(room_id), capacity),
@@ -105,94 +154,125 @@ class SqlGuards:
         row = self._one("SELECT taken FROM seat_inventory WHERE room_id = %s", (str(room_id),))
         return int(row[0] if not isinstance(row, dict) else row["taken"]) if row is not None else 0
 
+    def lock_rooms(self, room_ids: Iterable[UUID]) -> None:
+        fresh = self._acquire(ROOMS, [str(r) for r in room_ids])
+        if fresh and self._pg:  # SQLite's BEGIN IMMEDIATE already holds the whole database
+            self._cursor.execute('SELECT 1 FROM seat_inventory WHERE room_id = ANY(%s) ORDER BY room_id COLLATE "C"'
+                                 " FOR UPDATE", (fresh,), prepare=False)
+
     # --- seats -----------------------------------------------------------------
 
-    def _take(self, room_id: str, now_us: int, check_sales_end: bool = True) -> Any:
-        sales_end = " AND (sales_end_us IS NULL OR sales_end_us > %s)" if check_sales_end else ""
-        params: tuple[Any, ...] = (room_id, True, now_us) if check_sales_end else (room_id, True)
+    def _take(self, room_id: str, now_us: int) -> Any:
+        self._acquire(ROOMS, [room_id])
         return self._one(
-            "UPDATE seat_inventory SET taken = taken + 1"
-            " WHERE room_id = %s AND taken < capacity AND on_sale = %s" + sales_end +
-            " RETURNING host_id, price_amount, price_currency",
-            params,
-        )
+            "UPDATE seat_inventory SET taken = taken + 1 WHERE room_id = %s AND taken < capacity AND on_sale = %s"
+            " RETURNING host_id", (room_id, True))
 
     def _give_back(self, room_id: str) -> None:
+        self._acquire(ROOMS, [room_id])
         self._exec("UPDATE seat_inventory SET taken = taken - 1 WHERE room_id = %s", (room_id,))
 
     def claim_seats(self, room_id: UUID, claims: Sequence[tuple[str, UUID]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None) -> list[SeatClaim]:
-        """Claim seats for many (holder, ticket) pairs of one room in a few statements.
+        return self.claim_rooms({room_id: claims}, now, hold_expires_at, replayable)[room_id]
 
-        The inventory row is locked first, so claims on the room from other
-        processes wait here and see every hold committed before them.
+    def claim_rooms(self, claims: Mapping[UUID, Sequence[tuple[str, UUID]]], now: datetime,
+                    hold_expires_at: datetime, replayable: Collection[UUID] | None = None
+                    ) -> dict[UUID, list[SeatClaim]]:
+        """Claim seats in many rooms: on PostgreSQL one round trip, whatever the number of rooms.
+
+        The inventory rows are locked first, in the lock order, so claims on these rooms from
+        other processes wait here and see every hold committed before them.
         """
-        self._write_holds()  # another room's claims earlier in this transaction
-        rid, now_us = str(room_id), to_us(now)
-        tids = [str(t) for _, t in claims if replayable is None or t in replayable]
-        holders = sorted({h for h, _ in claims})
-        inventory_sql = ("SELECT host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
-                         " FROM seat_inventory WHERE room_id = %s" + self._lock_suffix)
-        if self._pg:
-            # Both questions go out before either answer is read: one round trip. The holds
-            # query runs after the row lock is granted, so it sees every hold committed
-            # before it. Static text with arrays (converted once by psycopg), never prepared:
-            # a generic plan made while the table was young would scan every hold.
-            # The live hold of each holder is looked up by its full unique key, one probe per
-            # holder (OFFSET 0 keeps the planner from flattening the probe into a join): without
-            # statistics, as in a young table, it would rather read every hold of the room.
-            self._cursor.execute(inventory_sql, (rid,), prepare=False)
-            with self._cursor.connection.cursor() as holds:
-                holds.execute(
-                    ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id = ANY(%s) UNION ALL "
-                     if tids else "") +
-                    "SELECT h.ticket_id, h.holder_id, h.live, h.room_id FROM unnest(%s::text[]) AS q(holder_id)"
-                    " CROSS JOIN LATERAL (SELECT ticket_id, holder_id, live, room_id FROM seat_holds"
-                    " WHERE live AND room_id = %s AND holder_id = q.holder_id OFFSET 0) h",
-                    ((tids,) if tids else ()) + (holders, rid), prepare=False)
-                inv = self._cursor.fetchone()
-                existing = holds.fetchall()
-        else:
-            inv = self._one(inventory_sql, (rid,))
-            existing = self._exec(
-                "SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
-                + ", ".join(["%s"] * len(tids)) + ") OR (live AND room_id = %s AND holder_id IN ("
-                + ", ".join(["%s"] * len(holders)) + "))",
-                (*tids, rid, *holders),
-            ).fetchall()
-        if inv is None:
-            return [SeatClaim("unknown_room") for _ in claims]
+        self._write_holds()  # claims earlier in this transaction
+        now_us = to_us(now)
+        rids = {room_id: str(room_id) for room_id in claims}
+        self._acquire(ROOMS, rids.values())
+        tids = [str(t) for pairs in claims.values() for _, t in pairs if replayable is None or t in replayable]
+        asked = sorted({(rids[room_id], h) for room_id, pairs in claims.items() for h, _ in pairs})
+        inventories, existing = self._read_claims(sorted(rids.values()), tids, asked)
         known = {_col(r, "ticket_id", 0) for r in existing}
-        live_by_holder = {_col(r, "holder_id", 1): _col(r, "ticket_id", 0) for r in existing
-                          if _col(r, "live", 2) and _col(r, "room_id", 3) == rid}
-        capacity, taken, on_sale, sales_end_us = (int(_col(inv, "capacity", 1)), int(_col(inv, "taken", 2)),
-                                                   bool(_col(inv, "on_sale", 3)), _col(inv, "sales_end_us", 4))
-        open_ = on_sale and (sales_end_us is None or sales_end_us > now_us)
-        price = Money(int(_col(inv, "price_amount", 5)), _col(inv, "price_currency", 6))
-        host = _col(inv, "host_id", 0)
-        results: list[SeatClaim] = []
-        granted: list[tuple[str, str]] = []
-        for holder, ticket_id in claims:
-            tid = str(ticket_id)
-            if tid in known:
-                results.append(SeatClaim("replay", ticket_id=ticket_id))
-            elif holder in live_by_holder:
-                results.append(SeatClaim("already_holds", ticket_id=UUID(live_by_holder[holder])))
-            elif not open_:
-                results.append(SeatClaim("not_on_sale"))
-            elif taken + len(granted) >= capacity:
-                results.append(SeatClaim("sold_out"))
-            else:
-                granted.append((holder, tid))
-                known.add(tid)
-                live_by_holder[holder] = tid
-                results.append(SeatClaim("claimed", price=price, host_id=host))
-        if granted:
-            self._exec("UPDATE seat_inventory SET taken = taken + %s WHERE room_id = %s", (len(granted), rid))
-            expires_us = to_us(hold_expires_at)
-            for holder, tid in granted:
-                self._holds[tid] = [tid, rid, holder, True, False, expires_us, now_us]
+        live = {(_col(r, "room_id", 3), _col(r, "holder_id", 1)): _col(r, "ticket_id", 0) for r in existing
+                if _col(r, "live", 2)}
+        results: dict[UUID, list[SeatClaim]] = {}
+        granted: dict[str, int] = {}
+        expires_us = to_us(hold_expires_at)
+        for room_id, pairs in claims.items():
+            rid = rids[room_id]
+            inv = inventories.get(rid)
+            if inv is None:
+                results[room_id] = [SeatClaim("unknown_room") for _ in pairs]
+                continue
+            capacity, taken, on_sale, sales_end_us = (int(_col(inv, "capacity", 2)), int(_col(inv, "taken", 3)),
+                                                       bool(_col(inv, "on_sale", 4)), _col(inv, "sales_end_us", 5))
+            open_ = on_sale and (sales_end_us is None or sales_end_us > now_us)
+            price = Money(int(_col(inv, "price_amount", 6)), _col(inv, "price_currency", 7))
+            host = _col(inv, "host_id", 1)
+            out = results[room_id] = []
+            for holder, ticket_id in pairs:
+                tid = str(ticket_id)
+                if tid in known:
+                    out.append(SeatClaim("replay", ticket_id=ticket_id))
+                elif (rid, holder) in live:
+                    out.append(SeatClaim("already_holds", ticket_id=UUID(live[(rid, holder)])))
+                elif not open_:
+                    out.append(SeatClaim("not_on_sale"))
+                elif taken + granted.get(rid, 0) >= capacity:
+                    out.append(SeatClaim("sold_out"))
+                else:
+                    granted[rid] = granted.get(rid, 0) + 1
+                    known.add(tid)
+                    live[(rid, holder)] = tid
+                    self._holds[tid] = [tid, rid, holder, True, False, expires_us, now_us]
+                    out.append(SeatClaim("claimed", price=price, host_id=host))
+        if granted and self._pg:
+            self._cursor.execute(
+                "UPDATE seat_inventory AS i SET taken = i.taken + d.n FROM unnest(%s::text[], %s::int4[]) AS d(room_id, n)"
+                " WHERE i.room_id = d.room_id", (list(granted), list(granted.values())), prepare=False)
+        else:
+            for rid, n in granted.items():
+                self._exec("UPDATE seat_inventory SET taken = taken + %s WHERE room_id = %s", (n, rid))
         return results
+
+    def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]]
+                     ) -> tuple[dict[str, Any], list[Any]]:
+        """The rooms' inventory rows (locked, in order) and the holds that matter to the claims."""
+        if not self._pg:
+            inventories = {}
+            for rid in rids:
+                inv = self._one(f"SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = %s", (rid,))
+                if inv is not None:
+                    inventories[rid] = inv
+            existing: list[Any] = []
+            for rid in rids:
+                holders = [h for r, h in asked if r == rid]
+                existing += self._exec(
+                    "SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE live AND room_id = %s"
+                    " AND holder_id IN (" + ", ".join(["%s"] * len(holders)) + ")", (rid, *holders)).fetchall()
+            for start in range(0, len(tids), 500):
+                chunk = tids[start:start + 500]
+                existing += self._exec("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
+                                       + ", ".join(["%s"] * len(chunk)) + ")", chunk).fetchall()
+            return inventories, existing
+        # Both questions go out before either answer is read: one round trip. The holds query
+        # runs after the row locks are granted, so it sees every hold committed before them.
+        # Static text with arrays (converted once by psycopg), never prepared: a generic plan
+        # made while the table was young would scan every hold. The live hold of each holder
+        # is looked up by its full unique key, one probe per (room, holder) (OFFSET 0 keeps
+        # the planner from flattening the probe into a join): without statistics, as in a
+        # young table, it would rather read every hold of the room.
+        self._cursor.execute(f'SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = ANY(%s)'
+                             ' ORDER BY room_id COLLATE "C" FOR UPDATE', (rids,), prepare=False)
+        with self._cursor.connection.cursor() as holds:
+            holds.execute(
+                ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id = ANY(%s) UNION ALL "
+                 if tids else "") +
+                "SELECT h.ticket_id, h.holder_id, h.live, h.room_id FROM unnest(%s::text[], %s::text[]) AS q(r, h)"
+                " CROSS JOIN LATERAL (SELECT s.ticket_id, s.holder_id, s.live, s.room_id FROM seat_holds s"
+                " WHERE s.live AND s.room_id = q.r AND s.holder_id = q.h OFFSET 0) h",
+                ((tids,) if tids else ()) + ([r for r, _ in asked], [h for _, h in asked]), prepare=False)
+            inventories = {_col(r, "room_id", 0): r for r in self._cursor.fetchall()}
+            return inventories, holds.fetchall()
 
     def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
         self._write_holds()
@@ -200,7 +280,7 @@ class SqlGuards:
         if row is None:
             return False
         rid, holder = _col(row, "room_id", 0), _col(row, "holder_id", 1)
-        if self._take(rid, to_us(now), check_sales_end=False) is None:  # type: ignore[arg-type]
+        if self._take(rid, to_us(now)) is None:
             return False
         other = self._one("SELECT 1 FROM seat_holds WHERE live AND room_id = %s AND holder_id = %s", (rid, holder))
         if other is not None:
@@ -216,7 +296,7 @@ class SqlGuards:
         else:
             self._paid.append(str(ticket_id))
 
-    def release_seat(self, ticket_id: UUID) -> bool:
+    def release_seat(self, ticket_id: UUID, room_id: UUID) -> bool:
         hold = self._holds.get(str(ticket_id))
         if hold is not None:  # claimed in this transaction (a declined instant payment)
             if not hold[3]:
@@ -224,6 +304,7 @@ class SqlGuards:
             hold[3] = False
             self._give_back(hold[1])
             return True
+        self.lock_rooms([room_id])  # the room before its hold: the lock order
         row = self._one(
             "UPDATE seat_holds SET live = %s WHERE ticket_id = %s AND live RETURNING room_id",
             (False, str(ticket_id)),
@@ -235,31 +316,50 @@ class SqlGuards:
 
     # --- money and dedupe ----------------------------------------------------------
 
+    def lock_revenue(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Lock the creators' lifetime rows (made if new), in the lock order; then count in memory until flush()."""
+        fresh = self._acquire(REVENUE, keys)
+        if not fresh:
+            return
+        if self._pg:
+            creators, currencies = [c for c, _ in fresh], [k for _, k in fresh]
+            self._cursor.execute(
+                "INSERT INTO creator_revenue (creator_id, currency, lifetime)"
+                " SELECT c, k, 0 FROM unnest(%s::text[], %s::text[]) AS n(c, k) ON CONFLICT DO NOTHING",
+                (creators, currencies), prepare=False)
+            rows = self._cursor.execute(
+                "SELECT creator_id, currency, lifetime FROM creator_revenue WHERE (creator_id, currency) IN"
+                " (SELECT * FROM unnest(%s::text[], %s::text[]))"
+                ' ORDER BY creator_id COLLATE "C", currency COLLATE "C" FOR UPDATE',
+                (creators, currencies), prepare=False).fetchall()
+        else:
+            rows = [self._one("INSERT INTO creator_revenue (creator_id, currency, lifetime) VALUES (%s, %s, 0)"
+                              " ON CONFLICT (creator_id, currency) DO UPDATE SET lifetime = creator_revenue.lifetime"
+                              " RETURNING creator_id, currency, lifetime", key) for key in fresh]
+        for row in rows:
+            self._lifetimes[(_col(row, "creator_id", 0), _col(row, "currency", 1))] = int(_col(row, "lifetime", 2))
+
     def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
-        """Lock the creator's lifetime row once per transaction, then count in memory until flush()."""
         key = (creator_id, currency)
         if key not in self._lifetimes:
-            row = self._one(
-                "INSERT INTO creator_revenue (creator_id, currency, lifetime) VALUES (%s, %s, 0)"
-                " ON CONFLICT (creator_id, currency) DO UPDATE SET lifetime = creator_revenue.lifetime"
-                " RETURNING lifetime",
-                key,
-            )
-            self._lifetimes[key] = int(_col(row, "lifetime", 0))
+            self.lock_revenue([key])
         before = self._lifetimes[key]
         self._lifetimes[key] = before + delta
         self._dirty_lifetimes.add(key)
         return before
 
     def first_time(self, key: str) -> bool:
+        self._acquire(KEYS, [key])
         row = self._one("INSERT INTO processed_keys (key) VALUES (%s) ON CONFLICT DO NOTHING RETURNING key", (key,))
         return row is not None
 
     def link_account(self, account_id: str, user_id: str, status: str) -> None:
+        self._acquire(ACCOUNTS, [account_id])
         self._exec("INSERT INTO payout_accounts (account_id, user_id, status) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                    (account_id, user_id, status))
 
     def set_account_status(self, account_id: str, status: str) -> None:
+        self._acquire(ACCOUNTS, [account_id])
         self._exec("UPDATE payout_accounts SET status = %s WHERE account_id = %s", (status, account_id))
 
 
@@ -271,75 +371,3 @@ def _col(row: Any, name: str, index: int = 0) -> Any:
         return row[name]
     except (IndexError, KeyError, TypeError):
         return row[index]
-
-
-class SqlGuardReads:
-    """`domain.guards.GuardReads` over a connection factory (no write transaction)."""
-
-    def __init__(self, run: Any, placeholder: str) -> None:
-        self._run = run  # run(sql, params) -> list of rows
-        self._ph = placeholder
-
-    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        if self._ph != "%s":
-            sql = sql.replace("%s", self._ph)
-        return self._run(sql, tuple(params))
-
-    def inventories(self, room_ids: Sequence[UUID]) -> dict[UUID, Inventory]:
-        out: dict[UUID, Inventory] = {}
-        for rid in room_ids:
-            inv = self.inventory(rid)
-            if inv is not None:
-                out[rid] = inv
-        return out
-
-    def inventory(self, room_id: UUID) -> Inventory | None:
-        rows = self._q(
-            "SELECT room_id, host_id, capacity, taken, price_amount, price_currency, on_sale, sales_end_us,"
-            " (SELECT COUNT(*) FROM seat_holds h WHERE h.live AND h.paid AND h.room_id = i.room_id) AS paid"
-            " FROM seat_inventory i WHERE room_id = %s",
-            (str(room_id),),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return Inventory(
-            room_id=room_id,
-            host_id=_col(r, "host_id", 1),
-            capacity=int(_col(r, "capacity", 2)),
-            taken=int(_col(r, "taken", 3)),
-            paid=int(_col(r, "paid", 8)),
-            price=Money(int(_col(r, "price_amount", 4)), _col(r, "price_currency", 5)),
-            on_sale=bool(_col(r, "on_sale", 6)),
-            sales_end=from_us(_col(r, "sales_end_us", 7)),
-        )
-
-    def expired_holds(self, now: datetime, room_id: UUID | None = None, limit: int = 500) -> list[ExpiredHold]:
-        # `live AND NOT paid` literally, as the partial index says: a parameter would hide it from generic plans.
-        sql = "SELECT ticket_id, room_id FROM seat_holds WHERE live AND NOT paid AND hold_expires_us <= %s"
-        params: list[Any] = [to_us(now)]
-        if room_id is not None:
-            sql += " AND room_id = %s"
-            params.append(str(room_id))
-        sql += " ORDER BY hold_expires_us LIMIT %s"
-        params.append(limit)
-        return [ExpiredHold(UUID(_col(r, "ticket_id", 0)), UUID(_col(r, "room_id", 1))) for r in self._q(sql, params)]
-
-    def tickets_of_room(self, room_id: UUID) -> list[UUID]:
-        rows = self._q("SELECT ticket_id FROM seat_holds WHERE room_id = %s ORDER BY created_us, ticket_id", (str(room_id),))
-        return [UUID(_col(r, "ticket_id", 0)) for r in rows]
-
-    def lifetime_revenue(self, creator_id: str, currency: str) -> int:
-        rows = self._q("SELECT lifetime FROM creator_revenue WHERE creator_id = %s AND currency = %s", (creator_id, currency))
-        return int(_col(rows[0], "lifetime", 0)) if rows else 0
-
-    def enabled_payout_accounts(self) -> dict[str, str]:
-        rows = self._q("SELECT user_id, account_id FROM payout_accounts WHERE status = %s", ("enabled",))
-        return {_col(r, "user_id", 0): _col(r, "account_id", 1) for r in rows}
-
-    def processed(self, key: str) -> bool:
-        return bool(self._q("SELECT 1 FROM processed_keys WHERE key = %s", (key,)))
-
-    def creator_of_account(self, account_id: str) -> str | None:
-        rows = self._q("SELECT user_id FROM payout_accounts WHERE account_id = %s", (account_id,))
-        return _col(rows[0], "user_id", 0) if rows else None

@@ -31,7 +31,8 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from store.guards_sql import SqlGuardReads, SqlGuards
+from store.guard_reads import SqlGuardReads
+from store.guards_sql import SqlGuards
 
 CHUNK = 1000  # aggregates per read in select_events_of
 

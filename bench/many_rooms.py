@@ -1,0 +1,103 @@
+"""Benchmark: many rooms selling at once, over HTTP, against two API worker processes.
+
+1,000 rooms of 20 seats and 30,000 buyers spread at random over them (quick:
+150 rooms, 4,500 buyers), from 64 keep-alive connections, in two shapes: one
+room per creator, and 50 rooms per creator (a creator selling a series: every
+batch touches the same few revenue rows). Baseline: the trivial `/healthz`
+endpoint of the same server, in the same run. PostgreSQL's own deadlock
+counter for the database must stay at zero.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+import psycopg
+
+from api.auth import issue_token
+from bench.common import SECRET, table, throwaway_database, write
+from bench.loadgen import Request, percentile, run_in_process, summarise
+from tests.support.server import running_server
+
+SEATS = 20
+
+
+def _bearer(sub: str, role: str) -> tuple[tuple[str, str], ...]:
+    return (("Authorization", f"Bearer {issue_token(SECRET, sub, [role], ttl_seconds=3600)}"),)
+
+
+def _open_rooms(host: str, port: int, rooms: int, per_creator: int) -> list[str]:
+    creators = [f"series-{c}" for c in range((rooms + per_creator - 1) // per_creator)]
+    body = json.dumps({"display_name": "Series", "follower_count": 10_000}).encode()
+    made = run_in_process(host, port, [Request("POST", "/v1/creators", _bearer(c, "creator") + (
+        ("Content-Type", "application/json"),), body) for c in creators], 16)
+    assert {r[0] for r in made["results"]} == {201}, {r[0] for r in made["results"]}
+    room = json.dumps({"title": "Episode", "ticket_price": {"amount": 999, "currency": "USD"},
+                       "capacity": SEATS}).encode()
+    opened = run_in_process(host, port, [Request("POST", "/v1/rooms", _bearer(creators[i // per_creator], "creator") + (
+        ("Content-Type", "application/json"),), room) for i in range(rooms)], 16, keep_bodies=True)
+    assert {r[0] for r in opened["results"]} == {201}, {r[0] for r in opened["results"]}
+    return sorted(json.loads(r[2])["id"] for r in opened["results"])
+
+
+def run_shape(full: bool, per_creator: int, workers: int = 2, connections: int = 64) -> dict[str, Any]:
+    rooms, buyers = (1_000, 30_000) if full else (150, 4_500)
+    env = {"BOXOFFICE_DB_POOL_SIZE": "20"}
+    with throwaway_database() as url:
+        with running_server(url, SECRET, workers=workers, extra_env=env) as base:
+            host, port = base.removeprefix("http://").split(":")
+            room_ids = _open_rooms(host, int(port), rooms, per_creator)
+            baseline = summarise(run_in_process(host, int(port), [Request("GET", "/healthz")] * buyers, connections))
+            rng = random.Random(14)
+            buys = [Request("POST", f"/v1/rooms/{rng.choice(room_ids)}/tickets", _bearer(f"fan-{i}", "listener"))
+                    for i in range(buyers)]
+            started = time.perf_counter()
+            raw = run_in_process(host, int(port), buys, connections)
+            wall = time.perf_counter() - started
+        with psycopg.connect(url) as conn:  # after the server stopped: its backends flushed their statistics
+            deadlocks = conn.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+                                     ).fetchone()[0]
+            oversold = conn.execute("SELECT count(*) FROM seat_inventory WHERE taken > capacity").fetchone()[0]
+            doubles = conn.execute("SELECT count(*) FROM (SELECT room_id, holder_id FROM seat_holds WHERE live"
+                                   " GROUP BY room_id, holder_id HAVING count(*) > 1) d").fetchone()[0]
+            sold = conn.execute("SELECT COALESCE(sum(taken), 0) FROM seat_inventory").fetchone()[0]
+    accepted = [r for r in raw["results"] if r[0] == 201]
+    last = max((r[3] for r in accepted), default=0.0)
+    rate = len(accepted) / last if last else 0.0
+    latencies = [r[1] for r in raw["results"]]
+    return {
+        "rooms": rooms, "rooms_per_creator": per_creator, "seats": rooms * SEATS, "buyers": buyers,
+        "accepted": len(accepted), "sold_in_db": int(sold),
+        "statuses": dict(sorted((str(s), sum(1 for r in raw["results"] if r[0] == s))
+                                for s in {r[0] for r in raw["results"]})),
+        "accepted_sales_per_s": round(rate, 1), "last_sale_s": round(last, 2), "wall_s": round(wall, 2),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        "deadlocks": deadlocks, "oversold_rooms": oversold, "listeners_with_two_tickets": doubles,
+        "baseline_healthz_rps": baseline["rps"],
+        "ratio_sales_to_healthz": round(rate / baseline["rps"], 3) if baseline["rps"] else 0.0,
+    }
+
+
+def run(full: bool = False) -> dict[str, Any]:
+    shapes = {f"{n}_per_creator": run_shape(full, n) for n in (1, 50)}
+    result: dict[str, Any] = {"mode": "full" if full else "quick", **shapes, "goals": {}}
+    for name, shape in shapes.items():
+        result["goals"][f"{name}: accepted_sales_per_s >= 1500"] = shape["accepted_sales_per_s"] >= 1500
+        result["goals"][f"{name}: no deadlock, no 5xx"] = shape["deadlocks"] == 0 and not any(
+            s.startswith("5") for s in shape["statuses"])
+        result["goals"][f"{name}: 0 oversold, 0 double tickets"] = (
+            shape["oversold_rooms"] == 0 and shape["listeners_with_two_tickets"] == 0)
+    write("many_rooms", result)
+    for name, shape in shapes.items():
+        print(table(f"Many rooms, {name}", [(k, v if not isinstance(v, dict) else json.dumps(v))
+                                            for k, v in shape.items()]))
+    return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(full="--full" in sys.argv)

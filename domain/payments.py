@@ -39,8 +39,9 @@ class ChargeDetails:
 
     charge_id: str
     balance_transaction_id: str
-    fee: Money  # the processor's fee, borne by the platform
-    net: Money
+    fee: Money  # the processor's fee, borne by the platform, in the settlement currency
+    net: Money  # what reached the balance, in the settlement currency (may differ from the charge's)
+    exchange_rate: str | None = None  # charge currency -> settlement currency, as the processor wrote it; None: same
 
 
 @dataclass(frozen=True)

@@ -321,7 +321,9 @@ class SalesCommands:
         charge = session.charge
         ticket.pay(
             split=split,
-            fee=charge.fee.amount if charge else 0,
+            fee=charge.fee if charge else None,
+            net=charge.net if charge else None,
+            exchange_rate=charge.exchange_rate if charge else None,
             provider=session.provider,
             payment_id=session.payment_id,
             charge_id=charge.charge_id if charge else None,

@@ -30,7 +30,6 @@ class TicketStatus(StrEnum):
     REVOKED = "revoked"
 
 
-
 @dataclass
 class RefundState:
     refund_id: UUID
@@ -68,6 +67,7 @@ class Ticket(Aggregate):
         self.charge_id: str | None = None
         self.split: Split | None = None
         self.fee = 0
+        self.fee_currency = price_currency
         self.paid_at: datetime | None = None
         self.release_reason: str | None = None
         self.refunds: dict[str, RefundState] = {}
@@ -97,11 +97,50 @@ class Ticket(Aggregate):
         self.provider = provider
         self.payment_id = payment_id
 
+    class Paid(Aggregate.Event):
+        """Money received: the split in the ticket's currency, fee and net in the settlement currency.
+
+        Version 2 added `fee_currency`, `net` and `exchange_rate`: the processor
+        settles in its own currency, which may differ from the ticket's."""
+
+        class_version = 2
+        # What the upcasts add; a reader of other fields may skip upcasting (projections/light_events.py).
+        upcasts_only_add = frozenset({"fee_currency", "net", "exchange_rate"})
+
+        room_id: UUID
+        creator_id: str
+        holder_id: str
+        provider: str
+        payment_id: str
+        charge_id: str | None
+        balance_transaction_id: str | None
+        gross: int
+        creator_share: int
+        commission: int
+        fee: int
+        fee_currency: str
+        net: int
+        exchange_rate: str | None
+        currency: str
+        policy_version: str
+        lifetime_before: int
+        paid_at: datetime
+        seat_held: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            """Before version 2 the fee was taken to be in the ticket's currency, so the net is gross - fee."""
+            state["fee_currency"] = state["currency"]
+            state["net"] = int(state["gross"]) - int(state["fee"])  # type: ignore[call-overload]
+            state["exchange_rate"] = None
+
     def pay(
         self,
         *,
         split: Split,
-        fee: int,
+        fee: Money | None,
+        net: Money | None = None,
+        exchange_rate: str | None = None,
         provider: str,
         payment_id: str,
         charge_id: str | None,
@@ -110,7 +149,17 @@ class Ticket(Aggregate):
         at: datetime,
         seat_held: bool,
     ) -> None:
-        """Record money received. `seat_held` is False for a late payment that found no seat."""
+        """Record money received. `seat_held` is False for a late payment that found no seat.
+
+        `fee` and `net` are in the settlement currency (None: the processor
+        reported no fee, so nothing was taken: net is the gross).
+        """
+        fee = fee if fee is not None else Money(0, split.currency)
+        net = net if net is not None else Money(split.gross, split.currency) - fee
+        if net.currency != fee.currency:
+            raise ValueError(f"fee in {fee.currency} but net in {net.currency}")
+        if fee.currency != split.currency and exchange_rate is None:
+            raise ValueError(f"a {split.currency} sale settled in {fee.currency} needs the exchange rate")
         self._pay(
             room_id=self.room_id,
             creator_id=self.host_id,
@@ -122,7 +171,10 @@ class Ticket(Aggregate):
             gross=split.gross,
             creator_share=split.creator_share,
             commission=split.commission,
-            fee=fee,
+            fee=fee.amount,
+            fee_currency=fee.currency,
+            net=net.amount,
+            exchange_rate=exchange_rate if fee.currency != split.currency else None,
             currency=split.currency,
             policy_version=split.policy_version,
             lifetime_before=lifetime_before,
@@ -130,7 +182,7 @@ class Ticket(Aggregate):
             seat_held=seat_held,
         )
 
-    @event("Paid")
+    @event(Paid)
     def _pay(
         self,
         room_id: UUID,
@@ -144,6 +196,9 @@ class Ticket(Aggregate):
         creator_share: int,
         commission: int,
         fee: int,
+        fee_currency: str,
+        net: int,
+        exchange_rate: str | None,
         currency: str,
         policy_version: str,
         lifetime_before: int,
@@ -155,6 +210,7 @@ class Ticket(Aggregate):
         self.payment_id = payment_id
         self.split = Split(gross, creator_share, commission, currency, policy_version)
         self.fee = fee
+        self.fee_currency = fee_currency
         self.paid_at = paid_at
         self.charge_id = charge_id
 

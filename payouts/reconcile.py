@@ -72,15 +72,16 @@ def _expected_from_ledger(db: Database, start: datetime, end: datetime) -> list[
         "SELECT e.entry_id, e.kind, e.reference, e.currency, e.occurred_us, p.account, p.amount"
         " FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.entry_id"
         " WHERE e.occurred_us >= %s AND e.occurred_us < %s AND e.kind IN"
-        " ('sale', 'refund_paid', 'dispute_opened', 'dispute_won', 'payout_paid', 'payout_failed', 'payout_reversed')"
+        " ('sale', 'sale_settlement', 'refund_paid', 'dispute_opened', 'dispute_won', 'payout_paid', 'payout_failed', 'payout_reversed')"
         " ORDER BY e.position, p.line",
         (to_us(start), to_us(end)),
     )
     entries: dict[str, dict[str, Any]] = {}
     for r in rows:
-        e = entries.setdefault(r["entry_id"], {**r, "cash": 0, "fee": 0})
+        e = entries.setdefault(r["entry_id"], {**r, "cash": 0, "fee": 0, "moves_cash": False})
         if r["account"] == CASH:
             e["cash"] += int(r["amount"])
+            e["moves_cash"] = True
         if r["account"] == FEES:
             e["fee"] += int(r["amount"])
     expected = []
@@ -88,7 +89,9 @@ def _expected_from_ledger(db: Database, start: datetime, end: datetime) -> list[
         at = from_us(e["occurred_us"])
         assert at is not None
         kind, ref = e["kind"], e["reference"] or ""
-        if kind == "sale":  # the cash postings are +gross and -fee
+        if kind in ("sale", "sale_settlement"):  # the cash postings are +gross and -fee
+            if not e["moves_cash"]:  # settled in another currency: its sale_settlement entry holds the charge
+                continue
             expected.append(Expected("charge", ref, e["currency"], e["cash"] + e["fee"], e["fee"], at, e["entry_id"]))
         elif kind == "refund_paid":
             expected.append(Expected("refund", ref, e["currency"], e["cash"], None, at, e["entry_id"]))

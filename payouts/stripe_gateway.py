@@ -296,8 +296,14 @@ class StripeGateway:
         if txn is None:
             return None
         settled = txn.currency.upper()
+        rate = _get(txn, "exchange_rate")
         return ChargeDetails(
-            charge_id=charge.id, balance_transaction_id=txn.id, fee=Money(txn.fee, settled), net=Money(txn.net, settled)
+            charge_id=charge.id,
+            balance_transaction_id=txn.id,
+            fee=Money(txn.fee, settled),
+            net=Money(txn.net, settled),
+            # Stripe's JSON number as the shortest text that reads back the same; never used in arithmetic.
+            exchange_rate=repr(rate) if rate is not None else None,
         )
 
     # ------------------------------------------------------------- refunds --

@@ -15,6 +15,7 @@ Accounts (per currency):
     platform:disputes          money the processor holds while a dispute is open
     platform:dispute_losses    what a lost dispute took beyond the ticket's refundable part
     platform:payouts_in_transit payouts submitted to the processor, not yet confirmed paid
+    platform:fx_clearing       bridges a sale in one currency settled in another (one balance per currency)
     creator:<id>:pending       a creator's earnings held until the refund window passes
     creator:<id>:available     a creator's earnings ready to pay out (negative: the creator owes)
 """
@@ -32,6 +33,7 @@ CASH, FEES, COMMISSION = "platform:cash", "platform:processor_fees", "platform:c
 REFUNDS_PAYABLE, DISPUTES = "platform:refunds_payable", "platform:disputes"
 IN_TRANSIT = "platform:payouts_in_transit"
 DISPUTE_LOSSES = "platform:dispute_losses"
+FX_CLEARING = "platform:fx_clearing"
 
 
 def pending(creator_id: str) -> str:
@@ -172,15 +174,40 @@ def _room_opened(b: _Batch, e: Any, pos: int) -> None:
 
 
 def _paid(b: _Batch, e: Any, pos: int) -> None:
+    """A sale. The fee is posted in its own (settlement) currency.
+
+    Same currency: one entry, cash in, split out, fee from cash to fees.
+    Settled in another currency (a EUR ticket paid into a USD balance): the
+    sale entry debits `fx_clearing` in the ticket's currency instead of cash,
+    and a `sale_settlement` entry in the settlement currency brings what
+    reached the balance (net + fee) into cash against `fx_clearing` and moves
+    the fee. The two fx_clearing postings are the FX pair; each entry
+    balances in its own currency, so every currency's trial balance stays 0.
+    """
     ticket, room = str(e.originator_id), str(e.room_id)  # once: a rebuild runs this for every sale
     earnings = b.earnings_account(room, e.creator_id, e.currency, e.creator_share)
+    reference = e.charge_id or e.payment_id
+    if e.fee_currency == e.currency:
+        b.post(entry_id=f"sale:{ticket}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
+               room_id=room, creator_id=e.creator_id, ticket_id=ticket,
+               reference=reference, memo=f"policy {e.policy_version}",
+               postings=[(CASH, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission),
+                         (FEES, e.fee), (CASH, -e.fee)])
+        b.fact(f"sale:{ticket}", "sale", e.paid_at, room, e.creator_id, e.currency,
+               tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
+        return
     b.post(entry_id=f"sale:{ticket}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
            room_id=room, creator_id=e.creator_id, ticket_id=ticket,
-           reference=e.charge_id or e.payment_id, memo=f"policy {e.policy_version}",
-           postings=[(CASH, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission),
-                     (FEES, e.fee), (CASH, -e.fee)])
+           reference=reference, memo=f"policy {e.policy_version}; settled in {e.fee_currency}",
+           postings=[(FX_CLEARING, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission)])
+    settled = e.net + e.fee
+    b.post(entry_id=f"sale-settled:{ticket}", kind="sale_settlement", position=pos, at=e.paid_at,
+           currency=e.fee_currency, room_id=room, creator_id=e.creator_id, ticket_id=ticket, reference=reference,
+           memo=f"{e.gross} {e.currency} at {e.exchange_rate}",
+           postings=[(CASH, settled), (FX_CLEARING, -settled), (FEES, e.fee), (CASH, -e.fee)])
     b.fact(f"sale:{ticket}", "sale", e.paid_at, room, e.creator_id, e.currency,
-           tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
+           tickets=1, gross=e.gross, commission=e.commission, creator_share=e.creator_share)
+    b.fact(f"sale-fee:{ticket}", "sale_fee", e.paid_at, room, e.creator_id, e.fee_currency, fees=e.fee)
 
 
 def _refund_requested(b: _Batch, e: Any, pos: int) -> None:

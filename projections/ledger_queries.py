@@ -136,8 +136,9 @@ def creator_earnings(db: Database, creator_id: str) -> list[dict[str, Any]]:
     for r in db.query("SELECT account, currency, SUM(amount) AS balance FROM ledger_postings WHERE account IN (%s, %s)"
                       " GROUP BY account, currency", (pending(creator_id), available(creator_id))):
         slot(r["currency"])["pending" if r["account"].endswith(":pending") else "available"] = -int(r["balance"])
+    # A fee settled in another currency is a fact of its own; it earns the creator nothing.
     for r in db.query("SELECT currency, SUM(creator_share) AS lifetime FROM revenue_facts WHERE creator_id = %s"
-                      " GROUP BY currency", (creator_id,)):
+                      " AND kind <> 'sale_fee' GROUP BY currency", (creator_id,)):
         slot(r["currency"])["lifetime"] = int(r["lifetime"] or 0)
     # Paid out: what reached payouts_paid (in transit -> cash), less what came back in cash
     # afterwards (a transfer reversed after the payout was paid).

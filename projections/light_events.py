@@ -9,7 +9,8 @@ over those fields, and skips decoding events the index ignores.
 
 It applies only where the stored state is plain JSON of the event's own
 attributes: no cipher or compressor, and an event class at version 1 (nothing
-to upcast). Anything else goes through the mapper, as before.
+to upcast) or one whose upcasts only add fields it does not read (declared
+as `upcasts_only_add` on the class). Anything else goes through the mapper.
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ class LightReader:
         if known is None:
             try:
                 name = event_kind(topic)
-                light = self._plain and getattr(resolve_topic(topic), "class_version", 1) == 1
+                cls = resolve_topic(topic)
+                light = self._plain and (
+                    getattr(cls, "class_version", 1) == 1
+                    # upcasts that only add fields this reader never reads change nothing it reads
+                    or not _FIELDS & getattr(cls, "upcasts_only_add", _FIELDS)
+                )
             except Exception:  # a topic this code no longer knows: leave it to the mapper
                 name, light = topic.rsplit(":", 1)[-1], False
             known = self._by_topic[topic] = (name, light)

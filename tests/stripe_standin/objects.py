@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from tests.stripe_standin.settlement import SettlementCurrency
 from tests.stripe_standin.wire import (
     FREE,
     LIST,
@@ -125,8 +126,10 @@ class Store:
         clock: Callable[[], int],
         api_version: str = API_VERSION,
         enforce_balance: bool = False,
+        settlement: SettlementCurrency | None = None,
     ) -> None:
         self.lock = threading.RLock()
+        self.settlement = settlement or SettlementCurrency()
         self.events: list[dict[str, Any]] = []
         self._clock = clock
         self._api_version = api_version
@@ -300,6 +303,7 @@ class Store:
         status: str = "available",
         description: str | None = None,
         created: int | None = None,
+        exchange_rate: float | None = None,
     ) -> dict[str, Any]:
         created = self.now() if created is None else created
         fee_details = (
@@ -323,7 +327,7 @@ class Store:
             "created": created,
             "currency": currency_code,
             "description": description,
-            "exchange_rate": None,
+            "exchange_rate": exchange_rate,
             "fee": fee,
             "fee_details": fee_details,
             "net": amount - fee,

@@ -295,15 +295,17 @@ class Payments:
                 "type": "authorized",
             },
         )
+        settled = self.store.settlement.convert(pi["amount"], pi["currency"])  # in the settlement currency
         txn = self.store.add_balance_transaction(
             account,
             type="charge",
-            amount=pi["amount"],
-            currency_code=pi["currency"],
+            amount=settled.amount,
+            currency_code=settled.currency,
             source=charge["id"],
-            fee=stripe_fee(pi["amount"]),
+            fee=stripe_fee(settled.amount),
             status="pending",
             description=pi["description"],
+            exchange_rate=settled.exchange_rate,
         )
         charge["balance_transaction"] = txn["id"]
         self.store.put(charge, account)

@@ -58,6 +58,7 @@ from tests.stripe_standin.objects import (
     new_id,
 )
 from tests.stripe_standin.payments import Payments
+from tests.stripe_standin.settlement import SettlementCurrency
 from tests.stripe_standin.wire import (
     Params,
     StripeError,
@@ -199,7 +200,9 @@ def _routes(payments: Payments, connect: Connect, store: Store) -> list[tuple[st
 class StripeStandIn:
     """Stripe's API on 127.0.0.1, for the real SDK: a context manager, or start()/stop().
 
-    `clock` gives unix seconds (default: the wall clock); `enforce_balance`
+    `clock` gives unix seconds (default: the wall clock); `settlement_currency`
+    with `exchange_rates` (e.g. "usd", {"eur": "1.0850"}) converts charges in
+    other currencies as Stripe does (settlement.py); `enforce_balance`
     makes transfers and payouts fail with `balance_insufficient` when the
     scope's balance is short, as in Stripe (off by default: in Stripe's test
     mode card funds are pending for days, which few tests care about).
@@ -211,9 +214,12 @@ class StripeStandIn:
         clock: Callable[[], int] | None = None,
         api_version: str = API_VERSION,
         enforce_balance: bool = False,
+        settlement_currency: str | None = None,
+        exchange_rates: Mapping[str, str] | None = None,
     ) -> None:
         self.store = Store(
-            clock=clock or (lambda: int(time.time())), api_version=api_version, enforce_balance=enforce_balance
+            clock=clock or (lambda: int(time.time())), api_version=api_version, enforce_balance=enforce_balance,
+            settlement=SettlementCurrency(settlement_currency, dict(exchange_rates or {})),
         )
         self.payments = Payments(self.store)
         self.connect = Connect(self.store, link_base=lambda: self.url)

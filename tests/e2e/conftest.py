@@ -24,8 +24,10 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Module-scoped on purpose: Playwright's sync API keeps an event loop running in this thread
+    while it is open, and tests of other modules that call asyncio.run() must not see it."""
     if CHROMIUM is None:
         if IN_CI:
             pytest.fail("Chromium is missing in CI: .ci/run installs Debian's `chromium` package")

@@ -4,23 +4,33 @@ The row holds the keyring's records and a version; rotation is a
 compare-and-set on the version, so two processes rotating at once cannot fork
 the keyring. Processes reload the row at most every `reload_seconds`
 (well inside the retired-key retention of api/admission_keys.py).
+
+The records hold private seeds, so the row holds them sealed under the
+key-encryption key (api/key_encryption.py). A row written in plain text before
+that is sealed the first time a process loads it (`seal_at_rest`, called at
+start); `rotate_kek` re-seals the row under the current key-encryption key.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
 from api.admission_keys import AdmissionKeyring
+from api.key_encryption import KeyEncryption, is_sealed
 from store.db import Database
 from domain.clock import Clock
 
+log = logging.getLogger(__name__)
+
 
 class KeyStore:
-    def __init__(self, db: Database, clock: Clock, reload_seconds: float = 60.0) -> None:
+    def __init__(self, db: Database, clock: Clock, sealer: KeyEncryption, reload_seconds: float = 60.0) -> None:
         self._db = db
         self._clock = clock
+        self._sealer = sealer
         self._reload_seconds = reload_seconds
         self._lock = threading.Lock()
         self._cached: AdmissionKeyring | None = None
@@ -33,16 +43,50 @@ class KeyStore:
                 self._loaded_at = time.monotonic()
             return self._cached
 
+    def _records(self, stored: str) -> list:  # noqa: ANN401 - the keyring's JSON records
+        return json.loads(self._sealer.open(stored) if is_sealed(stored) else stored)
+
+    def _seal(self, ring: AdmissionKeyring) -> str:
+        return self._sealer.seal(json.dumps(ring.to_records()))
+
     def _load_or_create(self) -> AdmissionKeyring:
         row = self._db.query_one("SELECT records FROM admission_keyring WHERE id = 1")
         if row is None:
             fresh = AdmissionKeyring.generate(self._clock)
             with self._db.transaction() as tx:
                 tx.execute("INSERT INTO admission_keyring (id, records, version) VALUES (1, %s, 1) ON CONFLICT (id) DO NOTHING",
-                           (json.dumps(fresh.to_records()),))
+                           (self._seal(fresh),))
             row = self._db.query_one("SELECT records FROM admission_keyring WHERE id = 1")
         assert row is not None  # Safeguard: inserted just above.
-        return AdmissionKeyring.from_records(json.loads(row["records"]), clock=self._clock)
+        return AdmissionKeyring.from_records(self._records(row["records"]), clock=self._clock)
+
+    def seal_at_rest(self) -> bool:
+        """Seal a keyring stored in plain text (written before encryption at rest); True if it was."""
+        row = self._db.query_one("SELECT records, version FROM admission_keyring WHERE id = 1")
+        if row is None or is_sealed(row["records"]):
+            return False
+        sealed = self._sealer.seal(row["records"])
+        with self._db.transaction() as tx:  # compare-and-set: a concurrent rotation wins, and is sealed
+            tx.execute("UPDATE admission_keyring SET records = %s, version = version + 1 WHERE id = 1 AND version = %s",
+                       (sealed, row["version"]))
+        log.info("admission signing keys sealed at rest under the key-encryption key")
+        with self._lock:
+            self._cached = None
+        return True
+
+    def rotate_kek(self) -> None:
+        """Re-seal the stored keyring under the current (first) key-encryption key."""
+        lock = " FOR UPDATE" if self._db.dialect == "postgresql" else ""
+        with self._db.transaction() as tx:
+            row = tx.one("SELECT records, version FROM admission_keyring WHERE id = 1" + lock)
+            if row is None:
+                return
+            stored = row["records"]
+            sealed = self._sealer.reseal(stored) if is_sealed(stored) else self._sealer.seal(stored)
+            tx.execute("UPDATE admission_keyring SET records = %s, version = version + 1 WHERE id = 1 AND version = %s",
+                       (sealed, row["version"]))
+        with self._lock:
+            self._cached = None
 
     def rotate(self, prune: bool = True) -> tuple[str, list[str]]:
         """Make a new current key (the old one stays published); returns (new kid, pruned kids)."""
@@ -51,11 +95,11 @@ class KeyStore:
         with self._db.transaction() as tx:
             row = tx.one("SELECT records, version FROM admission_keyring WHERE id = 1" + lock)
             assert row is not None  # Safeguard: keyring() created it.
-            ring = AdmissionKeyring.from_records(json.loads(row["records"]), clock=self._clock)
+            ring = AdmissionKeyring.from_records(self._records(row["records"]), clock=self._clock)
             new = ring.rotate()
             pruned = ring.prune() if prune else []
             tx.execute("UPDATE admission_keyring SET records = %s, version = version + 1 WHERE id = 1 AND version = %s",
-                       (json.dumps(ring.to_records()), row["version"]))
+                       (self._seal(ring), row["version"]))
         with self._lock:
             self._cached = None
         return new.kid, pruned

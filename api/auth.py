@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio.to_thread
 import jwt
 from fastapi import Depends, Request
 
@@ -22,6 +23,7 @@ from api.scope import header
 from api.settings import Settings
 
 ROLES = frozenset({"listener", "creator", "finance", "media", "admin"})
+_INVALID = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class TokenVerifier:
         self._audience = settings.auth_audience
         self._jwks: jwt.PyJWKClient | None = None
         self._fast: FastHS256 | None = None
+        self.fetches = bool(settings.auth_jwks_url)  # verifying may wait on the identity provider's JWKS
         if settings.auth_jwks_url:
             self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=300)
             self._key: Any = None
@@ -72,11 +75,26 @@ class TokenVerifier:
             self._algorithms = ["HS256"]
             self._fast = FastHS256(settings.auth_secret, self._issuer, self._audience)
 
+    def blocks(self, token: str) -> bool:
+        """Whether verifying `token` may wait on the network (a JWKS fetch): not remembered yet."""
+        if self._jwks is None:
+            return False
+        hit = self._cache.get(token)
+        return hit is None or hit[1] <= time.time()
+
+    async def verify_async(self, token: str) -> Principal:
+        """`verify` that never blocks the event loop: a JWKS fetch runs in a worker thread."""
+        if self.blocks(token):
+            return await anyio.to_thread.run_sync(self.verify, token)
+        return self.verify(token)
+
     def verify(self, token: str) -> Principal:
         now = time.time()
         hit = self._cache.get(token)
         if hit is not None and hit[1] > now:
             return hit[0]
+        if not token.isascii():  # a JWT is base64url and dots; PyJWT refuses anything else too
+            raise Problem("unauthenticated", "invalid token: not a JWT (non-ASCII characters)", headers=_INVALID)
         principal, expires = self._verify(token)
         if len(self._cache) >= self.CACHE_ENTRIES:
             self._cache.clear()
@@ -95,10 +113,10 @@ class TokenVerifier:
                 algorithms=self._algorithms,
                 issuer=self._issuer,
                 audience=self._audience,
-                options={"require": ["sub"], "verify_aud": self._audience is not None},
+                options={"require": ["sub", "exp"], "verify_aud": self._audience is not None},
             )
         except jwt.PyJWTError as exc:
-            raise Problem("unauthenticated", f"invalid token: {exc}", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            raise Problem("unauthenticated", f"invalid token: {exc}", headers=_INVALID) from None
         return self._principal(claims)
 
     @staticmethod
@@ -127,12 +145,27 @@ async def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem("unauthenticated", "send `Authorization: Bearer <JWT>`", headers={"WWW-Authenticate": "Bearer"})
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(token.strip())
+    return await verifier.verify_async(token.strip())
 
 
 def authorize(request: Request, *roles: str) -> Principal:
     """The caller, checked for one of `roles`, without FastAPI's dependency machinery (hot paths)."""
     return authorize_scope(request.scope, *roles)
+
+
+def _scope_token(scope: Any) -> bytes:
+    raw = header(scope, b"authorization") or b""
+    return raw[7:].strip() if raw[:7].lower() == b"bearer " else b""
+
+
+async def prepare_scope(scope: Any, verifier: TokenVerifier | None = None) -> None:
+    """Before a sync `authorize_scope` on the event loop: verify off the loop what would block it."""
+    verifier = verifier or scope["app"].state.token_verifier
+    token = _scope_token(scope)
+    if token:
+        text = token.decode("latin-1")
+        if verifier.blocks(text):
+            await verifier.verify_async(text)
 
 
 def authorize_scope(scope: Any, *roles: str, verifier: TokenVerifier | None = None) -> Principal:

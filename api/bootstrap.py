@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from api.admission_keystore import KeyStore
+from api.key_encryption import KeyEncryption
 from api.admission_tokens import AdmissionTokenIssuer
 from api.settings import Settings
 from domain.application import BoxOffice
@@ -61,7 +62,8 @@ def build_policies(settings: Settings) -> Policies:
 
 
 def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
-    if settings.stripe_secret_key:
+    if settings.gateway_name == "stripe":
+        assert settings.stripe_secret_key  # Settings refuses stripe without a key
         from payouts.stripe_gateway import StripeGateway
 
         return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
@@ -135,7 +137,7 @@ def build_services(
     app.commit_listeners.append(lambda position: reactors.poke())
     return Services(settings=settings, clock=clock, gateway=gateway, app=app, db=db, projector=projector,
                     payouts=payouts, webhooks=webhooks, admission_index=index, admission_tail=tail,
-                    keys=KeyStore(db, clock), reactors=reactors, livekit=livekit)
+                    keys=KeyStore(db, clock, KeyEncryption(settings.key_encryption_keys)), reactors=reactors, livekit=livekit)
 
 
 def build_reactors(settings: Settings, app: BoxOffice, db: Database, livekit: LiveKitConfig | None,

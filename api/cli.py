@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.settings import Settings
+from api.settings import load_settings
 
 app = typer.Typer(help="boxoffice: ticketing and monetization for live audio rooms", no_args_is_help=True)
 project = typer.Typer(help="Projections: run, status, rebuild", no_args_is_help=True)
@@ -26,7 +26,7 @@ def _services():  # noqa: ANN202
     """The services of this process, from the composition root (imported late: `boxoffice token` needs none)."""
     from api.bootstrap import build_services
 
-    return build_services(Settings())
+    return build_services(load_settings())
 
 
 def _when(value: str | None, name: str):  # noqa: ANN202
@@ -107,12 +107,29 @@ def reactors_status() -> None:
     typer.echo(json.dumps(_services().reactors.status(), indent=2))
 
 
+@keys_cli.command("rotate-kek")
+def keys_rotate_kek() -> None:
+    """Re-seal the signing keys under the first BOXOFFICE_KEY_ENCRYPTION_KEY (list the old one after it)."""
+    services = _services()
+    services.keys.rotate_kek()
+    typer.echo("admission signing keys re-sealed under the current key-encryption key; "
+               "the older keys may now be removed from BOXOFFICE_KEY_ENCRYPTION_KEY")
+
+
+@keys_cli.command("new-kek")
+def keys_new_kek() -> None:
+    """Print a fresh key-encryption key (a Fernet key) for BOXOFFICE_KEY_ENCRYPTION_KEY."""
+    from api.key_encryption import KeyEncryption
+
+    typer.echo(KeyEncryption.new_key())
+
+
 @app.command()
 def migrate() -> None:
     """Create or upgrade every table (alembic upgrade head); safe to run twice."""
     from migrations.runner import current_revision, upgrade
 
-    settings = Settings()
+    settings = load_settings()
     upgrade(settings.database_url)
     typer.echo(f"database at revision {current_revision(settings.database_url)}")
 
@@ -127,14 +144,14 @@ def serve(
     """Serve the HTTP API (uvicorn)."""
     import uvicorn
 
-    settings = Settings()
+    settings = load_settings()
     if migrate_first:
         from migrations.runner import upgrade
 
         upgrade(settings.database_url)
     if workers > 1:
         _metrics_directory()
-    gateway = "stripe" if settings.stripe_secret_key else "sandbox (no money moves)"
+    gateway = "stripe" if settings.gateway_name == "stripe" else "sandbox (no money moves)"
     typer.echo(f"boxoffice on http://{host}:{port} (docs at /docs), database {settings.database_url.split('@')[-1]}, "
                f"payments: {gateway}, workers: {workers}")
     uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, loop="auto", http="auto",
@@ -166,7 +183,7 @@ def token(
     from api.auth import issue_token
 
     try:
-        typer.echo(issue_token(Settings().auth_secret, sub, role, ttl))
+        typer.echo(issue_token(load_settings().auth_secret, sub, role, ttl))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 

@@ -7,7 +7,10 @@ the canonical headers, a canonical signature, plain claim types) whose claims
 pass the same checks PyJWT makes. Anything else, including every invalid
 token, returns None and goes to PyJWT, which decides and words the error.
 So the fast path cannot accept what PyJWT rejects; tests/unit/test_hs256.py
-fuzzes exactly that.
+fuzzes exactly that. What PyJWT refuses and this path once let through: a
+token without `exp` (required here and by the verifier), a payload whose
+base64 is not canonical (trailing bits set), non-ASCII bytes (which made the
+signing input raise: a 500), and a PEM or SSH public key used as the HMAC secret.
 """
 
 from __future__ import annotations
@@ -38,14 +41,30 @@ def _plain_int(value: Any) -> bool:
     return type(value) is int  # not bool, not float: anything looser goes to PyJWT
 
 
+def pyjwt_accepts_key(secret: str) -> bool:
+    """Whether PyJWT takes `secret` as an HMAC key: it refuses PEM, SSH and DER public keys
+    and JWKs (algorithm confusion: anyone holding the public key could sign tokens)."""
+    from jwt.algorithms import HMACAlgorithm
+    from jwt.exceptions import InvalidKeyError
+
+    try:
+        HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(secret)
+    except InvalidKeyError:
+        return False
+    return True
+
+
 class FastHS256:
     def __init__(self, secret: str, issuer: str | None = None, audience: str | None = None) -> None:
-        self._key = secret.encode()
+        # A key PyJWT refuses makes every token invalid: the fast path then accepts nothing.
+        self._key: bytes | None = secret.encode() if pyjwt_accepts_key(secret) else None
         self._issuer = issuer
         self._audience = audience
 
     def accept(self, token: str, now: float | None = None) -> dict[str, Any] | None:
         """The claims if the token is certainly valid, else None (ask PyJWT)."""
+        if self._key is None or not token.isascii():
+            return None
         header, dot, rest = token.partition(".")
         payload, dot2, signature = rest.partition(".")
         if not dot or not dot2 or header not in CANONICAL_HEADERS or "." in signature:
@@ -57,8 +76,11 @@ class FastHS256:
         if len(payload) % 4 == 1 or not _SEGMENT.fullmatch(payload):
             return None
         try:
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        except ValueError:
+            raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            if _b64(raw) != payload:  # non-canonical: unused trailing bits set; PyJWT refuses it
+                return None
+            claims = json.loads(raw)
+        except (ValueError, RecursionError):
             return None
         if not isinstance(claims, dict) or not self._claims_ok(claims, time.time() if now is None else now):
             return None
@@ -73,7 +95,7 @@ class FastHS256:
         for name in ("iat", "nbf"):
             if name in claims and not (_plain_int(claims[name]) and claims[name] <= now):
                 return False
-        if "exp" in claims and not (_plain_int(claims["exp"]) and claims["exp"] > now):
+        if not (_plain_int(claims.get("exp")) and claims["exp"] > now):  # `exp` is required
             return False
         if self._issuer is not None and claims.get("iss") != self._issuer:
             return False

@@ -20,10 +20,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import console, problems, recent_errors
 from api.metrics import RequestMetrics, count_admission, metrics_response, register_plain_route
-from api.auth import TokenVerifier
+from api.auth import TokenVerifier, prepare_scope
 from api.bootstrap import Services, build_services
 from api.problems import Problem
 from api.scope import header
+from api.limits import RequestLimits
 from api.logs import configure_logging, correlation_id
 from api.routers import (admission, creators, finance, payouts, purchase, reconciliation, rooms, system, tickets,
                          livekit, webhook_endpoints, webhooks)
@@ -74,6 +75,15 @@ def request_id(scope: Scope) -> str:
     return given.decode("latin-1") if given else _next_id()
 
 
+SANDBOX_MARKER = (b"x-boxoffice-sandbox", b"true; payments are simulated, no money moves")
+
+
+def marker_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """Headers every response carries: on the sandbox gateway, a marker saying no money moves."""
+    state = scope["app"].state
+    return getattr(state, "marker_headers", [])
+
+
 class CorrelationIdMiddleware:
     """Every request gets a correlation id (X-Request-ID, echoed back) for logs and problems.
 
@@ -91,9 +101,13 @@ class CorrelationIdMiddleware:
         scope.setdefault("state", {})["correlation_id"] = cid
         token = correlation_id.set(cid)
 
+        marks = marker_headers(scope)
+
         async def send_with_id(message) -> None:  # noqa: ANN001
             if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", cid.encode("latin-1")))
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-request-id", cid.encode("latin-1")))
+                headers.extend(marks)
             await send(message)
 
         try:
@@ -135,6 +149,8 @@ class HotPaths:
         if match is not None:
             state = scope["app"].state  # set by the lifespan; looked up once per request, not per use
             try:
+                if state.token_verifier.fetches:  # a JWKS fetch never blocks the event loop
+                    await prepare_scope(scope, state.token_verifier)
                 body = admission.decide(scope, match[1], match[2], verifier=state.token_verifier,
                                         index=state.admission_index)
                 count_admission(body)
@@ -143,11 +159,12 @@ class HotPaths:
                 response = problems.problem_response(Request(scope), exc.code, exc.detail, exc.status, exc.headers,
                                                      **exc.extra)
                 response.headers["x-request-id"] = cid
+                response.raw_headers.extend(marker_headers(scope))
                 await response(scope, receive, send)
                 return
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)),
-            (b"x-request-id", cid.encode("latin-1"))]})
+            (b"x-request-id", cid.encode("latin-1")), *marker_headers(scope)]})
         await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 
@@ -162,8 +179,10 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         if services is None:
             services = build_services(settings or Settings())
         configure_logging(services.settings.log_level)
+        services.keys.seal_at_rest()  # a keyring stored in plain text by an older version
         app.state.services = services
         app.state.token_verifier = TokenVerifier(services.settings)
+        app.state.marker_headers = [SANDBOX_MARKER] if services.gateway.name == "sandbox" else []
         app.state.admission_index = services.admission_index
         projector, tail = services.projector, services.admission_tail
         console.start(app, app.state.token_verifier)

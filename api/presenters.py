@@ -150,7 +150,11 @@ def encode_cursor(*parts: object) -> str:
     return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode().rstrip("=")
 
 
+BIGINT_MAX = 2**63 - 1  # every position and timestamp column is a BIGINT
+
+
 def decode_cursor(cursor: str, n: int) -> list[str]:
+    """The cursor's `n` parts; the first is an integer key (see `cursor_int`)."""
     from api.problems import Problem
 
     try:
@@ -161,4 +165,14 @@ def decode_cursor(cursor: str, n: int) -> list[str]:
     if len(parts) != n:
         raise Problem("validation", "cursor is malformed")
     return parts
+
+
+def cursor_int(text: str) -> int:
+    """An integer part of a cursor: ASCII digits within a BIGINT, else a 400 problem.
+    (`str.isdigit` also takes `²`, which `int` refuses; 40 digits overflow the column.)"""
+    from api.problems import Problem
+
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= BIGINT_MAX):
+        raise Problem("validation", "cursor is malformed")
+    return int(text)
 

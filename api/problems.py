@@ -44,9 +44,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "payment_declined": 402,
     "payment_unavailable": 503,
     "idempotency_in_progress": 409,
-    "idempotency_key_reused": 409,
+    "idempotency_conflict": 409,
     "invalid_signature": 400,
     "malformed_json": 400,
+    "invalid_datetime": 400,
+    "payload_too_large": 413,
+    "service_unavailable": 503,
 }
 
 TITLES: dict[str, str] = {
@@ -64,6 +67,10 @@ TITLES: dict[str, str] = {
     "conflict": "Conflict",
     "payment_declined": "Payment declined",
     "payment_unavailable": "Payment processor unavailable",
+    "idempotency_conflict": "Idempotency-Key reused with other parameters",
+    "invalid_datetime": "Invalid date and time",
+    "payload_too_large": "Request body too large",
+    "service_unavailable": "Service unavailable",
     "internal": "Internal error",
 }
 
@@ -101,8 +108,11 @@ def problem_response(request: Request, code: str, detail: str, status: int | Non
 def _validation_code(errors: list[dict[str, Any]]) -> str:
     """Name the problem after the field that broke, where it has a business name."""
     for error in errors:
+        if error.get("type") == "datetime_not_in_utc":
+            return "invalid_datetime"
+    for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
-        if error.get("type") == "json_invalid":
+        if error.get("type") in ("json_invalid", "json_too_deep"):
             return "malformed_json"
         if "ticket_price" in loc or "price" in loc or "currency" in loc:
             return "invalid_price"
@@ -139,7 +149,7 @@ def install(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
         ]
         code = _validation_code(errors)
-        status = 400 if code == "malformed_json" else None
+        status = 400 if code in ("malformed_json", "invalid_datetime") else None
         return problem_response(request, code, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
                                 status, errors=errors)
 

@@ -7,10 +7,21 @@ UUIDs, UTC datetimes) happens in the routers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic_core import PydanticCustomError
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in the year 10000 in UTC
+        raise PydanticCustomError("datetime_not_in_utc", "the date and time cannot be represented in UTC") from None
+
+
+# Every date and time we accept: with an offset, and representable in UTC (else a 400 `invalid_datetime`).
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 Currency = Annotated[str, StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")]
 
@@ -52,17 +63,17 @@ class CreatorPublic(BaseModel):
 
 class RoomCreate(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    scheduled_start: AwareDatetime | None = Field(default=None, description="RFC 3339 with offset; null for now")
+    scheduled_start: UtcDatetime | None = Field(default=None, description="RFC 3339 with offset; null for now")
     ticket_price: MoneyIn
     capacity: StrictInt
-    sales_end: AwareDatetime | None = None
+    sales_end: UtcDatetime | None = None
 
 
 class RoomUpdate(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     ticket_price: MoneyIn | None = None
     capacity: StrictInt | None = None
-    sales_end: AwareDatetime | None = None
+    sales_end: UtcDatetime | None = None
 
 
 class RoomPublic(BaseModel):

@@ -1,20 +1,30 @@
 """Every setting, read in one place from `BOXOFFICE_*` environment variables.
 
 Built by the composition root (never at import). The validator refuses unsafe
-defaults outside development: a production service with the development JWT
-secret would accept anybody's tokens.
+settings in production, each with one line naming the setting
+(`load_settings` prints it on stderr and exits non-zero):
+- the development JWT secret, a secret under 32 bytes, or one shaped like a
+  public key (PEM, SSH, JWK: key confusion would let anyone holding the
+  identity provider's public key sign tokens);
+- no Stripe key, unless the sandbox is chosen explicitly
+  (`BOXOFFICE_PAYMENT_GATEWAY=sandbox`; every response then says so in a header);
+- no key-encryption key for the admission signing keys at rest;
+- host eligibility taken from the creator's own request body.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.key_encryption import DEV_KEY_ENCRYPTION_KEY, parse_keys
 from store.env import DEFAULT_DATABASE_URL
 
 DEV_SECRET = "boxoffice-development-secret-change-me"
+MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 
 
 class Settings(BaseSettings):
@@ -39,7 +49,9 @@ class Settings(BaseSettings):
     hold_seconds: int = Field(default=900, ge=1)
     max_schedule_days: int = Field(default=14, ge=0)
 
-    # Payments.
+    # Payments. The gateway: `stripe` with a key; `sandbox` (no money moves) by default in
+    # development, and in production only when chosen explicitly.
+    payment_gateway: Literal["stripe", "sandbox"] | None = None
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None  # a local stand-in in tests
@@ -73,12 +85,32 @@ class Settings(BaseSettings):
     metrics_token: str | None = None  # bearer token for GET /metrics; unset: loopback callers only, none in production
     metrics_top_rooms: int = Field(default=20, ge=0, le=1000)  # seats-sold series kept for the N best-selling rooms
 
+    # Admission signing keys at rest: Fernet key(s), comma-separated, the current first
+    # (api/key_encryption.py). Required in production; development uses a labelled public default.
+    key_encryption_key: str | None = None
+
+    # Request limits (api/limits.py).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # a larger body is a 413 problem
+
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:
+        if self.key_encryption_key is not None:
+            try:
+                parse_keys(self.key_encryption_key)
+            except ValueError as exc:
+                raise ValueError(f"BOXOFFICE_KEY_ENCRYPTION_KEY: {exc}") from None
+        if self.payment_gateway == "stripe" and not self.stripe_secret_key:
+            raise ValueError("BOXOFFICE_PAYMENT_GATEWAY=stripe needs BOXOFFICE_STRIPE_SECRET_KEY")
         if self.environment == "production":
-            if self.auth_secret == DEV_SECRET and not (self.auth_public_key or self.auth_jwks_url):
-                raise ValueError("BOXOFFICE_AUTH_SECRET must be set in production")
-            if self.stripe_secret_key and not self.stripe_webhook_secret:
+            if not (self.auth_public_key or self.auth_jwks_url):
+                self._check_production_secret()
+            if self.key_encryption_key is None:
+                raise ValueError("BOXOFFICE_KEY_ENCRYPTION_KEY must be set in production (it seals the admission "
+                                 "signing keys at rest; make one with `boxoffice keys new-kek`)")
+            if not self.stripe_secret_key and self.payment_gateway != "sandbox":
+                raise ValueError("BOXOFFICE_STRIPE_SECRET_KEY must be set in production "
+                                 "(or BOXOFFICE_PAYMENT_GATEWAY=sandbox, explicitly: no money moves)")
+            if self.stripe_secret_key and self.payment_gateway != "sandbox" and not self.stripe_webhook_secret:
                 raise ValueError("BOXOFFICE_STRIPE_WEBHOOK_SECRET must be set with a Stripe key")
         if any((self.livekit_url, self.livekit_api_key, self.livekit_api_secret)) and not all(
                 (self.livekit_url, self.livekit_api_key, self.livekit_api_secret)):
@@ -87,6 +119,33 @@ class Settings(BaseSettings):
         if self.price_min_major > self.price_max_major:
             raise ValueError("BOXOFFICE_PRICE_MIN_MAJOR exceeds BOXOFFICE_PRICE_MAX_MAJOR")
         return self
+
+    def _check_production_secret(self) -> None:
+        from api.hs256 import pyjwt_accepts_key
+
+        secret = self.auth_secret
+        if secret == DEV_SECRET:
+            raise ValueError("BOXOFFICE_AUTH_SECRET must be set in production (it is the development secret)")
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"BOXOFFICE_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes in production "
+                             f"(it has {len(secret.encode())})")
+        if not pyjwt_accepts_key(secret) or secret.lstrip().startswith(("-----BEGIN", "ssh-", "ecdsa-")):
+            raise ValueError("BOXOFFICE_AUTH_SECRET is shaped like a public key (PEM, SSH or JWK); an HMAC secret "
+                             "must be private (use BOXOFFICE_AUTH_PUBLIC_KEY for a public key)")
+
+    @property
+    def key_encryption_keys(self) -> list[str]:
+        """The key-encryption keys, current first; the labelled development key when unset."""
+        if self.key_encryption_key is None:
+            return [DEV_KEY_ENCRYPTION_KEY]
+        return parse_keys(self.key_encryption_key)
+
+    @property
+    def gateway_name(self) -> Literal["stripe", "sandbox"]:
+        """The payment gateway this service runs on."""
+        if self.payment_gateway is not None:
+            return self.payment_gateway
+        return "stripe" if self.stripe_secret_key else "sandbox"
 
     @property
     def livekit_enabled(self) -> bool:
@@ -106,3 +165,22 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+
+def refusal(error: ValidationError) -> str:
+    """One line naming what is wrong with the settings."""
+    reasons = []
+    for e in error.errors():
+        message = str(e.get("msg", "")).removeprefix("Value error, ")
+        field = ".".join(str(part) for part in e.get("loc", ()))
+        reasons.append(f"BOXOFFICE_{field.upper()}: {message}" if field else message)
+    return "boxoffice refuses to start: " + "; ".join(reasons)
+
+
+def load_settings() -> Settings:
+    """The settings, or one clear line on stderr and exit status 2 when they are unsafe or invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(refusal(exc), file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

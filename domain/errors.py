@@ -120,10 +120,13 @@ class PaymentDeclinedError(DomainError):
     code = "payment_declined"
 
 
-class IdempotencyKeyReusedError(ConflictError):
-    """The Idempotency-Key was used before with other parameters."""
+class IdempotencyConflictError(ConflictError):
+    """The Idempotency-Key was used before with other parameters (Stripe: `idempotency_error`)."""
 
-    code = "idempotency_key_reused"
+    code = "idempotency_conflict"
+
+
+IdempotencyKeyReusedError = IdempotencyConflictError  # the former name
 
 
 class AlreadyRegisteredError(ConflictError):

@@ -90,7 +90,10 @@ class SchedulePolicy:
 def as_utc(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidScheduleError(f"{name} must carry a timezone offset")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 lies beyond year 9999 in UTC
+        raise InvalidScheduleError(f"{name} cannot be represented in UTC") from None
 
 
 @dataclass(frozen=True)

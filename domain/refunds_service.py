@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
-from domain.errors import ForbiddenError
+from domain.errors import ForbiddenError, IdempotencyConflictError
 from domain.guards import WriteGuards
-from domain.ids import refund_id_for
+from domain.ids import client_refund_id_for, refund_id_for
 from domain.payments import PaymentGatewayError, RefundRequest, RefundResult
 from domain.rooms import Room
 from domain.tickets import RefundState, Ticket, TicketStatus
@@ -108,10 +108,14 @@ class RefundCommands:
         key: str,
         as_admin: bool = False,
         execute: bool = True,
+        client_key: bool = False,
     ) -> tuple[Ticket, int | None]:
         """Refund a paid ticket: the host refunds in full, an admin any part.
 
-        `key` makes the request idempotent: the same key is the same refund.
+        `key` makes the request idempotent: the same key is the same refund, and the
+        same key with another amount (or, for a caller's key, another reason) is
+        refused with IdempotencyConflictError, as Stripe does. `client_key`: the key
+        is the caller's Idempotency-Key, kept apart from the keys the system makes.
         """
         ticket = self.get_ticket(ticket_id)
         if not as_admin:
@@ -119,8 +123,13 @@ class RefundCommands:
                 raise ForbiddenError("only the room's host or an admin may refund a ticket")
             if amount is not None and amount != ticket.refundable:
                 raise ForbiddenError("a host refunds tickets in full; partial refunds need an admin")
-        refund_id = refund_id_for(ticket.id, key)
-        if str(refund_id) in ticket.refunds:
+        refund_id = client_refund_id_for(ticket.id, key) if client_key else refund_id_for(ticket.id, key)
+        if (earlier := ticket.refunds.get(str(refund_id))) is not None:
+            same_amount = earlier.full if amount is None else amount == earlier.amount
+            if not same_amount or (client_key and reason != earlier.reason):
+                raise IdempotencyConflictError(
+                    f"this Idempotency-Key made a refund of {earlier.amount} ({earlier.reason}); "
+                    "send a new key for another refund")
             return ticket, None
         state = ticket.request_refund(refund_id, amount, reason, actor_id, self.clock.now())
 

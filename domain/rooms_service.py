@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from domain.errors import IdempotencyKeyReusedError, InvalidCapacityError, NotEligibleError, ValidationError
+from domain.errors import IdempotencyConflictError, InvalidCapacityError, NotEligibleError, ValidationError
 from domain.guards import WriteGuards
 from domain.ids import room_id_for
 from domain.money import Money
+from domain.policies import as_utc
 from domain.rooms import Room
 
 if TYPE_CHECKING:
@@ -39,6 +40,24 @@ def check_title(title: str) -> str:
     return title
 
 
+def _same_room(room: Room, title: str, scheduled_start: datetime | None, price: Money, capacity: int,
+               sales_end: datetime | None) -> bool:
+    """Whether a retried `open_room` asks for the room the key opened: every parameter.
+
+    A start of null (or a start up to the grace before opening) was resolved to
+    the opening time, so it matches a room that starts when it was opened.
+    """
+    if (room.title, room.price, room.capacity) != (title.strip(), price, capacity):
+        return False
+    if scheduled_start is None:
+        start_same = room.scheduled_start == room.opened_at
+    else:
+        start = as_utc(scheduled_start, "scheduled_start")
+        start_same = start == room.scheduled_start or (room.scheduled_start == room.opened_at and start <= room.opened_at)
+    end_same = (room.sales_end is None) if sales_end is None else as_utc(sales_end, "sales_end") == room.sales_end
+    return start_same and end_same
+
+
 class RoomCommands:
     def open_room(
         self: BoxOffice,
@@ -58,9 +77,9 @@ class RoomCommands:
         self.policies.eligibility.check(creator.follower_count)
         room_id = room_id_for(host_id, idempotency_key) if idempotency_key else uuid4()
         if idempotency_key and (existing := self._find_room(room_id)) is not None:
-            same = (existing.title, existing.price, existing.capacity) == (title.strip(), price, capacity)
-            if not same:
-                raise IdempotencyKeyReusedError("this Idempotency-Key opened a room with other parameters")
+            # Compared with the room as the key opened it (version 1), not as later changes left it.
+            if not _same_room(self.repository.get(room_id, version=1), title, scheduled_start, price, capacity, sales_end):
+                raise IdempotencyConflictError("this Idempotency-Key opened a room with other parameters")
             return existing, None
         title = check_title(title)
         self.policies.price.check(price)

@@ -38,6 +38,7 @@ class RefundState:
     attempt: int
     reason: str
     processor_refund_id: str | None = None
+    full: bool = False  # this refund left nothing to refund: what a request without an amount does
 
 
 class Ticket(Aggregate):
@@ -274,7 +275,7 @@ class Ticket(Aggregate):
         requested_by: str,
         at: datetime,
     ) -> None:
-        self.refunds[str(refund_id)] = RefundState(refund_id, amount, "requested", 1, reason)
+        self.refunds[str(refund_id)] = RefundState(refund_id, amount, "requested", 1, reason, full=full)
         self.refunded_amount += amount
         self.reversed_creator += creator_reversal
         self.reversed_commission += commission_reversal

@@ -11,12 +11,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.types import Scope
 
 from api.auth import CurrentUser, Media, TokenVerifier, authorize_scope
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
+from api.presenters import BIGINT_MAX
 from api.problems import Problem
+from api.schemas import UtcDatetime
 from store.timecodes import from_us
 from projections.admission_index import AdmissionIndex
 
@@ -42,7 +44,7 @@ class MediaReport(BaseModel):
     room_id: UserId
     user_id: UserId
     session_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    at: AwareDatetime
+    at: UtcDatetime
     role: Literal["host", "cohost", "speaker", "listener"] | None = None
 
 
@@ -117,7 +119,7 @@ def revocations(
     room_id: str,
     user: CurrentUser,
     services: ServicesDep,
-    since: Annotated[int, Query(ge=0, description="a position from a previous answer's next_since")] = 0,
+    since: Annotated[int, Query(ge=0, le=BIGINT_MAX, description="a position from a previous answer's next_since")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> Response:
     """Tickets refunded or revoked after `since`, so a media server can drop listeners whose

@@ -5,20 +5,18 @@ Every list is also CSV when asked with `Accept: text/csv`.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 
 from api.auth import CurrentUser, Finance
+from api.csv_export import csv_response
 from api.deps import FreshReads, ServicesDep
-from api.presenters import decode_cursor, encode_cursor
+from api.presenters import cursor_int, decode_cursor, encode_cursor
 from api.problems import Problem
+from api.schemas import UtcDatetime
 from store.timecodes import to_us
 from projections import ledger_queries
 
@@ -27,16 +25,6 @@ router = APIRouter(tags=["finance"])
 
 def wants_csv(request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "")
-
-
-def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _range(from_: datetime | None, to: datetime | None) -> tuple[int | None, int | None]:
@@ -54,7 +42,7 @@ def ledger_accounts(
     request: Request,
     user: Finance,
     services: ServicesDep,
-    as_of: AwareDatetime | None = None,
+    as_of: UtcDatetime | None = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     prefix: Annotated[str | None, Query(max_length=200, description="e.g. creator:maya: or platform:")] = None,
 ) -> Response:
@@ -76,8 +64,8 @@ def ledger_entries(
     user: Finance,
     services: ServicesDep,
     account: str | None = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
+    from_: Annotated[UtcDatetime | None, Query(alias="from")] = None,
+    to: UtcDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,
 ) -> Response:
@@ -86,9 +74,7 @@ def ledger_entries(
     after = None
     if cursor:
         position, entry_id = decode_cursor(cursor, 2)
-        if not position.isdigit():
-            raise Problem("validation", "cursor is malformed")
-        after = (int(position), entry_id)
+        after = (cursor_int(position), entry_id)
     items = ledger_queries.entries(_db(services), account=account, from_us=start, to_us=end,
                                    after=after, limit=limit + 1)
     page = items[:limit]
@@ -109,8 +95,8 @@ def revenue_report(
     user: CurrentUser,
     services: ServicesDep,
     by: Literal["room", "creator", "day"] = "room",
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
+    from_: Annotated[UtcDatetime | None, Query(alias="from")] = None,
+    to: UtcDatetime | None = None,
     creator_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
     """Gross, refunds, fees, commission, creator share and net per room, creator or UTC day, and

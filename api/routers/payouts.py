@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from api.auth import CurrentUser, Finance
 from api.deps import FreshReads, ServicesDep, parse_id
 from api.problems import Problem
+from api.schemas import UtcDatetime
 from store.timecodes import from_us
 from payouts.model import Payout, PayoutRun
 from projections import ledger_queries
@@ -20,7 +21,7 @@ router = APIRouter(tags=["payouts"])
 
 class PayoutRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    as_of: AwareDatetime | None = None
+    as_of: UtcDatetime | None = None
     dry_run: bool = False
 
 

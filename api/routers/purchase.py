@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth import authorize
+from api.auth import authorize, prepare_scope
 from api.bootstrap import Services
 from api.deps import parse_id
 from api.presenters import ticket_public
@@ -36,6 +36,9 @@ MAX_KEY_LENGTH = 255
 
 
 async def serve_purchase(request: Request) -> Response:
+    verifier = request.app.state.token_verifier
+    if verifier.fetches:  # a JWKS fetch never blocks the event loop
+        await prepare_scope(request.scope, verifier)
     user = authorize(request, "listener")
     services: Services = request.app.state.services
     room_id = parse_id(request.path_params["room_id"], "room")
@@ -93,7 +96,7 @@ def _payment_method(request: Request, raw: bytes) -> str | None:
             content_type.startswith("application/") and content_type.endswith("+json")):
         try:
             data = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nesting is limited before (api/limits.py); safeguard
             raise RequestValidationError([{
                 "type": "json_invalid", "loc": ("body", getattr(exc, "pos", 0)), "msg": "JSON decode error",
                 "input": {},

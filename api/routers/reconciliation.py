@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 
 from api.auth import Finance
 from api.deps import FreshReads, ServicesDep
 from api.problems import Problem
+from api.schemas import UtcDatetime
 from api.routers.finance import csv_response, wants_csv
 from store.timecodes import from_us
 from payouts.model import Reconciliation
@@ -45,8 +45,8 @@ def reconciliation(
     request: Request,
     user: Finance,
     services: ServicesDep,
-    from_: Annotated[AwareDatetime, Query(alias="from")],
-    to: AwareDatetime,
+    from_: Annotated[UtcDatetime, Query(alias="from")],
+    to: UtcDatetime,
 ) -> Response:
     """Match ledger postings to the processor's balance transactions by id and amount: matched,
     missing at the processor, missing in the ledger, amount mismatches, with totals. Each run

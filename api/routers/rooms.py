@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query
 
 from api.auth import Creator, CurrentUser, Principal
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
-from api.presenters import decode_cursor, encode_cursor, room_public, room_row_public
+from api.presenters import cursor_int, decode_cursor, encode_cursor, room_public, room_row_public
 from api.problems import Problem
 from api.schemas import RoomCreate, RoomList, RoomPublic, RoomUpdate
 from domain.money import Money
@@ -74,9 +74,10 @@ def list_rooms(
         where.append("state = %s")
         params.append(state)
     if cursor:
-        opened_us, room_id = decode_cursor(cursor, 2)
+        opened, room_id = decode_cursor(cursor, 2)
+        opened_us = cursor_int(opened)
         where.append("(opened_us < %s OR (opened_us = %s AND room_id < %s))")
-        params += [int(opened_us) if opened_us.isdigit() else 0, int(opened_us) if opened_us.isdigit() else 0, room_id]
+        params += [opened_us, opened_us, room_id]
     sql = "SELECT * FROM rooms_view" + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY opened_us DESC, room_id DESC LIMIT %s"
     db = services.db

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.auth import Creator, CurrentUser, Listener
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
-from api.presenters import decode_cursor, encode_cursor, ticket_public, ticket_row_public
+from api.presenters import cursor_int, decode_cursor, encode_cursor, ticket_public, ticket_row_public
 from api.problems import Problem
 from api.routers.purchase import serve_purchase
 from api.schemas import BuyerList, BuyerPublic, MoneyOut, RefundCreate, TicketCreate, TicketList, TicketPublic
@@ -65,7 +65,7 @@ def my_tickets(
     if cursor:
         reserved_us, tid = decode_cursor(cursor, 2)
         where.append("(reserved_us < %s OR (reserved_us = %s AND ticket_id < %s))")
-        us = int(reserved_us) if reserved_us.isdigit() else 0
+        us = cursor_int(reserved_us)
         params += [us, us, tid]
     rows = services.db.query(
         "SELECT * FROM tickets_view WHERE " + " AND ".join(where) + " ORDER BY reserved_us DESC, ticket_id DESC LIMIT %s",
@@ -94,7 +94,7 @@ def room_buyers(
     where, params = ["room_id = %s", "status = %s"], [str(rid), "paid"]
     if cursor:
         paid_us, tid = decode_cursor(cursor, 2)
-        us = int(paid_us) if paid_us.isdigit() else 0
+        us = cursor_int(paid_us)
         where.append("(paid_us > %s OR (paid_us = %s AND ticket_id > %s))")
         params += [us, us, tid]
     rows = services.db.query(
@@ -131,7 +131,7 @@ def refund_ticket(
         user.sub, tid, amount=body.amount, reason=body.reason,
         # Without a key, a partial refund is a new refund each time (as at Stripe); a full one is one refund.
         key=idempotency_key or ("full" if body.amount is None else f"partial-{uuid.uuid4()}"),
-        as_admin=user.is_admin,
+        as_admin=user.is_admin, client_key=idempotency_key is not None,
     )
     wait_for(services, position)
     return ticket_public(ticket, provider=services.gateway.name)

@@ -30,10 +30,10 @@ def sign(header: str, payload: str, key: str = SECRET) -> str:
     return f"{header}.{payload}.{b64(mac)}"
 
 
-def pyjwt_claims(token: str, issuer: str | None, audience: str | None) -> dict | None:
+def pyjwt_claims(token: str, issuer: str | None, audience: str | None, key: str = SECRET) -> dict | None:
     try:
-        return jwt.decode(token, SECRET, algorithms=["HS256"], issuer=issuer, audience=audience,
-                          options={"require": ["sub"], "verify_aud": audience is not None})
+        return jwt.decode(token, key, algorithms=["HS256"], issuer=issuer, audience=audience,
+                          options={"require": ["sub", "exp"], "verify_aud": audience is not None})
     except jwt.PyJWTError:
         return None
 
@@ -46,10 +46,10 @@ odd_values = st.one_of(
 )
 # Mostly well-formed claims (so that acceptance is exercised), then one or two made odd.
 good_claims = st.fixed_dictionaries(
-    {"sub": st.text(min_size=1, max_size=8).filter(str.strip)},
+    {"sub": st.text(min_size=1, max_size=8).filter(str.strip), "exp": future},
     optional={
         "roles": st.lists(st.sampled_from(["listener", "media", "admin", "nope"]), max_size=3),
-        "iat": past, "nbf": past, "exp": future, "iss": st.just("issuer"), "jti": st.text(max_size=4),
+        "iat": past, "nbf": past, "iss": st.just("issuer"), "jti": st.text(max_size=4),
         "aud": st.one_of(st.just("aud"), st.lists(st.sampled_from(["aud", "x"]), min_size=1, max_size=2)),
     },
 )
@@ -84,6 +84,8 @@ def tokens(draw: st.DrawFn) -> str:
     payload = b64(raw)
     if draw(st.integers(0, 3)) == 0:
         payload += draw(st.sampled_from(["=", "==", "A", "*", ".", "+"]))
+    if draw(st.integers(0, 4)) == 0:
+        payload = non_canonical(payload)
     token = sign(header, payload, draw(st.sampled_from([SECRET, SECRET, SECRET, "wrong-secret", ""])))
     mutation = draw(st.integers(0, 9))
     if mutation == 1 and len(token) > 2:  # flip one character anywhere
@@ -93,7 +95,23 @@ def tokens(draw: st.DrawFn) -> str:
         token = token + draw(st.sampled_from(["=", ".", ".x", "A"]))
     elif mutation == 3:
         token = token.rsplit(".", 1)[0] + "."
+    elif mutation == 4:  # one non-ASCII character (a header byte decoded as latin-1), signed or not
+        i = draw(st.integers(0, len(token)))
+        token = token[:i] + draw(st.sampled_from(["\u00e9", "\u00ff", "\u00b2", "\x80"])) + token[i:]
+        if draw(st.booleans()) and token.count(".") == 2:
+            token = sign(*token.split(".")[:2])
     return token
+
+
+def non_canonical(segment: str) -> str:
+    """The same bytes under Python's lenient decoder, with the unused trailing bits set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    if len(segment) % 4 in (2, 3) and segment[-1] in alphabet:
+        spare = 0b1111 if len(segment) % 4 == 2 else 0b11
+        value = alphabet.index(segment[-1])
+        if value & spare == 0:
+            return segment[:-1] + alphabet[value | 1]
+    return segment
 
 
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,7 +150,8 @@ def test_bad_tokens_are_left_to_pyjwt(token: str) -> None:
 
 
 def test_issuer_and_audience_are_enforced_on_the_fast_path() -> None:
-    good = jwt.encode({"sub": "u", "iss": "issuer", "aud": ["x", "aud"]}, SECRET, algorithm="HS256")
+    good = jwt.encode({"sub": "u", "iss": "issuer", "aud": ["x", "aud"], "exp": int(NOW) + 600}, SECRET,
+                      algorithm="HS256")
     assert FastHS256(SECRET, "issuer", "aud").accept(good) is not None
     assert FastHS256(SECRET, "other", "aud").accept(good) is None
     assert FastHS256(SECRET, "issuer", "nope").accept(good) is None
@@ -145,3 +164,42 @@ def test_the_verifier_answers_the_same_either_way() -> None:
     principal, expires = verifier._verify(token)
     verifier._fast = None  # PyJWT alone
     assert verifier._verify(token) == (principal, expires)
+
+
+def test_a_token_without_exp_is_refused_by_both() -> None:
+    token = sign(sorted(CANONICAL_HEADERS)[0], b64(json.dumps({"sub": "u", "roles": []}).encode()))
+    assert FastHS256(SECRET).accept(token) is None
+    assert pyjwt_claims(token, None, None) is None
+
+
+def test_a_non_canonical_payload_is_refused_by_both() -> None:
+    payload = b64(json.dumps({"sub": "u", "exp": int(NOW) + 600}).encode())
+    assert len(payload) % 4 in (2, 3), "the claims must leave spare bits"
+    token = sign(sorted(CANONICAL_HEADERS)[0], non_canonical(payload))
+    assert non_canonical(payload) != payload
+    assert FastHS256(SECRET).accept(token) is None
+    assert pyjwt_claims(token, None, None) is None
+
+
+@pytest.mark.parametrize("character", ["\u00e9", "\u00ff", "\x80"])
+def test_a_non_ascii_token_is_refused_without_raising(character: str) -> None:
+    good = issue_token(SECRET, "u", ["listener"])
+    for token in (good + character, character + good, sign(*(good[:10] + character + good[10:]).split(".")[:2])):
+        assert FastHS256(SECRET).accept(token) is None
+        assert pyjwt_claims(token, None, None) is None
+
+
+PEM_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+-----END PUBLIC KEY-----
+"""
+SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm/RAlphM3+hUG6wWfcO5bIUIaqMLa2ywxcOK1wMWbh idp@example"
+
+
+@pytest.mark.parametrize("public_key", [PEM_PUBLIC_KEY, SSH_PUBLIC_KEY])
+def test_a_public_key_used_as_the_hmac_secret_accepts_nothing(public_key: str) -> None:
+    """Key confusion: whoever holds the identity provider's public key could sign admin tokens."""
+    forged = sign(sorted(CANONICAL_HEADERS)[0], b64(json.dumps({"sub": "x", "roles": ["admin"],
+                                                                 "exp": int(NOW) + 600}).encode()), key=public_key)
+    assert FastHS256(public_key).accept(forged) is None
+    assert pyjwt_claims(forged, None, None, key=public_key) is None

@@ -1,0 +1,127 @@
+"""Request limits that keep hostile bodies out of the parsers: size and JSON nesting.
+
+- Size: a body over `BOXOFFICE_MAX_BODY_BYTES` (default 1 MiB) is refused with a
+  413 problem, whether it announces its length or streams in chunks; nothing
+  past the limit is read.
+- Nesting: Python's JSON decoder recurses once per `[` or `{`; a body nested a
+  few thousand deep raised RecursionError (a 500). A JSON body nested deeper
+  than `MAX_JSON_DEPTH` is refused with a 400 `malformed_json` problem before
+  any parser sees it. Counting brackets is done at C speed first; only a body
+  holding more brackets than the limit is scanned (strings skipped).
+
+Plain ASGI, in front of every route (the purchase route included); bodies are
+read here once and handed on unchanged (the Stripe webhook still verifies its
+signature over the exact bytes).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import problems
+
+MAX_JSON_DEPTH = 64
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_OPEN, _CLOSE, _QUOTE, _ESCAPE = frozenset(b"[{"), frozenset(b"]}"), ord('"'), ord("\\")
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests arrays/objects deeper than `limit` (strings ignored)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == _ESCAPE:
+                escaped = True
+            elif byte == _QUOTE:
+                in_string = False
+        elif byte == _QUOTE:
+            in_string = True
+        elif byte in _OPEN:
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in _CLOSE:
+            depth -= 1
+    return False
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            kind = value.split(b";")[0].strip().lower()
+            return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
+    return True  # no content type: FastAPI and the purchase route read it as JSON
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestLimits:
+    def __init__(self, app: ASGIApp, max_body_bytes: int | None = None) -> None:
+        self.app = app
+        self._max = max_body_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        if self._max is None:
+            self._max = scope["app"].state.services.settings.max_body_bytes
+        return self._max
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope)
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._refuse(scope, receive, send, "payload_too_large",
+                                   f"the request body exceeds {limit} bytes", 413)
+                return
+        try:
+            body = await self._read(receive, limit)
+        except _TooLarge:
+            await self._refuse(scope, receive, send, "payload_too_large", f"the request body exceeds {limit} bytes",
+                               413)
+            return
+        if body is None:  # the client went away mid-body: nothing to answer
+            return
+        if body and _is_json(scope) and json_depth_exceeds(body):
+            await self._refuse(scope, receive, send, "malformed_json",
+                               f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", 400)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _read(receive: Receive, limit: int) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # disconnected
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, code: str, detail: str, status: int) -> None:
+        response = problems.problem_response(Request(scope), code, detail, status, headers={"Connection": "close"})
+        await response(scope, receive, send)

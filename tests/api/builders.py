@@ -195,10 +195,13 @@ def random_uuid() -> str:
     return str(uuid.uuid4())
 
 
-def signed_token(claims: dict[str, Any], secret: str = SECRET) -> dict[str, str]:
-    """A token with exactly these claims, for tokens `issue_token` would never make."""
+def signed_token(claims: dict[str, Any], secret: str = SECRET, *, with_exp: bool = True) -> dict[str, str]:
+    """A token with these claims, for tokens `issue_token` would never make; an hour's `exp`
+    is added unless given (or `with_exp=False`: a token that never expires, which is refused)."""
     import jwt
 
+    if with_exp:
+        claims = {"exp": int(time.time()) + 3600, **claims}
     return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
 
 

@@ -110,6 +110,7 @@ BAD_TOKENS = {
     "without a subject": lambda: signed_token({"roles": ["admin"]}),
     "with an empty subject": lambda: signed_token({"sub": " ", "roles": ["admin"]}),
     "with roles that are not a list": lambda: signed_token({"sub": unique("x"), "roles": "admin"}),
+    "without exp (valid forever)": lambda: signed_token({"sub": unique("x"), "roles": ["admin"]}, with_exp=False),
 }
 
 

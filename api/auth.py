@@ -21,8 +21,9 @@ from api.hs256 import FastHS256
 from api.problems import Problem
 from api.scope import header
 from api.settings import Settings
+from domain.policies import EligibilityClaims
 
-ROLES = frozenset({"listener", "creator", "finance", "media", "admin"})
+ROLES = frozenset({"listener", "creator", "finance", "media", "admin", "platform"})
 _INVALID = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
@@ -30,6 +31,13 @@ _INVALID = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 class Principal:
     sub: str
     roles: frozenset[str]
+    # Signed facts for host eligibility, when the identity provider puts them in the token.
+    followers: int | None = None
+    age_verified: bool | None = None
+
+    @property
+    def claims(self) -> EligibilityClaims:
+        return EligibilityClaims(self.followers, self.age_verified)
 
     def has(self, *roles: str) -> bool:
         held = self.roles
@@ -127,7 +135,10 @@ class TokenVerifier:
             raise Problem("unauthenticated", "token `sub` must be a non-empty string")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise Problem("unauthenticated", "token `roles` must be a list of strings")
-        return Principal(sub, frozenset(r for r in roles if r in ROLES)), expires
+        followers, age_verified = claims.get("followers"), claims.get("age_verified")
+        return Principal(sub, frozenset(r for r in roles if r in ROLES),
+                         followers if type(followers) is int and followers >= 0 else None,
+                         age_verified if type(age_verified) is bool else None), expires
 
 
 def issue_token(secret: str, sub: str, roles: list[str], ttl_seconds: int = 3600, now: float | None = None) -> str:
@@ -196,4 +207,5 @@ Listener = Annotated[Principal, require("listener")]
 Creator = Annotated[Principal, require("creator")]
 Finance = Annotated[Principal, require("finance")]
 Media = Annotated[Principal, require("media")]
+Platform = Annotated[Principal, require("platform")]  # the platform's own services (and admins)
 Admin = Annotated[Principal, require("admin")]

@@ -53,7 +53,11 @@ from store.env import eventsourcing_env
 
 def build_policies(settings: Settings) -> Policies:
     return Policies(
-        eligibility=HostEligibility(min_followers=settings.min_followers),
+        eligibility=HostEligibility(min_followers=settings.min_followers,
+                                    min_followers_to_sell=settings.min_followers_to_sell,
+                                    require_age_verified=settings.require_age_verified,
+                                    min_rooms_hosted_30d=settings.min_rooms_hosted_30d,
+                                    trust_self_declared=settings.trust_self_declared),
         price=PricePolicy(min_major=settings.price_min_major, max_major=settings.price_max_major),
         capacity=CapacityPolicy(maximum=settings.max_capacity),
         schedule=SchedulePolicy(max_ahead=timedelta(days=settings.max_schedule_days)),

@@ -19,12 +19,14 @@ from store.timecodes import from_us
 from domain.creators import Creator
 from domain.guards import Inventory
 from domain.payments import PaymentSession
-from domain.policies import HostEligibility
+from domain.policies import EligibilityClaims, HostEligibility
 from domain.rooms import Room
 from domain.tickets import Ticket
 
 
-def creator_public(creator: Creator, eligibility: HostEligibility, *, private: bool) -> CreatorPublic:
+def creator_public(creator: Creator, eligibility: HostEligibility, *, private: bool,
+                   claims: EligibilityClaims | None = None) -> CreatorPublic:
+    """`claims`: the creator's own token's, when the creator is the caller."""
     account = None
     if private and creator.payout_account_id:
         account = PayoutAccountPublic(account_id=creator.payout_account_id, status=creator.payout_account_status or "pending")
@@ -32,7 +34,9 @@ def creator_public(creator: Creator, eligibility: HostEligibility, *, private: b
         id=creator.user_id,
         display_name=creator.display_name,
         follower_count=creator.follower_count,
-        eligible_to_host=creator.follower_count >= eligibility.min_followers,
+        eligible_to_host=eligibility.allows(eligibility.facts_for(
+            creator.follower_count, creator.attested_followers, creator.attested_age_verified, claims,
+            eligibility.min_rooms_hosted_30d)),  # the room count is checked when a room is opened
         registered_at=creator.registered_at,
         payout_account=account,
     )

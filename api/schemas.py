@@ -45,6 +45,11 @@ class CreatorCreate(Strict):
     follower_count: StrictInt = Field(ge=0)
 
 
+class EligibilityAttestation(Strict):
+    followers: StrictInt | None = Field(default=None, ge=0, description="the creator's follower count, as the platform knows it")
+    age_verified: bool | None = Field(default=None, description="the creator's age (18+) was verified")
+
+
 class PayoutAccountPublic(BaseModel):
     account_id: str
     status: str

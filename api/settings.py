@@ -42,7 +42,13 @@ class Settings(BaseSettings):
     auth_audience: str | None = None
 
     # Business policies.
-    min_followers: int = Field(default=600, ge=0)
+    min_followers: int = Field(default=600, ge=0)  # to host
+    # Where eligibility facts come from: `trusted` (signed token claims, attestations) or also
+    # `self_declared` (the creator's own body: development only). Default: trusted in production.
+    eligibility_source: Literal["trusted", "self_declared"] | None = None
+    min_followers_to_sell: int | None = Field(default=None, ge=0)
+    require_age_verified: bool = False  # 18+, verified by the identity provider or an attestation
+    min_rooms_hosted_30d: int = Field(default=0, ge=0)
     price_min_major: int = Field(default=1, ge=0)
     price_max_major: int = Field(default=999, ge=1)
     max_capacity: int = Field(default=100_000, ge=1)
@@ -104,6 +110,9 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if not (self.auth_public_key or self.auth_jwks_url):
                 self._check_production_secret()
+            if self.eligibility_source == "self_declared":
+                raise ValueError("BOXOFFICE_ELIGIBILITY_SOURCE=self_declared is for development only: in production "
+                                 "eligibility comes from signed token claims or attestations (trusted)")
             if self.key_encryption_key is None:
                 raise ValueError("BOXOFFICE_KEY_ENCRYPTION_KEY must be set in production (it seals the admission "
                                  "signing keys at rest; make one with `boxoffice keys new-kek`)")
@@ -132,6 +141,13 @@ class Settings(BaseSettings):
         if not pyjwt_accepts_key(secret) or secret.lstrip().startswith(("-----BEGIN", "ssh-", "ecdsa-")):
             raise ValueError("BOXOFFICE_AUTH_SECRET is shaped like a public key (PEM, SSH or JWK); an HMAC secret "
                              "must be private (use BOXOFFICE_AUTH_PUBLIC_KEY for a public key)")
+
+    @property
+    def trust_self_declared(self) -> bool:
+        """Whether a creator's own follower count counts (development and tests by default)."""
+        if self.eligibility_source is None:
+            return self.environment != "production"
+        return self.eligibility_source == "self_declared"
 
     @property
     def key_encryption_keys(self) -> list[str]:

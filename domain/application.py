@@ -174,6 +174,15 @@ class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Me
         recordings = self.save(creator)
         return creator, recordings[-1].notification.id if recordings else None
 
+    def attest_eligibility(self, user_id: str, followers: int | None, age_verified: bool | None,
+                           by: str) -> tuple[Creator, int | None]:
+        """An admin or the platform service states a creator's follower count and age check."""
+        creator = self.get_creator(user_id)
+        if not creator.attest_eligibility(followers, age_verified, by, self.clock.now()):
+            return creator, None
+        recordings = self.save(creator)
+        return creator, recordings[-1].notification.id if recordings else None
+
     def find_creator(self, user_id: str) -> Creator | None:
         from domain.ids import creator_id_for
 

@@ -20,16 +20,85 @@ from domain.money import CURRENCY_EXPONENTS, Money, minor_units
 
 
 @dataclass(frozen=True)
+class EligibilityClaims:
+    """What a signed source says about the caller: their identity token's `followers` and
+    `age_verified` claims (None: the token does not say)."""
+
+    followers: int | None = None
+    age_verified: bool | None = None
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    """What the eligibility rules judge, and where the follower count came from."""
+
+    followers: int | None
+    age_verified: bool | None
+    rooms_hosted_30d: int
+    source: str  # "token", "attested" (by an admin or the platform service) or "self_declared"
+
+
+@dataclass(frozen=True)
 class HostEligibility:
-    """Seed rule for opening a Space: at least 600 followers."""
+    """Who may open a (ticketed) room, as Ticketed Spaces ran it; every refusal names its rule.
+
+    Seed rule: at least 600 followers to host. Optionally: more followers to sell
+    tickets, a verified age of 18 or more, and a number of rooms hosted (gone live)
+    in the last 30 days. Every room here sells tickets, so all rules apply when a
+    room is opened. Facts come from a trusted source (a signed claim in the
+    caller's token, else an attestation by an admin or the platform service);
+    the count the creator declares themself counts only when `trust_self_declared`
+    (development; production refuses it).
+    """
 
     min_followers: int = 600
+    min_followers_to_sell: int | None = None
+    require_age_verified: bool = False
+    min_rooms_hosted_30d: int = 0
+    trust_self_declared: bool = True
 
-    def check(self, follower_count: int) -> None:
-        if follower_count < self.min_followers:
+    def facts_for(self, self_declared: int, attested_followers: int | None, attested_age_verified: bool | None,
+                  claims: EligibilityClaims | None, rooms_hosted_30d: int = 0) -> EligibilityFacts:
+        claims = claims or EligibilityClaims()
+        if claims.followers is not None:
+            followers, source = claims.followers, "token"
+        elif attested_followers is not None:
+            followers, source = attested_followers, "attested"
+        elif self.trust_self_declared:
+            followers, source = self_declared, "self_declared"
+        else:
+            followers, source = None, "none"
+        age = claims.age_verified if claims.age_verified is not None else attested_age_verified
+        return EligibilityFacts(followers, age, rooms_hosted_30d, source)
+
+    def check(self, facts: EligibilityFacts) -> None:
+        followers = facts.followers
+        if followers is None:
             raise NotEligibleError(
-                f"hosting needs at least {self.min_followers} followers; the creator has {follower_count}"
-            )
+                f"rule min_followers: hosting needs at least {self.min_followers} followers from a trusted source "
+                "(a signed `followers` claim in the token, or an attestation); none is known", rule="min_followers")
+        if followers < self.min_followers:
+            raise NotEligibleError(
+                f"rule min_followers: hosting needs at least {self.min_followers} followers; the creator has "
+                f"{followers} ({facts.source})", rule="min_followers")
+        if self.min_followers_to_sell is not None and followers < self.min_followers_to_sell:
+            raise NotEligibleError(
+                f"rule min_followers_to_sell: selling tickets needs at least {self.min_followers_to_sell} followers; "
+                f"the creator has {followers} ({facts.source})", rule="min_followers_to_sell")
+        if self.require_age_verified and not facts.age_verified:
+            raise NotEligibleError("rule min_age: selling tickets needs a verified age of 18 or more "
+                                   "(a signed `age_verified` claim, or an attestation)", rule="min_age")
+        if facts.rooms_hosted_30d < self.min_rooms_hosted_30d:
+            raise NotEligibleError(
+                f"rule rooms_hosted_30d: selling tickets needs {self.min_rooms_hosted_30d} rooms hosted in the last "
+                f"30 days; the creator hosted {facts.rooms_hosted_30d}", rule="rooms_hosted_30d")
+
+    def allows(self, facts: EligibilityFacts) -> bool:
+        try:
+            self.check(facts)
+        except NotEligibleError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)

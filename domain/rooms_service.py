@@ -16,7 +16,7 @@ from domain.errors import IdempotencyConflictError, InvalidCapacityError, NotEli
 from domain.guards import WriteGuards
 from domain.ids import room_id_for
 from domain.money import Money
-from domain.policies import as_utc
+from domain.policies import EligibilityClaims, as_utc
 from domain.rooms import Room
 
 if TYPE_CHECKING:
@@ -69,12 +69,18 @@ class RoomCommands:
         capacity: int,
         sales_end: datetime | None = None,
         idempotency_key: str | None = None,
+        claims: EligibilityClaims | None = None,
+        rooms_hosted_30d: int = 0,
     ) -> tuple[Room, int | None]:
+        """`claims`: what the host's own identity token says (followers, age check);
+        `rooms_hosted_30d`: rooms the host took live in the last 30 days (from the catalog)."""
         now = self.clock.now()
         creator = self.find_creator(host_id)
         if creator is None:
-            raise NotEligibleError("register as a creator before opening a room")
-        self.policies.eligibility.check(creator.follower_count)
+            raise NotEligibleError("register as a creator before opening a room", rule="registered")
+        eligibility = self.policies.eligibility
+        eligibility.check(eligibility.facts_for(creator.follower_count, creator.attested_followers,
+                                                creator.attested_age_verified, claims, rooms_hosted_30d))
         room_id = room_id_for(host_id, idempotency_key) if idempotency_key else uuid4()
         if idempotency_key and (existing := self._find_room(room_id)) is not None:
             # Compared with the room as the key opened it (version 1), not as later changes left it.

@@ -53,6 +53,7 @@ REFUSALS = {
     "an SSH public key as secret": ({"BOXOFFICE_AUTH_SECRET": SSH_PUBLIC_KEY}, "public key"),
     "no key-encryption key": ({"BOXOFFICE_KEY_ENCRYPTION_KEY": None}, "BOXOFFICE_KEY_ENCRYPTION_KEY"),
     "a malformed key-encryption key": ({"BOXOFFICE_KEY_ENCRYPTION_KEY": "not-a-key"}, "Fernet"),
+    "self-declared eligibility": ({"BOXOFFICE_ELIGIBILITY_SOURCE": "self_declared"}, "BOXOFFICE_ELIGIBILITY_SOURCE"),
     "the Stripe gateway without a key": ({"BOXOFFICE_STRIPE_SECRET_KEY": None, "BOXOFFICE_PAYMENT_GATEWAY": "stripe"},
                                          "BOXOFFICE_STRIPE_SECRET_KEY"),
 }
@@ -105,3 +106,11 @@ def test_every_response_on_the_sandbox_carries_the_marker(client):
     for name, response in responses.items():
         assert response.headers.get("x-boxoffice-sandbox", "").startswith("true"), name
     assert_problem(responses["a refusal on the hot path"], 401, "unauthenticated")
+
+
+def test_production_trusts_only_signed_or_attested_eligibility_by_default():
+    settings = Settings(environment="production", auth_secret=GOOD_SECRET, key_encryption_key=KEK,
+                        stripe_secret_key="sk_test_1", stripe_webhook_secret="whsec_1")
+
+    assert settings.trust_self_declared is False
+    assert Settings(environment="development").trust_self_declared is True

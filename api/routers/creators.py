@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.auth import Creator, CurrentUser
+from api.auth import Creator, CurrentUser, Platform
 from api.deps import ServicesDep, wait_for
 from api.presenters import creator_public
 from api.problems import Problem
-from api.schemas import CreatorCreate, CreatorPublic, PayoutAccountPublic
+from api.schemas import CreatorCreate, CreatorPublic, EligibilityAttestation, PayoutAccountPublic
 
 router = APIRouter(prefix="/v1/creators", tags=["creators"])
 
@@ -21,7 +21,7 @@ def register_creator(body: CreatorCreate, user: Creator, services: ServicesDep, 
     wait_for(services, position)
     if existed:
         response.status_code = 200
-    return creator_public(creator, services.app.policies.eligibility, private=True)
+    return creator_public(creator, services.app.policies.eligibility, private=True, claims=user.claims)
 
 
 @router.get("/{creator_id}", response_model=CreatorPublic)
@@ -29,6 +29,17 @@ def get_creator(creator_id: str, user: CurrentUser, services: ServicesDep) -> Cr
     if user.sub != creator_id and not user.has("finance"):
         raise Problem("forbidden", "a creator's profile is visible to the creator, finance and admins")
     creator = services.app.get_creator(creator_id)
+    return creator_public(creator, services.app.policies.eligibility, private=True,
+                          claims=user.claims if user.sub == creator_id else None)
+
+
+@router.put("/{creator_id}/eligibility", response_model=CreatorPublic)
+def attest_eligibility(creator_id: str, body: EligibilityAttestation, user: Platform,
+                       services: ServicesDep) -> CreatorPublic:
+    """A trusted statement of the creator's follower count and age check (role `platform` or
+    `admin`): what the eligibility rules judge when the creator's token carries no signed claims."""
+    creator, position = services.app.attest_eligibility(creator_id, body.followers, body.age_verified, user.sub)
+    wait_for(services, position)
     return creator_public(creator, services.app.policies.eligibility, private=True)
 
 

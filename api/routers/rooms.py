@@ -12,6 +12,7 @@ from api.presenters import cursor_int, decode_cursor, encode_cursor, room_public
 from api.problems import Problem
 from api.schemas import RoomCreate, RoomList, RoomPublic, RoomUpdate
 from domain.money import Money
+from projections.hosting_queries import rooms_hosted_since
 from domain.rooms_service import RoomChanges
 
 router = APIRouter(prefix="/v1/rooms", tags=["rooms"])
@@ -43,6 +44,9 @@ def open_room(
     services: ServicesDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> RoomPublic:
+    hosted = 0
+    if services.app.policies.eligibility.min_rooms_hosted_30d:
+        hosted = rooms_hosted_since(services.extras["db"], user.sub, services.clock.now())  # type: ignore[arg-type]
     room, position = services.app.open_room(
         user.sub,
         title=body.title,
@@ -51,6 +55,8 @@ def open_room(
         capacity=body.capacity,
         sales_end=body.sales_end,
         idempotency_key=idempotency_key,
+        claims=user.claims,
+        rooms_hosted_30d=hosted,
     )
     wait_for(services, position)
     return room_public(room, services.app.guards.inventory(room.id), services.clock.now())

@@ -46,7 +46,7 @@ def open_room(
 ) -> RoomPublic:
     hosted = 0
     if services.app.policies.eligibility.min_rooms_hosted_30d:
-        hosted = rooms_hosted_since(services.extras["db"], user.sub, services.clock.now())  # type: ignore[arg-type]
+        hosted = rooms_hosted_since(services.db, user.sub, services.clock.now())
     room, position = services.app.open_room(
         user.sub,
         title=body.title,

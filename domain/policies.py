@@ -71,7 +71,10 @@ class HostEligibility:
         age = claims.age_verified if claims.age_verified is not None else attested_age_verified
         return EligibilityFacts(followers, age, rooms_hosted_30d, source)
 
-    def check(self, facts: EligibilityFacts) -> None:
+    def check(self, facts: EligibilityFacts | int) -> None:
+        """Raise NotEligibleError naming the first rule the facts break (an int: a bare follower count)."""
+        if isinstance(facts, int):
+            facts = EligibilityFacts(facts, None, 0, "given")
         followers = facts.followers
         if followers is None:
             raise NotEligibleError(

@@ -222,6 +222,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     )
     problems.install(app)
 
+    app.add_middleware(RequestLimits)  # body size and JSON nesting, before any parser
     app.add_middleware(RequestMetrics)
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(HotPaths)  # added last: outermost of ours

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test bench demo migrate clean
+.PHONY: run test bench demo migrate clean simulate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ demo: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/boxoffice migrate
+
+simulate: $(DEV_STAMP)  # the money simulation for SEEDS seeds (default 20) on the local PostgreSQL
+	$(BIN)/python -m tests.integration.simulate --seeds $(or $(SEEDS),20)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench $(if $(FULL),--full,)

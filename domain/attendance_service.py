@@ -9,7 +9,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.attendance import Presence, presence_id
+from domain.guards import WriteGuards
 from domain.media_rooms import MediaRoom, media_room_id
+from domain.rooms import RoomState
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice
@@ -40,14 +42,41 @@ class MediaCommands:
         _, position = self.transact(lambda guards: (None, list(presences.values())), dedupe_key)
         return changed, position
 
-    def record_media_room_finished(self: BoxOffice, room_id: UUID, session_id: str, at: datetime, source: str,
-                                   dedupe_key: str | None = None) -> int | None:
-        """The media server closed the room's session (LiveKit `room_finished`); recorded once."""
+    def _media_room(self: BoxOffice, room_id: UUID) -> MediaRoom:
         mid = media_room_id(room_id)
         try:
-            media: MediaRoom = self.repository.get(mid)  # type: ignore[assignment]
+            return self.repository.get(mid)  # type: ignore[return-value]
         except AggregateNotFoundError:
-            media = MediaRoom._create(MediaRoom.Tracked, id=mid, room_id=room_id)
-        media.finish(session_id, at, source)
-        _, position = self.transact(lambda guards: (None, [media]), dedupe_key)
+            return MediaRoom._create(MediaRoom.Tracked, id=mid, room_id=room_id)
+
+    def set_end_room_when_finished(self: BoxOffice, actor_id: str, room_id: UUID, value: bool) -> int | None:
+        """The host's option: end the room when the media server reports it finished."""
+        self.get_room(room_id).check_host(actor_id)
+        media = self._media_room(room_id)
+        if not media.set_end_room_when_finished(value, actor_id, self.clock.now()):
+            return None
+        _, position = self.transact(lambda guards: (None, [media]))
         return position
+
+    def record_media_room_finished(self: BoxOffice, room_id: UUID, session_id: str, at: datetime, source: str,
+                                   dedupe_key: str | None = None) -> tuple[bool, int | None]:
+        """The media server closed the room's session (LiveKit `room_finished`); recorded once.
+        With the host's option set, a live room ends in the same transaction (sales close).
+        Returns (whether the room was ended, the position)."""
+        media = self._media_room(room_id)
+        media.finish(session_id, at, source)
+        room = None
+        if media.end_room_when_finished:
+            room = self.get_room(room_id)
+            if room.state is RoomState.LIVE:
+                room.end(self.clock.now())
+            else:
+                room = None
+
+        def decide(guards: WriteGuards) -> tuple[None, list]:
+            if room is not None:
+                guards.close_sales(room.id)
+            return None, [media] + ([room] if room is not None else [])
+
+        _, position = self.transact(decide, dedupe_key)
+        return room is not None, position

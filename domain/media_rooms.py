@@ -2,6 +2,7 @@
 
 One small aggregate per room (never the Room itself, whose stream carries the
 sales-facing changes), so a media server's report never contends with a sale.
+If the host chose so, the report also ends the room (in the same transaction).
 The same report twice is recorded once (its webhook id is deduplicated where
 the event is written, see MediaCommands).
 """
@@ -25,6 +26,18 @@ class MediaRoom(Aggregate):
     def __init__(self, room_id: UUID) -> None:
         self.room_id = room_id
         self.finished_sessions: list[str] = []
+        self.end_room_when_finished = False
+
+    def set_end_room_when_finished(self, value: bool, by: str, at: datetime) -> bool:
+        """The host's option: when the media server closes the room's session, end the room."""
+        if value == self.end_room_when_finished:
+            return False
+        self._set_end_room_when_finished(value, by, at)
+        return True
+
+    @event("EndRoomWhenFinishedSet")
+    def _set_end_room_when_finished(self, value: bool, by: str, at: datetime) -> None:
+        self.end_room_when_finished = value
 
     def finish(self, session_id: str, at: datetime, source: str) -> bool:
         if session_id in self.finished_sessions:

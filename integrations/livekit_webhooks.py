@@ -25,6 +25,7 @@ class Outcome:
     handled: bool
     duplicate: bool = False
     position: int | None = None
+    room_ended: bool = False
 
 
 def _moment(seconds: int, fallback: datetime) -> datetime:
@@ -52,9 +53,9 @@ def handle(app: Any, event: Any, role_of: Callable[[str, str], str | None]) -> O
             _, position = app.record_media_events([report], dedupe_key=key)
             return Outcome(event_id, kind, True, position=position)
         if room_id is not None and kind == "room_finished":
-            position = app.record_media_room_finished(room_id, event.room.sid or event_id, at, "livekit",
-                                                      dedupe_key=key)
-            return Outcome(event_id, kind, True, position=position)
+            ended, position = app.record_media_room_finished(room_id, event.room.sid or event_id, at, "livekit",
+                                                             dedupe_key=key)
+            return Outcome(event_id, kind, True, position=position, room_ended=ended)
         duplicate = not app.acknowledge(key)
         return Outcome(event_id, kind, False, duplicate=duplicate)
     except DuplicateDeliveryError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import CurrentUser
@@ -66,4 +67,18 @@ async def livekit_webhook(request: Request, services: ServicesDep) -> JSONRespon
     outcome = await run_in_threadpool(livekit_webhooks.handle, services.app, event, role_of)
     await run_in_threadpool(wait_for, services, outcome.position)
     return JSONResponse({"received": True, "id": outcome.event_id, "event": outcome.type, "handled": outcome.handled,
-                         "duplicate": outcome.duplicate})
+                         "duplicate": outcome.duplicate, "room_ended": outcome.room_ended})
+
+
+class LiveKitRoomOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    end_room_when_finished: bool
+
+
+@router.put("/v1/rooms/{room_id}/livekit")
+def livekit_options(room_id: str, body: LiveKitRoomOptions, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """The host's LiveKit options: `end_room_when_finished` ends the room when LiveKit reports
+    `room_finished` (everyone left and LiveKit closed it), instead of waiting for the host's `end`."""
+    rid = parse_id(room_id, "room")
+    wait_for(services, services.app.set_end_room_when_finished(user.sub, rid, body.end_room_when_finished))
+    return JSONResponse({"room_id": str(rid), "end_room_when_finished": body.end_room_when_finished})

@@ -121,3 +121,44 @@ def test_an_event_for_a_room_that_is_not_ours_is_acknowledged_and_ignored(lk_cli
 
     assert response.status_code == 200
     assert response.json()["handled"] is False
+
+
+def live_room(client):
+    host, room = a_hosted_room(client)
+    assert client.post(f"/v1/rooms/{room['id']}/start", headers=host.headers).status_code == 200
+    return host, room
+
+
+def room_state(client, room_id):
+    return client.get(f"/v1/rooms/{room_id}", headers=a_listener().headers).json()["state"]
+
+
+def test_room_finished_ends_the_room_when_the_host_chose_so(lk_client, livekit):
+    host, room = live_room(lk_client)
+    chosen = lk_client.put(f"/v1/rooms/{room['id']}/livekit", json={"end_room_when_finished": True},
+                           headers=host.headers)
+
+    finished = post(lk_client, livekit, webhook_event("room_finished", room["id"], event_id="EV_end"))
+
+    assert chosen.status_code == 200, chosen.text
+    assert finished.json()["room_ended"] is True
+    assert room_state(lk_client, room["id"]) == "ended"
+
+
+def test_room_finished_leaves_the_room_live_by_default(lk_client, livekit):
+    _, room = live_room(lk_client)
+
+    finished = post(lk_client, livekit, webhook_event("room_finished", room["id"], event_id="EV_stay"))
+
+    assert finished.json()["room_ended"] is False
+    assert room_state(lk_client, room["id"]) == "live"
+
+
+def test_only_the_host_sets_the_livekit_options(lk_client, lk_services):
+    _, room = live_room(lk_client)
+
+    with nothing_written(lk_services):
+        response = lk_client.put(f"/v1/rooms/{room['id']}/livekit", json={"end_room_when_finished": True},
+                                 headers=a_listener().headers)
+
+    assert_problem(response, 403, "forbidden")

@@ -260,3 +260,10 @@ def test_readyz_shows_the_dispatchers_lag_and_failures(wh_client, wh_services, r
     assert ready["enabled"] is True
     assert (ready["lag"], ready["retrying"], ready["failed"]) == (0, 1, 0)
     assert "HTTP 500" in ready["last_error"]
+
+
+def test_metrics_show_each_reactors_lag(wh_client):
+    scrape = wh_client.get("/metrics")
+
+    assert scrape.status_code == 200
+    assert 'boxoffice_reactor_lag_events{reactor="webhooks"}' in scrape.text

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,8 +94,12 @@ class RoomServiceClient:
 
     def run(self, calls: list[tuple[str, str, str | None]]) -> list[BaseException | None]:
         """Make each (kind, room_id, identity) call; per call None (done), NotFoundAtLiveKit or
-        LiveKitCallError. Never raises for one call's failure."""
-        return asyncio.run(self._run(calls))
+        LiveKitCallError. Never raises for one call's failure.
+
+        The SDK is async; its event loop runs in a thread of its own, so the caller may be
+        anywhere (a reactor thread, a CLI, or a thread whose own loop is already running)."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livekit-calls") as pool:
+            return pool.submit(asyncio.run, self._run(calls)).result()
 
     async def _run(self, calls: list[tuple[str, str, str | None]]) -> list[BaseException | None]:
         import aiohttp

@@ -123,3 +123,16 @@ def test_readyz_shows_the_livekit_reactors_position_and_lag(lk_client, livekit):
 
     assert reactors["livekit"]["enabled"] is True
     assert {"position", "lag", "pending", "retrying", "failed"} <= reactors["livekit"].keys()
+
+
+def test_the_reactor_calls_livekit_even_from_a_thread_whose_event_loop_is_running(lk_client, lk_services, livekit):
+    import asyncio
+
+    room, listener = refund_a_present_listener(lk_client, livekit)
+
+    async def inside_a_running_loop():
+        lk_services.reactors.run_once()
+
+    asyncio.run(inside_a_running_loop())
+
+    assert [c.status for c in livekit.calls("RemoveParticipant")] == [200]

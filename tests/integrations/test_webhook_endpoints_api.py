@@ -96,7 +96,9 @@ def test_an_unknown_event_type_is_refused_and_writes_nothing(client, services):
 def test_a_local_or_private_url_is_refused_in_production(make_services, sqlite_url, url):
     from fastapi.testclient import TestClient
 
-    services = make_services(sqlite_url, environment="production")
+    services = make_services(sqlite_url)
+    # Production mode for the URL check only (the other production requirements are tested elsewhere).
+    services.settings = services.settings.model_copy(update={"environment": "production"})
     with TestClient(create_app(services), raise_server_exceptions=False) as client, nothing_written(services):
         response = create(client, an_admin(), url=url)
 

@@ -38,7 +38,9 @@ def pyjwt_claims(token: str, issuer: str | None, audience: str | None, key: str 
         return None
 
 
-past, future = st.integers(int(NOW) - 10_000, int(NOW) - 60), st.integers(int(NOW) + 900, int(NOW) + 10_000)
+# `future` is days ahead: NOW is read when the module is collected, and a whole suite on a loaded
+# machine can take longer than minutes before this test runs.
+past, future = st.integers(int(NOW) - 10_000, int(NOW) - 60), st.integers(int(NOW) + 86_400, int(NOW) + 864_000)
 odd_values = st.one_of(
     st.floats(NOW - 10_000, NOW + 10_000), st.booleans(), st.none(), st.text(max_size=5),
     st.integers(-(2**70), 2**70), st.just(str(int(NOW) + 100)), st.lists(st.integers(), max_size=1),

@@ -212,8 +212,8 @@ class PayoutRunner:
     def _available(self, extra_rooms: Sequence[UUID] = ()) -> dict[tuple[str, str], int]:
         owed: dict[tuple[str, str], int] = {}
         for r in self.db.query(
-            "SELECT account, currency, SUM(amount) AS balance FROM ledger_postings"
-            " WHERE account LIKE %s GROUP BY account, currency", ("creator:%:available",)
+            "SELECT account, currency, balance FROM ledger_balances"  # kept by the ledger projection
+            " WHERE account LIKE %s", ("creator:%:available",)
         ):
             creator = r["account"][len("creator:"):-len(":available")]
             owed[(creator, r["currency"])] = -int(r["balance"])

@@ -7,6 +7,11 @@ credit negative; every entry sums to zero per currency, so the trial balance
 is zero. An unbalanced entry raises and rolls the batch back: a money bug
 stops the projector rather than corrupting the books.
 
+Beside the postings, in the same batch transaction, the projection keeps
+what finance reads: balances per account and currency with their hourly
+history (ledger_balances.py), movements per account, day and kind
+(ledger_movements.py), and revenue per room and day (revenue_rollups.py).
+
 Accounts (per currency):
     platform:cash              the platform's balance at the processor (asset)
     platform:processor_fees    fees the platform bears (expense)
@@ -27,6 +32,7 @@ from typing import Any
 
 from store.db import Tx
 from store.timecodes import to_us
+from projections import ledger_balances, ledger_movements, revenue_rollups
 from projections.rows import BatchedProjection, RowCache, insert_many
 
 CASH, FEES, COMMISSION = "platform:cash", "platform:processor_fees", "platform:commission"
@@ -34,6 +40,8 @@ REFUNDS_PAYABLE, DISPUTES = "platform:refunds_payable", "platform:disputes"
 IN_TRANSIT = "platform:payouts_in_transit"
 DISPUTE_LOSSES = "platform:dispute_losses"
 FX_CLEARING = "platform:fx_clearing"
+PAYOUT_KINDS = ("payout_scheduled", "payout_paid", "payout_failed", "payout_reversed", "payout_cancelled")
+PAYOUT_KINDS_SQL = "(" + ", ".join(f"'{k}'" for k in PAYOUT_KINDS) + ")"
 
 
 def pending(creator_id: str) -> str:
@@ -54,11 +62,16 @@ def _ddl(s: str) -> list[tuple[str, str, list[str]]]:
         (e, f"CREATE TABLE {e} (entry_id VARCHAR(120) PRIMARY KEY, kind VARCHAR(32) NOT NULL, position BIGINT NOT NULL,"
             " occurred_us BIGINT NOT NULL, currency VARCHAR(3) NOT NULL, room_id VARCHAR(36), creator_id TEXT,"
             " ticket_id VARCHAR(36), reference TEXT, memo TEXT)",
-         [f"CREATE INDEX {e}_by_time ON {e} (occurred_us, position)"]),
+         [f"CREATE INDEX {e}_by_time ON {e} (occurred_us, position)",
+          f"CREATE INDEX {e}_by_position ON {e} (position, entry_id)",
+          # A creator's payouts, for their earnings, without their sales (queries/earnings.py).
+          f"CREATE INDEX {e}_payouts ON {e} (creator_id) WHERE kind IN {PAYOUT_KINDS_SQL}"]),
         (p, f"CREATE TABLE {p} (entry_id VARCHAR(120) NOT NULL, line INTEGER NOT NULL, account TEXT NOT NULL,"
             " currency VARCHAR(3) NOT NULL, amount BIGINT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL,"
             " PRIMARY KEY (entry_id, line))",
-         [f"CREATE INDEX {p}_by_account ON {p} (account, occurred_us)"]),
+         # An account's entries by keyset (queries/entries.py); a day's postings (as_of, periods).
+         [f"CREATE INDEX {p}_by_account ON {p} (account, position, entry_id)",
+          f"CREATE INDEX {p}_by_time ON {p} (occurred_us)"]),
         (f, f"CREATE TABLE {f} (fact_id VARCHAR(120) PRIMARY KEY, kind VARCHAR(16) NOT NULL, occurred_us BIGINT NOT NULL,"
             " room_id VARCHAR(36) NOT NULL, creator_id TEXT NOT NULL, currency VARCHAR(3) NOT NULL,"
             " tickets INTEGER NOT NULL, gross BIGINT NOT NULL, fees BIGINT NOT NULL, commission BIGINT NOT NULL,"
@@ -68,6 +81,9 @@ def _ddl(s: str) -> list[tuple[str, str, list[str]]]:
          []),
         (f"ledger_room_pending{s}", f"CREATE TABLE ledger_room_pending{s} (room_id VARCHAR(36) NOT NULL,"
          " currency VARCHAR(3) NOT NULL, amount BIGINT NOT NULL, PRIMARY KEY (room_id, currency))", []),
+        *ledger_balances.ddl(s),
+        *ledger_movements.ddl(s),
+        *revenue_rollups.ddl(s),
     ]
 
 
@@ -158,6 +174,9 @@ class _Batch:
         insert_many(tx, f"ledger_entries{self.s}", ENTRY_COLUMNS, self.entries)
         insert_many(tx, f"ledger_postings{self.s}", POSTING_COLUMNS, self.postings)
         insert_many(tx, f"revenue_facts{self.s}", FACT_COLUMNS, self.facts)
+        ledger_balances.BalanceBook(self.s).apply(tx, self.postings)
+        ledger_movements.add_movements(tx, self.s, {e[0]: e[1] for e in self.entries}, self.postings)
+        revenue_rollups.roll_up(tx, self.s, self.facts)
 
 
 class LedgerProjection(BatchedProjection):

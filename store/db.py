@@ -161,6 +161,29 @@ class Database:
         with self._pool.connection() as conn, conn.cursor() as cur:
             return _PgTx(cur).all(sql, params)
 
+    def stream(self, sql: str, params: Sequence[Any] = (), batch: int = 2_000) -> Iterator[dict[str, Any]]:
+        """Rows of a query of any size, `batch` at a time, never all in memory.
+
+        PostgreSQL: a server-side (named) cursor in its own read transaction, on a pooled
+        connection held until the stream ends or is closed. SQLite: a connection of the
+        stream's own (a web server may resume the generator on any thread).
+        """
+        if self.dialect == "sqlite":
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            try:
+                cur = conn.execute(sql.replace("%s", "?"), tuple(params))
+                while rows := cur.fetchmany(batch):
+                    yield from (dict(r) for r in rows)
+            finally:
+                conn.close()
+            return
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor(name="stream") as cur:
+            cur.itersize = batch
+            cur.execute(sql, tuple(params))
+            while rows := cur.fetchmany(batch):
+                yield from rows
+
     def query_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None

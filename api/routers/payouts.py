@@ -14,7 +14,7 @@ from api.problems import Problem
 from api.schemas import UtcDatetime
 from store.timecodes import from_us
 from payouts.model import Payout, PayoutRun
-from projections import ledger_queries
+from projections.queries import entries as entry_queries
 
 router = APIRouter(tags=["payouts"])
 
@@ -92,7 +92,7 @@ def get_payout(payout_id: str, user: CurrentUser, services: ServicesDep) -> Resp
     db = services.db
     row = db.query_one("SELECT * FROM payouts_view WHERE payout_id = %s", (str(pid),))
     entry_ids = [f"payout:{pid}", f"payout-paid:{pid}", f"payout-failed:{pid}", f"payout-cancelled:{pid}"]
-    entries = [e for e in ledger_queries.entries(db, account=None, from_us=None, to_us=None, after=None,
+    entries = [e for e in entry_queries.entries(db, account=None, from_us=None, to_us=None, after=None,
                                                  limit=100_000, entry_ids=entry_ids)]
     for e in entries:
         e["occurred_at"] = e["occurred_at"].isoformat()

@@ -99,3 +99,93 @@ def trial_balance(db: Any) -> dict[str, int]:
 def projected(services: Any) -> None:
     """Read-your-writes for commands called directly: wait until every projection reached the log's head."""
     assert services.projector.wait(services.app.position(), timeout=10), "projector did not catch up"
+
+
+# --- the kept books, recomputed from the postings (the tests' oracle) ------------------------------------
+
+HOUR_US, DAY_US = 3_600_000_000, 86_400_000_000
+
+
+def postings_of(db: Any) -> list[dict[str, Any]]:
+    return [{**r, "amount": int(r["amount"]), "occurred_us": int(r["occurred_us"]), "position": int(r["position"])}
+            for r in db.query("SELECT p.account, p.currency, p.amount, p.occurred_us, p.position, e.kind"
+                              " FROM ledger_postings p JOIN ledger_entries e ON e.entry_id = p.entry_id")]
+
+
+def balances_at(postings: list[dict[str, Any]], at_us: int | None = None) -> dict[tuple[str, str], tuple[int, ...]]:
+    """(account, currency) -> (balance, debits, credits, postings) over the postings dated at or before `at_us`."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for p in postings:
+        if at_us is not None and p["occurred_us"] > at_us:
+            continue
+        row = found.setdefault((p["account"], p["currency"]), [0, 0, 0, 0])
+        row[0] += p["amount"]
+        row[1] += max(p["amount"], 0)
+        row[2] += max(-p["amount"], 0)
+        row[3] += 1
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def expected_movement(kind: str, account: str, amount: int) -> str:
+    if kind in ("sale", "sale_settlement"):  # a sale settled in another currency: its cash comes via FX
+        fee_line = account == "platform:processor_fees" or (account == "platform:cash" and amount < 0)
+        return "fees" if fee_line else "sales" if kind == "sale" else "fx"
+    table = {"refund": "refunds", "refund_paid": "refunds", "dispute_opened": "disputes", "dispute_won": "disputes",
+             "dispute_lost": "disputes", "earnings_released": "releases", "payout_scheduled": "payouts",
+             "payout_paid": "payouts", "payout_cancelled": "payouts", "payout_failed": "reversals",
+             "payout_reversed": "reversals"}
+    return table.get(kind, "fx" if "fx" in kind else "other")
+
+
+def kept_books_mismatches(db: Any) -> list[str]:
+    """What the kept balances, their hourly history, the movement days and the revenue days say
+    differently from a recomputation over every posting and fact; empty when they agree."""
+    postings = postings_of(db)
+    wrong: list[str] = []
+    kept = {(r["account"], r["currency"]): (int(r["balance"]), int(r["debits"]), int(r["credits"]), int(r["postings"]))
+            for r in db.query("SELECT * FROM ledger_balances")}
+    if kept != balances_at(postings):
+        wrong.append(f"ledger_balances: {sorted(set(kept.items()) ^ set(balances_at(postings).items()))[:6]}")
+    last = {}
+    for p in postings:
+        key = (p["account"], p["currency"])
+        last[key] = max(last.get(key, 0), p["position"])
+    kept_last = {(r["account"], r["currency"]): int(r["position"]) for r in db.query("SELECT * FROM ledger_balances")}
+    if kept_last != last:
+        wrong.append("ledger_balances.position is not each account's last posting")
+    hours: dict[tuple[str, str, int], tuple[int, ...]] = {}
+    by_account: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in postings:
+        by_account.setdefault((p["account"], p["currency"]), []).append(p)
+    for account, currency, hour in sorted({(p["account"], p["currency"], p["occurred_us"] // HOUR_US) for p in postings}):
+        key = (account, currency)
+        mine = by_account[key]
+        hours[(*key, hour)] = balances_at(mine, (hour + 1) * HOUR_US - 1)[key]
+    kept_hours = {(r["account"], r["currency"], int(r["hour"])): (int(r["balance"]), int(r["debits"]),
+                                                                   int(r["credits"]), int(r["postings"]))
+                  for r in db.query("SELECT * FROM ledger_balance_hours")}
+    if kept_hours != hours:
+        wrong.append(f"ledger_balance_hours: {sorted(set(kept_hours.items()) ^ set(hours.items()))[:6]}")
+    moves: dict[tuple[str, str, int, str], list[int]] = {}
+    for p in postings:
+        key = (p["account"], p["currency"], p["occurred_us"] // DAY_US, expected_movement(p["kind"], p["account"],
+                                                                                        p["amount"]))
+        row = moves.setdefault(key, [0, 0])
+        row[0] += p["amount"]
+        row[1] += 1
+    kept_moves = {(r["account"], r["currency"], int(r["day"]), r["movement"]): [int(r["amount"]), int(r["postings"])]
+                  for r in db.query("SELECT * FROM ledger_movement_days")}
+    if kept_moves != moves:
+        wrong.append("ledger_movement_days differ from the postings")
+    columns = ("tickets", "gross", "refunds", "fees", "commission", "creator_share")
+    facts: dict[tuple[str, str, int], list[Any]] = {}
+    for f in db.query("SELECT * FROM revenue_facts"):
+        row = facts.setdefault((f["room_id"], f["currency"], int(f["occurred_us"]) // DAY_US),
+                               [f["creator_id"], *([0] * len(columns))])
+        for i, c in enumerate(columns, 1):
+            row[i] += int(f[c])
+    kept_days = {(r["room_id"], r["currency"], int(r["day"])): [r["creator_id"], *(int(r[c]) for c in columns)]
+                 for r in db.query("SELECT * FROM revenue_days")}
+    if kept_days != facts:
+        wrong.append("revenue_days differ from the revenue facts")
+    return wrong

@@ -37,7 +37,7 @@ from domain.money import Money
 from domain.policies import CommissionPolicy
 from domain.rooms import RoomState
 from domain.tickets import TicketStatus
-from projections import ledger_queries
+from projections.queries import revenue as revenue_queries
 from projections.admission_index import AdmissionIndex, AdmissionTail
 from projections.ledger import CASH, COMMISSION, DISPUTES, FEES, REFUNDS_PAYABLE, available, pending
 from tests.conftest import make_settings
@@ -367,7 +367,7 @@ def test_the_books_agree_with_the_events_for_any_sequence_of_money_operations(mi
         for (account, currency), total in expected.platform.items():
             assert balance(db, account, currency) == total, (account, currency)
         assert expected.lifetime_violations == []
-        report = ledger_queries.revenue(db, by="creator", from_us=None, to_us=None)
+        report = revenue_queries.revenue(db, by="creator", from_us=None, to_us=None)
         assert {(r["creator_id"], r["currency"]): {k: v for k, v in r.items() if k not in ("creator_id", "currency")}
                 for r in report} == expected.revenue_report()
         assert all(r["net"] == r["commission"] + r["creator_share"] for r in report)

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from tests.projections.support import MONEY_EVENTS, a_room, domain_events, kind, projection_tables, unique
+from tests.projections.support import (
+    MONEY_EVENTS,
+    a_room,
+    domain_events,
+    kept_books_mismatches,
+    kind,
+    projection_tables,
+    unique,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -40,6 +48,7 @@ def test_projections_replayed_in_their_own_processes_equal_the_incremental_ones(
     projector.rebuild("catalog", "ledger")
     assert projection_tables(projector, ["catalog", "ledger"]) == rebuilt
     assert len(rebuilt["ledger_entries"]) > len(incremental["ledger_entries"])  # the late sales too
+    assert kept_books_mismatches(services.db) == []  # kept balances and rollups, replayed in processes
 
 
 def index_definitions(db: Any) -> dict[str, str]:

@@ -27,6 +27,7 @@ import pytest
 from tests.projections.support import (
     MONEY_EVENTS,
     a_room,
+    kept_books_mismatches,
     domain_events,
     kind,
     projection_tables,
@@ -178,7 +179,10 @@ def test_a_projector_killed_mid_batch_and_restarted_posts_every_money_event_exac
     paid_now = db.query_one("SELECT count(*) AS n FROM tickets_view WHERE status = 'paid'")["n"]
     assert db.query_one("SELECT SUM(paid_count) AS n FROM rooms_view")["n"] == paid_now
 
+    assert kept_books_mismatches(db) == []  # balances, their history and rollups: each batch once
+
     incremental = projection_tables(projector, ["ledger", "catalog"])
     projector.rebuild("ledger")
     projector.rebuild("catalog")
     assert projection_tables(projector, ["ledger", "catalog"]) == incremental
+    assert kept_books_mismatches(db) == []

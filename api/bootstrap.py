@@ -35,6 +35,7 @@ from domain.policies import (
 from integrations.livekit import LiveKitConfig, RoomServiceClient, config_from
 from integrations.livekit_reactor import LiveKitReactor
 from integrations.reactors import Reactors
+from api.metrics import WEBHOOK_DELIVERIES
 from integrations.webhook_dispatcher import WebhookDispatcher
 from payouts.payout_webhooks import PayoutWebhooks
 from payouts.runs import PayoutPolicy, PayoutRunner
@@ -154,7 +155,8 @@ def build_reactors(settings: Settings, app: BoxOffice, db: Database, livekit: Li
     webhooks = WebhookDispatcher(app, db, clock, schedule=settings.retry_schedule,
                                  timeout=settings.webhook_timeout_seconds,
                                  disable_after=timedelta(days=settings.webhook_disable_after_days),
-                                 environment=settings.environment)
+                                 environment=settings.environment,
+                                 observe=lambda outcome: WEBHOOK_DELIVERIES.labels(outcome).inc())
     return Reactors(livekit=reactor, webhooks=webhooks, poll_interval=settings.reactor_poll_seconds)
 
 

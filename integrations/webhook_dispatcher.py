@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -56,8 +56,10 @@ class WebhookDispatcher(LogReactor):
     handles = sources()
 
     def __init__(self, app: Any, db: Database, clock: Clock, *, schedule: Sequence[float], timeout: float,
-                 disable_after: timedelta, environment: str, batch_size: int = 500, send_batch: int = 20) -> None:
+                 disable_after: timedelta, environment: str, batch_size: int = 500, send_batch: int = 20,
+                 observe: Callable[[str], None] | None = None) -> None:
         super().__init__(app.recorder, app.mapper, db, batch_size=batch_size)
+        self.observe = observe  # told each attempt's outcome (the metrics counter); never raises into delivery
         self.app = app
         self.clock = clock
         self.schedule = list(schedule)
@@ -133,6 +135,7 @@ class WebhookDispatcher(LogReactor):
                         tx.execute("UPDATE webhook_deliveries SET next_at_us = %s WHERE id = %s", (to_us(now), row["id"]))
                     continue
                 attempt = self._attempt(client, row, now)
+                self._observe(attempt)
                 if self._record(row, attempt, self.clock.now()):
                     disabled.add(row["endpoint_id"])
         return len(rows)
@@ -147,6 +150,22 @@ class WebhookDispatcher(LogReactor):
             secrets.append(row["previous_secret"])
         headers = webhook_sender.signature_headers(row["message_id"], now, row["payload"], secrets)
         return webhook_sender.send(client, row["url"], row["payload"], headers)
+
+    def _observe(self, attempt: webhook_sender.Attempt) -> None:
+        if self.observe is None:
+            return
+        if attempt.ok:
+            outcome = "delivered"
+        elif attempt.status_code is None:
+            outcome = "timeout_or_network"
+        elif attempt.status_code == 410:
+            outcome = "gone"
+        else:
+            outcome = f"http_{attempt.status_code // 100}xx"
+        try:
+            self.observe(outcome)
+        except Exception:  # a metrics failure never stops a delivery
+            log.exception("webhook metrics observer failed")
 
     def _record(self, row: dict[str, Any], attempt: webhook_sender.Attempt, now: datetime) -> bool:
         """Log the attempt and move the delivery on; True if the endpoint was disabled."""

@@ -267,3 +267,21 @@ def test_metrics_show_each_reactors_lag(wh_client):
 
     assert scrape.status_code == 200
     assert 'boxoffice_reactor_lag_events{reactor="webhooks"}' in scrape.text
+
+
+def test_metrics_count_delivery_attempts_by_outcome(wh_client, wh_services, receiver):
+    def count(text: str, outcome: str) -> float:
+        line = next((x for x in text.splitlines()
+                     if x.startswith(f'boxoffice_webhook_deliveries_total{{outcome="{outcome}"}} ')), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    before = wh_client.get("/metrics").text
+    an_endpoint(wh_client, receiver, ["room.opened"])
+    receiver.answer(500, 500)
+    a_hosted_room(wh_client)
+
+    drive(wh_services)
+    after = wh_client.get("/metrics").text
+
+    assert count(after, "http_5xx") - count(before, "http_5xx") == 2
+    assert count(after, "delivered") - count(before, "delivered") == 1

@@ -22,6 +22,7 @@ from api.settings import Settings
 from bench.common import table, throwaway_database, write
 from domain.creators import Creator
 from domain.ids import creator_id_for
+from domain.money import Money
 from domain.policies import CommissionPolicy
 from domain.rooms import Room
 from domain.tickets import Ticket
@@ -68,13 +69,13 @@ def seed(services: Any, standin: Any, creators: int) -> None:
             ticket = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=user,
                                     holder_id=f"fan-of-{user}", price_amount=10_000, price_currency="USD",
                                     reserved_at=now, hold_expires_at=now, idempotency_key=None)
-            ticket.pay(split=policy.split(room.price, 0), fee=320, provider="stripe", payment_id=f"pi_{ticket.id.hex}",
+            ticket.pay(split=policy.split(room.price, 0), fee=Money(320, room.price.currency), provider="stripe", payment_id=f"pi_{ticket.id.hex}",
                        charge_id=None, balance_transaction_id=None, lifetime_before=0, at=now, seat_held=True)
             batch += [creator, room, ticket]
         chunk = accounts[start:start + 500]
 
         def decide(guards: Any, chunk: list[str] = chunk, batch: list[Any] = batch) -> tuple[None, list[Any]]:
-            for account in chunk:  # as account.updated would: the guard row follows the creator
+            for account in sorted(chunk):  # as account.updated would; in the lock order (domain/guards.py)
                 guards.set_account_status(account, "enabled")
             return None, batch
 

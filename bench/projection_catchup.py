@@ -24,6 +24,7 @@ from api.settings import Settings
 from store.db import _PgTx
 from store.env import eventsourcing_env
 from bench.common import table, throwaway_database, write
+from domain.money import Money
 from domain.policies import CommissionPolicy
 from domain.rooms import Room
 from domain.tickets import Ticket
@@ -48,7 +49,7 @@ def seed(app: Any, events: int, tickets_per_room: int = 1000) -> int:
                                hold_expires_at=now, idempotency_key=None)
             split = policy.split(room.price, lifetime)
             lifetime += 999
-            t.pay(split=split, fee=59, provider="sandbox", payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}",
+            t.pay(split=split, fee=Money(59, "USD"), provider="sandbox", payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}",
                   balance_transaction_id=f"txn_{t.id.hex}", lifetime_before=lifetime - 999, at=now, seat_held=True)
             batch.append(t)
             if len(batch) >= 500:

@@ -139,7 +139,8 @@ def build_services(
     livekit = config_from(settings)
     reactors = build_reactors(settings, app, db, livekit, clock)
     app.commit_listeners.append(lambda position: (projector.poke(), tail.poke()))
-    app.commit_listeners.append(lambda position: reactors.poke())
+    # Reactors follow the log at BOXOFFICE_REACTOR_POLL_SECONDS, not on every commit: in a flash sale
+    # a wake-up per commit would read the log in every API process for little gain.
     return Services(settings=settings, clock=clock, gateway=gateway, app=app, db=db, projector=projector,
                     payouts=payouts, webhooks=webhooks, admission_index=index, admission_tail=tail,
                     keys=KeyStore(db, clock, KeyEncryption(settings.key_encryption_keys)), reactors=reactors, livekit=livekit)

@@ -73,6 +73,11 @@ class LogReactor:
         """The last position this reactor may read now (None: the head)."""
         return None
 
+    def interested(self, tx: Tx) -> bool:
+        """False when no event could lead to work now (e.g. no webhook endpoint at all): the
+        batch then only moves the position, without decoding a single event."""
+        return True
+
     def react(self, tx: Tx, events: Sequence[tuple[int, Any]]) -> None:
         """Write the work for these (position, event) pairs; only this reactor's tables."""
         raise NotImplementedError
@@ -90,7 +95,7 @@ class LogReactor:
             if not notifications:
                 return 0
             events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications
-                      if event_kind(n.topic) in self.handles]
+                      if event_kind(n.topic) in self.handles] if self.interested(tx) else []
             if events:
                 self.react(tx, events)
             last = notifications[-1].id

@@ -74,6 +74,10 @@ class WebhookDispatcher(LogReactor):
         row = tx.one("SELECT position FROM projection_positions WHERE name = 'webhook_endpoints'")
         return int(row["position"]) if row else 0
 
+    def interested(self, tx: Tx) -> bool:
+        """Only enabled endpoints receive anything: with none, events are not even decoded."""
+        return tx.one("SELECT 1 AS one FROM webhook_endpoints WHERE enabled LIMIT 1") is not None
+
     def react(self, tx: Tx, events: Sequence[tuple[int, Any]]) -> None:
         endpoints = [(r["id"], set(json.loads(r["events"])), bool(r["enabled"]), int(r["created_position"]),
                       r["deleted_position"]) for r in tx.all(

@@ -119,12 +119,12 @@ def build_services(
     clock = clock or SystemClock()
     gateway = gateway or build_gateway(settings, clock)
     app = BoxOffice(
-        env=eventsourcing_env(settings.database_url, settings.db_pool_size),
+        env=eventsourcing_env(settings.database_url, settings.db_pool_size, settings.db_connect_timeout_seconds),
         gateway=gateway,
         clock=clock,
         policies=build_policies(settings),
     )
-    db = Database(settings.database_url, settings.db_pool_size)
+    db = Database(settings.database_url, settings.db_pool_size, settings.db_connect_timeout_seconds)
     projector = Projector(app.recorder, app.mapper, db,
                           [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection(),
                            WebhookEndpointsProjection()])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+from eventsourcing import persistence as es_persistence
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +22,14 @@ from domain.errors import DomainError
 from domain.payments import PaymentGatewayError
 
 log = logging.getLogger("boxoffice.api")
+
+# Errors that mean "the database cannot be reached now" (server down or restarting, pool
+# exhausted, connection dropped): answered 503 with Retry-After; recovery needs nothing of ours,
+# the pools reconnect on their own. (psycopg's PoolTimeout is an OperationalError.)
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
+    es_persistence.OperationalError, es_persistence.InterfaceError, psycopg.OperationalError,
+    psycopg.InterfaceError)
+RETRY_AFTER_SECONDS = "2"
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -159,6 +169,15 @@ def install(app: FastAPI) -> None:
             exc.status_code, "http_error")
         return problem_response(request, code, str(exc.detail), exc.status_code,
                                 headers=getattr(exc, "headers", None))
+
+    for unreachable in DATABASE_UNREACHABLE:
+        @app.exception_handler(unreachable)
+        async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+            # The database is down or restarting: say so and when to retry, never a bare 500.
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            return problem_response(request, "service_unavailable",
+                                    "the database is unavailable; nothing was acknowledged, retry shortly",
+                                    headers={"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

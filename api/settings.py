@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     db_pool_size: int = Field(default=10, ge=1)
+    db_connect_timeout_seconds: int = Field(default=5, ge=1)  # longer without a connection: 503 + Retry-After
 
     # Authentication of API callers (JWT with `sub` and `roles`).
     auth_secret: str = DEV_SECRET

@@ -108,7 +108,7 @@ class _PgTx:
 class Database:
     """Connections for read tables: a pool on PostgreSQL, one per thread on SQLite."""
 
-    def __init__(self, database_url: str, pool_size: int = 10) -> None:
+    def __init__(self, database_url: str, pool_size: int = 10, connect_timeout: float = 5.0) -> None:
         self.url = database_url
         self.dialect = "sqlite" if database_url.startswith("sqlite:///") else "postgresql"
         if self.dialect == "sqlite":
@@ -125,7 +125,8 @@ class Database:
             conninfo = sqlalchemy_url(database_url).replace("postgresql+psycopg://", "postgresql://")
             self.conninfo = conninfo
             self._pool = ConnectionPool(
-                conninfo, min_size=1, max_size=pool_size, kwargs={"row_factory": dict_row}, open=True
+                conninfo, min_size=1, max_size=pool_size, kwargs={"row_factory": dict_row}, open=True,
+                timeout=connect_timeout,  # then the database counts as unreachable: a 503, not a 30 s wait
             )
 
     def _sqlite(self) -> sqlite3.Connection:

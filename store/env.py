@@ -14,7 +14,7 @@ def configured_database_url() -> str:
     return os.environ.get("BOXOFFICE_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
-def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
+def eventsourcing_env(database_url: str, pool_size: int = 10, connect_timeout: int = 5) -> dict[str, str]:
     """The environment of the eventsourcing application for a database URL.
 
     Alembic owns every table (`CREATE_TABLE=false`); the recorder is ours, so
@@ -44,6 +44,9 @@ def eventsourcing_env(database_url: str, pool_size: int = 10) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONN_MAX_AGE": "3600",
+        # How long a request waits for a connection before the database counts as unreachable
+        # (a 503 with Retry-After); the library's default, 30 s, held every request that long.
+        "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout),
         "APPLICATION_RECORDER_TOPIC": "store.recorders:GuardedPostgresRecorder",
         "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
         "CREATE_TABLE": "false",

@@ -64,6 +64,13 @@ def respond(services: Services, purchase: Purchase) -> Response:
         raise Problem("payment_declined",
                       (session.failure_message if session else None) or "the payment was declined; the seat was released",
                       ticket_id=str(ticket.id), decline_code=session.failure_code if session else None)
+    if purchase.payment_error is not None and purchase.session is None and ticket.status.value == "reserved":
+        # The processor is unreachable: the seat stays held until the hold expires, and a retry
+        # with the same Idempotency-Key resumes the payment. Nothing to pay with yet: a 503.
+        raise Problem("payment_unavailable",
+                      f"the payment processor is unreachable; the seat is held until "
+                      f"{ticket.hold_expires_at.isoformat()}: retry with the same Idempotency-Key",
+                      headers={"Retry-After": "5"}, ticket_id=str(ticket.id))
     body = ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
     headers = {"Location": f"/v1/tickets/{ticket.id}"}
     if purchase.replayed:

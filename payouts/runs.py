@@ -38,7 +38,6 @@ period can afford; a run whose wait exceeds `lock_wait` fails loudly (409).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,7 +55,6 @@ from domain.rooms import Room
 from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
 from payouts.model import Payout, PayoutRun, PayoutStatus, payout_id_for
 
-log = logging.getLogger(__name__)
 
 Schedule = Literal["monthly", "weekly", "daily"]
 RUN_LOCK = "payout-runs"  # the one lock every payout run takes, in every process

@@ -43,7 +43,7 @@ PRICES = (500, 999, 1_500, 2_000)
 WEBHOOK_TYPES = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
                  "charge.refunded", "refund.created", "refund.updated", "refund.failed", "charge.dispute.created",
                  "charge.dispute.closed", "payout.paid", "payout.failed", "transfer.reversed")
-REBUILD_EVERY = 8  # steps between rebuild checks (and always after the last step)
+REBUILD_EVERY = 1  # steps between rebuild checks: every step (raise it for long exploratory runs)
 FINANCE, ADMIN = bearer("sim-finance", "finance"), bearer("sim-admin", "admin")
 
 # name -> weight in a plan

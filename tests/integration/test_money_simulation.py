@@ -13,7 +13,7 @@ from tests.integration.money_sim import plan, run_plan, shrink
 
 pytestmark = pytest.mark.postgres
 
-CI_SEEDS = (1, 2, 3, 4)
+CI_SEEDS = (1, 2, 3)  # PLANTED_SEED among them: it holds with the guard on
 STEPS = 60
 PLANTED_SEED = 3  # overlapping runs pay a creator's released balance: unguarded, twice
 
@@ -28,10 +28,10 @@ def test_every_check_holds_after_every_step_of_a_seeded_simulation(postgres_admi
 
 
 def test_the_simulation_catches_a_planted_double_payout(postgres_admin_url: str) -> None:
-    guarded = run_plan(PLANTED_SEED, plan(PLANTED_SEED, STEPS), admin_url=postgres_admin_url)
+    assert PLANTED_SEED in CI_SEEDS  # the same plan passes with the guard on (above)
+
     unguarded = run_plan(PLANTED_SEED, plan(PLANTED_SEED, STEPS), guarded=False, admin_url=postgres_admin_url)
 
-    assert guarded.ok, guarded.report()
     assert not unguarded.ok
     assert any("paid and in transit" in p or "Stripe transferred" in p for p in unguarded.problems), unguarded.report()
     assert unguarded.steps[unguarded.failed_at][0] == "overlap"  # type: ignore[index]

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from bench import admission, flash_sale, many_rooms, memory, payout_run, projection_catchup
+from bench import admission, finance_reads, flash_sale, many_rooms, memory, payout_run, projection_catchup
 from bench.common import OUT
 
 BENCHMARKS = {
@@ -20,6 +20,7 @@ BENCHMARKS = {
     "projection_catchup": projection_catchup.run,
     "payout_run": payout_run.run,
     "memory": memory.run,
+    "finance_reads": finance_reads.run,
 }
 
 

@@ -1,0 +1,212 @@
+"""Benchmark: finance reads as the ledger grows (issue 15).
+
+Seeds a log with the catch-up benchmark's fast seeding (rooms of 1,000 paid
+tickets appended in large saves), here spread over time at a steady rate: one
+room every 100 minutes (about 29,000 events a day; 1M events is 35 days, 10M
+is 347 days), 25 rooms per creator. At each size it rebuilds every projection,
+starts one API process and times each read over HTTP (median of several
+calls after a warm-up), then grows the same log to the next size. Sizes:
+1M and 10M events (quick: 100k and 1M); BOXOFFICE_FINANCE_BENCH_SIZES
+(e.g. `1000000,3000000`) overrides them.
+
+Reported per read: milliseconds at each size and the growth ratio
+(largest / smallest). Goals (issue 15): trial balance, as_of, prefix,
+earnings, revenue by room and by creator for a month, and the first page of
+an account's entries each <= 50 ms at the largest size, growth <= 1.5.
+Also: a month of entries streamed as CSV (rows/s) and the API process's
+resident memory before and at its peak (VmHWM) while it streams.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.auth import issue_token
+from api.bootstrap import build_services
+from api.settings import Settings
+from bench.common import SECRET, table, throwaway_database, write
+from domain.money import Money
+from domain.policies import CommissionPolicy
+from domain.rooms import Room
+from domain.tickets import Ticket
+from tests.support.server import running_server
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+ROOM_EVERY = timedelta(minutes=100)
+TICKETS_PER_ROOM = 1_000
+ROOMS_PER_CREATOR = 25
+CALLS = 7
+GOAL_MS, GOAL_GROWTH = 50.0, 1.5
+GOALS = ("trial balance", "as_of", "prefix", "earnings", "revenue by room, a month", "revenue by creator, a month",
+         "entries of an account, first page")
+
+
+class Seeder:
+    """Appends rooms of paid tickets, one room every 100 minutes, continuing where it stopped."""
+
+    def __init__(self, services: Any) -> None:
+        self.app = services.app
+        self.policy = CommissionPolicy()
+        self.rooms = 0
+        self.lifetime: dict[str, int] = {}
+        self.creators: set[str] = set()
+
+    def creator(self, n: int) -> str:
+        return f"creator-{n // ROOMS_PER_CREATOR}"
+
+    def grow(self, events: int) -> int:
+        while (self.app.recorder.max_notification_id() or 0) < events:
+            host = self.creator(self.rooms)
+            if host not in self.creators:
+                self.app.register_creator(host, "Bench", 10_000)
+                self.creators.add(host)
+            opened = START + self.rooms * ROOM_EVERY
+            room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=host, title="bench", scheduled_start=opened,
+                                price_amount=999, price_currency="USD", capacity=TICKETS_PER_ROOM, sales_end=None,
+                                opened_at=opened)
+            batch: list[Any] = [room]
+            step = ROOM_EVERY / TICKETS_PER_ROOM
+            for i in range(TICKETS_PER_ROOM):
+                at = opened + i * step
+                t = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=host,
+                                   holder_id=f"l-{self.rooms}-{i}", price_amount=999, price_currency="USD",
+                                   reserved_at=at, hold_expires_at=at, idempotency_key=None)
+                before = self.lifetime.get(host, 0)
+                self.lifetime[host] = before + 999
+                t.pay(split=self.policy.split(room.price, before), fee=Money(59, "USD"), provider="sandbox",
+                      payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}", balance_transaction_id=f"txn_{t.id.hex}",
+                      lifetime_before=before, at=at, seat_held=True)
+                batch.append(t)
+                if len(batch) >= 500:
+                    self.app.save(*batch)
+                    batch = []
+            if batch:
+                self.app.save(*batch)
+            self.rooms += 1
+        return self.app.recorder.max_notification_id() or 0
+
+    @property
+    def last_moment(self) -> datetime:
+        return START + self.rooms * ROOM_EVERY
+
+
+def server_pids(port: int) -> list[int]:
+    """The API process serving `port` (one worker: uvicorn serves in the CLI's own process)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"api.cli" in cmd and b"serve" in cmd and str(port).encode() in cmd:
+                found.append(int(entry.name))
+    return found
+
+
+def memory_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def timed(http: httpx.Client, path: str, params: dict[str, Any]) -> float:
+    http.get(path, params=params).raise_for_status()  # warm-up
+    times = []
+    for _ in range(CALLS):
+        t0 = time.perf_counter()
+        http.get(path, params=params).raise_for_status()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def measure(url: str, seeder: Seeder) -> dict[str, Any]:
+    end = seeder.last_moment
+    month_from = (end - timedelta(days=33)).replace(hour=9, minute=17)  # not on day edges: partial days too
+    month_to = month_from + timedelta(days=30)
+    as_of = end - timedelta(days=17, minutes=41)
+    creator = seeder.creator(seeder.rooms // 2)
+    headers = {"Authorization": f"Bearer {issue_token(SECRET, 'bench-finance', ['finance'])}"}
+    month = {"from": month_from.isoformat(), "to": month_to.isoformat()}
+    reads = {
+        "trial balance": ("/v1/ledger/accounts", {}),
+        "as_of": ("/v1/ledger/accounts", {"as_of": as_of.isoformat()}),
+        "prefix": ("/v1/ledger/accounts", {"prefix": f"creator:{creator}:"}),
+        "earnings": (f"/v1/creators/{creator}/earnings", {}),
+        "revenue by room, a month": ("/v1/reports/revenue", {"by": "room", **month}),
+        "revenue by creator, a month": ("/v1/reports/revenue", {"by": "creator", **month}),
+        "entries of an account, first page": ("/v1/ledger/entries", {"account": "platform:cash", "limit": 100}),
+        "entries of a creator's account, first page": ("/v1/ledger/entries",
+                                                       {"account": f"creator:{creator}:pending", "limit": 100}),
+        "period report, a month": ("/v1/reports/period", month),
+    }
+    out: dict[str, Any] = {}
+    with running_server(url, SECRET, workers=1, timeout=120) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with httpx.Client(base_url=base, headers=headers, timeout=600) as http:
+            for name, (path, params) in reads.items():
+                out[name] = timed(http, path, params)
+            (pid,) = server_pids(port)
+            rss_before = memory_kib(pid, "VmRSS")
+            rows, t0 = 0, time.perf_counter()
+            with http.stream("GET", "/v1/ledger/entries", params={**month, "format": "csv"}) as response:
+                response.raise_for_status()
+                for line in response.iter_lines():
+                    rows += 1 if line else 0
+            seconds = time.perf_counter() - t0
+            out["stream a month as CSV"] = {
+                "postings": rows - 1, "seconds": round(seconds, 2), "rows_per_s": round((rows - 1) / seconds),
+                "server_rss_before_mib": round(rss_before / 1024, 1),
+                "server_peak_rss_mib": round(memory_kib(pid, "VmHWM") / 1024, 1),
+            }
+    return out
+
+
+def run(full: bool = False) -> dict[str, Any]:
+    sizes = [int(s) for s in os.environ.get("BOXOFFICE_FINANCE_BENCH_SIZES", "").split(",") if s] or (
+        [1_000_000, 10_000_000] if full else [100_000, 1_000_000])
+    results: dict[int, dict[str, Any]] = {}
+    with throwaway_database() as url:
+        services = build_services(Settings(database_url=url, log_level="WARNING", auth_secret=SECRET))
+        seeder = Seeder(services)
+        for size in sizes:
+            t0 = time.perf_counter()
+            head = seeder.grow(size)
+            seeded = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            services.projector.rebuild(*services.projector.projections)  # reads wait for every projection
+            rebuilt = time.perf_counter() - t0
+            print(f"{head:,} events: seeded in {seeded:.0f} s, projections rebuilt in {rebuilt:.0f} s", flush=True)
+            results[head] = {"seed_seconds": round(seeded, 1), "rebuild_seconds": round(rebuilt, 1),
+                             **measure(url, seeder)}
+        services.close()
+    small, large = min(results), max(results)
+    growth = {name: round(results[large][name] / results[small][name], 2)
+              for name, v in results[large].items() if isinstance(v, float)}
+    result = {
+        "mode": "full" if full else "quick", "sizes": list(results), "ms": results, "growth_large_over_small": growth,
+        "note": "2 cores shared with other work; medians of 7 calls over HTTP, one API process",
+        "goals": {f"{name} <= {GOAL_MS:.0f} ms at {large:,} events and growth <= {GOAL_GROWTH}":
+                  results[large][name] <= GOAL_MS and growth[name] <= GOAL_GROWTH for name in GOALS},
+    }
+    write("finance_reads", result)
+    rows = [(name, f"{results[small][name]} ms -> {results[large][name]} ms (x{growth[name]})")
+            for name in growth]
+    rows.append(("stream a month as CSV", f"{results[large]['stream a month as CSV']}"))
+    print(table(f"Finance reads, {small:,} -> {large:,} events", rows))
+    return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(full="--full" in sys.argv)

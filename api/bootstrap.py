@@ -23,6 +23,7 @@ from api.admission_tokens import AdmissionTokenIssuer
 from api.settings import Settings
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock
+from domain.codes import CodePolicy
 from domain.payments import PaymentGateway
 from domain.policies import (
     CapacityPolicy,
@@ -63,6 +64,7 @@ def build_policies(settings: Settings) -> Policies:
         capacity=CapacityPolicy(maximum=settings.max_capacity),
         schedule=SchedulePolicy(max_ahead=timedelta(days=settings.max_schedule_days)),
         holds=HoldPolicy(hold=timedelta(seconds=settings.hold_seconds)),
+        codes=CodePolicy(use_back_on_refund=settings.code_use_back_on_refund),
     )
 
 

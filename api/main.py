@@ -26,8 +26,8 @@ from api.problems import Problem
 from api.scope import header
 from api.limits import RequestLimits
 from api.logs import configure_logging, correlation_id
-from api.routers import (admission, creators, finance, livekit, payouts, period_close, purchase, reconciliation,
-                         rooms, system, tickets, webhook_endpoints, webhooks)
+from api.routers import (admission, codes, creators, finance, livekit, payouts, period_close, purchase,
+                         reconciliation, rooms, system, tickets, tiers, webhook_endpoints, webhooks)
 from api.settings import Settings
 from projections.queries import operations
 
@@ -232,8 +232,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.router.routes.insert(0, Route("/v1/rooms/{room_id}/tickets", purchase.serve_purchase, methods=["POST"],
                                       include_in_schema=False))
     register_plain_route(purchase.serve_purchase, "/v1/rooms/{room_id}/tickets")
-    for module in (system, creators, rooms, tickets, finance, period_close, payouts, reconciliation, admission,
-                   webhooks, livekit, webhook_endpoints):
+    for module in (system, creators, rooms, tiers, codes, tickets, finance, period_close, payouts, reconciliation,
+                   admission, webhooks, livekit, webhook_endpoints):
         app.include_router(module.router)
     app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     console.install(app)

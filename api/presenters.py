@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from api.schemas import (
     CreatorPublic,
@@ -14,6 +15,7 @@ from api.schemas import (
     RefundPublic,
     RoomPublic,
     TicketPublic,
+    TierPublic,
 )
 from store.timecodes import from_us
 from domain.creators import Creator
@@ -50,8 +52,50 @@ def on_sale(inventory: Inventory | None, state: str, now: datetime) -> bool:
     )
 
 
+def tiers_public(tiers: list[dict[str, Any]], inventory: Inventory | None, state: str, now: datetime,
+                 show_hidden: bool) -> list[TierPublic]:
+    """Tiers (as `room_tiers`/`tier_rows` give them) with their counters; a tier sells no more than the room has left."""
+    room_left = inventory.available if inventory else 0
+    room_selling = on_sale(inventory, state, now)
+    out = []
+    for tier in tiers:
+        if tier["hidden"] and not show_hidden:
+            continue
+        counter = inventory.tier(UUID(tier["tier_id"])) if inventory else None
+        taken, paid = (counter.taken, counter.paid) if counter else (0, 0)
+        start, end = tier["sales_start"], tier["sales_end"]
+        selling = not tier["closed"] and (start is None or start <= now) and (end is None or now < end)
+        out.append(TierPublic(
+            id=tier["tier_id"], name=tier["name"],
+            price=MoneyOut(amount=tier["price_amount"], currency=tier["price_currency"]),
+            capacity=tier["capacity"], sales_start=start, sales_end=end, hidden=bool(tier["hidden"]),
+            closed=bool(tier["closed"]),
+            minimum_price=_money_or_none(tier["minimum_amount"], tier["price_currency"]),
+            suggested_price=_money_or_none(tier["suggested_amount"], tier["price_currency"]),
+            on_sale=room_selling and selling, sold=paid, held=max(taken - paid, 0),
+            available=min(max(tier["capacity"] - taken, 0), room_left),
+        ))
+    return out
+
+
+def room_tiers(room: Room) -> list[dict[str, Any]]:
+    return [{"tier_id": t.id, "name": t.name, "price_amount": t.price_amount, "price_currency": t.price_currency,
+             "capacity": t.capacity, "sales_start": t.sales_start, "sales_end": t.sales_end, "hidden": t.hidden,
+             "closed": t.closed, "minimum_amount": t.minimum_amount, "suggested_amount": t.suggested_amount}
+            for t in room.tiers.values()]
+
+
+def _money_or_none(amount: int | None, currency: str) -> MoneyOut | None:
+    return MoneyOut(amount=amount, currency=currency) if amount is not None else None
+
+
+def tier_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the catalog's room_tiers_view, in the shape `tiers_public` takes."""
+    return [{**r, "sales_start": from_us(r["sales_start_us"]), "sales_end": from_us(r["sales_end_us"])} for r in rows]
+
+
 def room_public(room: Room, inventory: Inventory | None, now: datetime,
-                refunds: dict[str, int] | None = None) -> RoomPublic:
+                refunds: dict[str, int] | None = None, show_hidden: bool = False) -> RoomPublic:
     taken = inventory.taken if inventory else 0
     paid = inventory.paid if inventory else 0
     return RoomPublic(
@@ -74,11 +118,12 @@ def room_public(room: Room, inventory: Inventory | None, now: datetime,
         ended_at=room.ended_at,
         cancelled_at=room.cancelled_at,
         refunds=refunds,
+        tiers=tiers_public(room_tiers(room), inventory, room.state.value, now, show_hidden),
     )
 
 
 def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: Inventory | None,
-                    now: datetime) -> RoomPublic:
+                    now: datetime, tiers: list[dict[str, Any]] = (), show_hidden: bool = False) -> RoomPublic:  # type: ignore[assignment]
     taken = inventory.taken if inventory else 0
     paid = inventory.paid if inventory else int(row["paid_count"])
     return RoomPublic(
@@ -100,6 +145,7 @@ def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: 
         started_at=from_us(row["started_us"]),
         ended_at=from_us(row["ended_us"]),
         cancelled_at=from_us(row["cancelled_us"]),
+        tiers=tiers_public(tier_rows(list(tiers)), inventory, row["state"], now, show_hidden),
     )
 
 
@@ -120,6 +166,10 @@ def ticket_public(ticket: Ticket, session: PaymentSession | None = None, error: 
         holder_id=ticket.holder_id,
         status=ticket.status.value,
         price=MoneyOut(amount=ticket.price_amount, currency=ticket.price_currency),
+        tier_id=str(ticket.tier_id),
+        list_price=MoneyOut(amount=ticket.list_amount, currency=ticket.price_currency),
+        discount=ticket.discount_amount,
+        code=ticket.code,
         reserved_at=ticket.reserved_at,
         hold_expires_at=ticket.hold_expires_at,
         paid_at=ticket.paid_at,

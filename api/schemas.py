@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -66,12 +67,47 @@ class CreatorPublic(BaseModel):
     payout_account: PayoutAccountPublic | None = None
 
 
+class TierCreate(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    price: MoneyIn | None = Field(default=None, description="required unless the tier is pay what you want")
+    minimum_price: MoneyIn | None = Field(default=None, description="pay what you want: the least a buyer may name")
+    suggested_price: MoneyIn | None = Field(default=None, description="pay what you want: the amount by default")
+    capacity: StrictInt = Field(description="at most the room's capacity; tiers compete for the room's seats")
+    sales_start: AwareDatetime | None = None
+    sales_end: AwareDatetime | None = Field(default=None, description="an early bird ends earlier")
+    hidden: bool = Field(default=False, description="sold only with an access code")
+
+
+class TierUpdate(Strict):
+    price: MoneyIn | None = Field(default=None, description="for later sales only")
+    capacity: StrictInt | None = Field(default=None, description="never below the tier's sold and held tickets")
+
+
+class TierPublic(BaseModel):
+    id: str
+    name: str
+    price: MoneyOut
+    capacity: int
+    sales_start: datetime | None
+    sales_end: datetime | None
+    hidden: bool
+    closed: bool
+    minimum_price: MoneyOut | None = None
+    suggested_price: MoneyOut | None = None
+    on_sale: bool
+    sold: int
+    held: int
+    available: int = Field(description="what this tier can still sell: its own seats left, at most the room's")
+
+
 class RoomCreate(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     scheduled_start: UtcDatetime | None = Field(default=None, description="RFC 3339 with offset; null for now")
-    ticket_price: MoneyIn
+    ticket_price: MoneyIn | None = Field(default=None, description="one price for the whole room (a default tier)")
     capacity: StrictInt
     sales_end: UtcDatetime | None = None
+    tiers: list[TierCreate] | None = Field(default=None, min_length=1, max_length=20,
+                                           description="instead of ticket_price: the tiers the room sells")
 
 
 class RoomUpdate(Strict):
@@ -101,6 +137,7 @@ class RoomPublic(BaseModel):
     ended_at: datetime | None = None
     cancelled_at: datetime | None = None
     refunds: dict[str, int] | None = None
+    tiers: list[TierPublic] | None = Field(default=None, description="shown by GET of one room; hidden tiers to the host")
 
 
 class RoomList(BaseModel):
@@ -114,6 +151,37 @@ class TicketCreate(Strict):
         description="a processor payment method to confirm at once, e.g. pm_card_visa; "
         "pm_card_chargeDeclined simulates a decline",
     )
+    tier_id: UUID | None = Field(default=None, description="the tier to buy; omit for a one-price room")
+    code: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="a discount or access code (case-insensitive)")
+    amount: StrictInt | None = Field(default=None, gt=0, description="pay what you want: minor units the buyer names")
+
+
+class CodeCreate(Strict):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40,
+                                           pattern=r"^[A-Za-z0-9_-]+$")]
+    percent_off: StrictInt | None = Field(default=None, ge=1, le=100)
+    amount_off: MoneyIn | None = None
+    max_uses: StrictInt | None = Field(default=None, ge=1, description="exactly this many tickets, under any load")
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    tier_ids: list[UUID] = Field(default_factory=list, max_length=20, description="only these tiers (empty: any)")
+    unlocks_tier_ids: list[UUID] = Field(default_factory=list, max_length=20, description="hidden tiers it sells")
+
+
+class CodePublic(BaseModel):
+    id: str
+    code: str
+    host_id: str
+    room_id: str | None
+    percent_off: int | None
+    amount_off: MoneyOut | None
+    max_uses: int | None
+    uses: int
+    valid_from: datetime | None
+    valid_until: datetime | None
+    tier_ids: list[str]
+    unlocks_tier_ids: list[str]
 
 
 class PaymentPublic(BaseModel):
@@ -138,7 +206,11 @@ class TicketPublic(BaseModel):
     room_id: str
     holder_id: str
     status: Literal["reserved", "paid", "released", "refunded", "revoked"]
-    price: MoneyOut
+    price: MoneyOut = Field(description="what the buyer pays (paid)")
+    tier_id: str | None = None
+    list_price: MoneyOut | None = Field(default=None, description="the tier's price before the code's discount")
+    discount: int = Field(default=0, description="minor units taken off by the code")
+    code: str | None = None
     reserved_at: datetime
     hold_expires_at: datetime
     paid_at: datetime | None = None

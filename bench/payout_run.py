@@ -63,12 +63,14 @@ def seed(services: Any, standin: Any, creators: int) -> None:
             creator = app.get_creator(user)
             creator.update_payout_account("enabled")
             room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=user, title="bench", scheduled_start=now,
-                                price_amount=10_000, price_currency="USD", capacity=10, sales_end=None, opened_at=now)
+                                price_amount=10_000, price_currency="USD", capacity=10, sales_end=None, opened_at=now,
+                                default_tier=True)
             room.start(now)
             room.end(now + timedelta(hours=1))
             ticket = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=user,
                                     holder_id=f"fan-of-{user}", price_amount=10_000, price_currency="USD",
-                                    reserved_at=now, hold_expires_at=now, idempotency_key=None)
+                                    reserved_at=now, hold_expires_at=now, idempotency_key=None,
+                                    tier_id=room.id, list_amount=10_000, discount_amount=0, code=None)
             ticket.pay(split=policy.split(room.price, 0), fee=Money(320, room.price.currency), provider="stripe", payment_id=f"pi_{ticket.id.hex}",
                        charge_id=None, balance_transaction_id=None, lifetime_before=0, at=now, seat_held=True)
             batch += [creator, room, ticket]

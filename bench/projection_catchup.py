@@ -41,12 +41,13 @@ def seed(app: Any, events: int, tickets_per_room: int = 1000) -> int:
     while made < events:
         room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=f"creator-{made // 50_000}", title="bench",
                             scheduled_start=now, price_amount=999, price_currency="USD", capacity=tickets_per_room,
-                            sales_end=None, opened_at=now)
+                            sales_end=None, opened_at=now, default_tier=True)
         batch: list[Any] = [room]
         for i in range(tickets_per_room):
             t = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=room.host_id,
                                holder_id=f"l-{made}-{i}", price_amount=999, price_currency="USD", reserved_at=now,
-                               hold_expires_at=now, idempotency_key=None)
+                               hold_expires_at=now, idempotency_key=None, tier_id=room.id, list_amount=999,
+                               discount_amount=0, code=None)
             split = policy.split(room.price, lifetime)
             lifetime += 999
             t.pay(split=split, fee=Money(59, "USD"), provider="sandbox", payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}",

@@ -35,6 +35,9 @@ from domain.rooms_service import RoomCommands
 from domain.sales_service import SalesCommands
 from domain.tickets import Ticket
 from domain.webhook_endpoints_service import WebhookEndpointCommands
+from domain.tiers_service import TierCommands
+from domain.codes_service import CodeCommands
+from domain.holds_service import HoldCommands
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,8 @@ R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
 
-class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, MediaCommands, WebhookEndpointCommands,
-                Application[UUID]):
+class BoxOffice(RoomCommands, TierCommands, CodeCommands, SalesCommands, HoldCommands, RefundCommands, AccountCommands,
+                MediaCommands, WebhookEndpointCommands, Application[UUID]):
     name = "boxoffice"
 
     def __init__(
@@ -142,6 +145,14 @@ class BoxOffice(RoomCommands, SalesCommands, RefundCommands, AccountCommands, Me
         if not isinstance(aggregate, cls):
             raise NotFoundError(f"{what} {aggregate_id} not found")
         return aggregate
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate, or None if there is none of that class with that id."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
 
     def load_many(self, cls: type[A], aggregate_ids: Sequence[UUID], what: str) -> list[A]:
         """What `load` answers for each id, from one read of the store instead of one per id

@@ -102,6 +102,48 @@ class NotOnSaleError(ConflictError):
     code = "not_on_sale"
 
 
+class TierSoldOutError(ConflictError):
+    """Every seat of the tier is taken (the room may have seats in other tiers)."""
+
+    code = "tier_sold_out"
+
+
+class TierNotOnSaleError(ConflictError):
+    """The tier does not sell now (closed, or outside its sales window)."""
+
+    code = "tier_not_on_sale"
+
+
+class UnknownTierError(NotFoundError):
+    """The room has no such tier (or it is hidden and no access code unlocks it)."""
+
+    code = "unknown_tier"
+
+
+class TierRequiredError(ValidationError):
+    """The room sells several tiers: the purchase must name one."""
+
+    code = "tier_required"
+
+
+class BelowMinimumPriceError(ValidationError):
+    """The amount named for a pay-what-you-want tier is below its minimum price."""
+
+    code = "below_minimum_price"
+
+
+class FixedPriceError(ValidationError):
+    """The tier has a fixed price: the buyer names no amount of their own."""
+
+    code = "fixed_price"
+
+
+class RoomHasTiersError(ConflictError):
+    """The room sells through tiers: change a tier, not the room's single price."""
+
+    code = "room_has_tiers"
+
+
 class AlreadyHoldsTicketError(ConflictError):
     """The listener already holds a live ticket for this room."""
 

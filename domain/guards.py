@@ -21,9 +21,12 @@ its creators' revenue rows (`lock_revenue`), then holds. Re-touching a row
 already locked is free; locking a row that sorts before one already locked
 raises `LockOrderError` at once (on SQLite too), so a wrong order fails every
 test that takes it instead of deadlocking one run in a hundred under load.
-A new guard table joins by taking its place in `LOCK_ORDER` (a per-room
-counter, e.g. a price tier's or a code's, belongs right after the room's
-inventory row) and acquiring through the same check.
+A new guard table joins by taking its place in `LOCK_ORDER` and acquiring
+through the same check. Codes come BEFORE rooms: a creator-wide code's use
+counter is shared by all of its host's rooms, so a batch locks its codes
+(`lock_codes`) before its rooms. A tier's counter belongs to one room and is
+written only while its room's row is held (claim, release, resize, close), so
+no two transactions can wait on a tier row: tiers need no place of their own.
 """
 
 from __future__ import annotations
@@ -31,28 +34,64 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
+from domain.codes import CodeTerms
 from domain.money import Money
 
 # Guard kinds in the global lock order (see the module docstring); the store maps its tables onto them.
-LOCK_ORDER = ("processed_key", "room", "creator_revenue", "ticket_hold", "payout_account")
+LOCK_ORDER = ("processed_key", "code", "room", "creator_revenue", "ticket_hold", "payout_account")
 
 
 class LockOrderError(RuntimeError):
     """A guard row was locked out of the global order: a bug that could deadlock under load."""
 
 
-ClaimStatus = Literal["claimed", "replay", "already_holds", "sold_out", "not_on_sale", "unknown_room"]
+ClaimStatus = Literal["claimed", "replay", "already_holds", "sold_out", "not_on_sale", "unknown_room",
+                      "tier_sold_out", "tier_not_on_sale", "unknown_tier", "tier_required", "code_invalid",
+                      "code_exhausted", "below_minimum_price", "fixed_price",
+                      "above_maximum_price"]
+
+
+class SeatWanted(NamedTuple):
+    """One seat a purchase asks for; a plain (holder, ticket) pair means no tier, code or amount."""
+
+    holder_id: str
+    ticket_id: UUID
+    tier_id: UUID | None = None  # None: the room's default (or only visible) tier
+    code_id: UUID | None = None
+    amount: int | None = None  # pay what you want: what the buyer names
 
 
 @dataclass(frozen=True)
 class SeatClaim:
     status: ClaimStatus
-    price: Money | None = None
+    price: Money | None = None  # the list price: the tier's, or the amount named for pay what you want
     host_id: str | None = None
     ticket_id: UUID | None = None  # the replayed or already-held ticket
+    tier_id: UUID | None = None  # the tier the seat was claimed in
+    code: CodeTerms | None = None  # the code whose use the claim took
+
+
+@dataclass(frozen=True)
+class TierInventory:
+    """One tier's guarded counter and what a sale checks against it."""
+
+    tier_id: UUID
+    capacity: int
+    taken: int  # live tickets of the tier: reserved and paid
+    paid: int
+    price: Money
+    hidden: bool
+    closed: bool
+    sales_start: datetime | None
+    sales_end: datetime | None
+    minimum_amount: int | None = None
+
+    @property
+    def available(self) -> int:
+        return max(self.capacity - self.taken, 0)
 
 
 @dataclass(frozen=True)
@@ -65,10 +104,14 @@ class Inventory:
     price: Money
     on_sale: bool
     sales_end: datetime | None
+    tiers: tuple[TierInventory, ...] = ()
 
     @property
     def available(self) -> int:
         return max(self.capacity - self.taken, 0)
+
+    def tier(self, tier_id: UUID) -> TierInventory | None:
+        return next((t for t in self.tiers if t.tier_id == tier_id), None)
 
 
 @dataclass(frozen=True)
@@ -80,27 +123,54 @@ class ExpiredHold:
 class WriteGuards(Protocol):
     """Guard operations bound to one open write transaction."""
 
-    def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None) -> None: ...
+    def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None,
+                       default_tier: bool = True) -> None:
+        """Open the room's counter, and (unless it sells through tiers) its default tier's, whose id is the room's."""
 
-    def set_price(self, room_id: UUID, price: Money) -> None: ...
+    def set_price(self, room_id: UUID, price: Money) -> None:
+        """The room's price, and its default tier's (the tier whose id is the room's)."""
+
+    def open_tier(self, room_id: UUID, tier_id: UUID, capacity: int, price: Money, sales_start: datetime | None,
+                  sales_end: datetime | None, hidden: bool, minimum_amount: int | None) -> None: ...
+
+    def set_tier_price(self, room_id: UUID, tier_id: UUID, price: Money) -> None: ...
+
+    def set_tier_capacity(self, room_id: UUID, tier_id: UUID, capacity: int) -> int | None:
+        """Set a tier's cap; refused (returns the tier's live count) if below its live tickets."""
+
+    def close_tier(self, room_id: UUID, tier_id: UUID) -> None: ...
 
     def set_sales_end(self, room_id: UUID, sales_end: datetime | None) -> None: ...
 
     def close_sales(self, room_id: UUID) -> None: ...
 
     def set_capacity(self, room_id: UUID, capacity: int) -> int | None:
-        """Set the capacity; refused (returns the live count) if below live tickets."""
+        """Set the capacity (and the default tier's); refused (returns the live count) if below live tickets."""
 
-    def claim_seats(self, room_id: UUID, claims: Sequence[tuple[str, UUID]], now: datetime,
+    def open_code(self, terms: CodeTerms) -> None: ...
+
+    def room_hosts(self, room_ids: Collection[UUID]) -> dict[UUID, str]:
+        """Each room's host (it never changes), read without a lock."""
+
+    def lock_codes(self, code_ids: Iterable[UUID]) -> None:
+        """Lock these codes' use counters now, in the lock order: codes come before rooms, because
+        a creator-wide code is shared by all of its host's rooms."""
+
+    def claim_seats(self, room_id: UUID, claims: Sequence[Sequence[Any]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None) -> list[SeatClaim]:
         """claim_rooms for one room."""
 
-    def claim_rooms(self, claims: Mapping[UUID, Sequence[tuple[str, UUID]]], now: datetime,
-                    hold_expires_at: datetime, replayable: Collection[UUID] | None = None
-                    ) -> dict[UUID, list[SeatClaim]]:
-        """Claim seats for many (holder, ticket) pairs of many rooms at once, in order per room.
+    def claim_rooms(self, claims: Mapping[UUID, Sequence[Sequence[Any]]], now: datetime,
+                    hold_expires_at: datetime, replayable: Collection[UUID] | None = None,
+                    ceilings: Mapping[str, int] | None = None) -> dict[UUID, list[SeatClaim]]:
+        """Claim seats for many `SeatWanted` (or (holder, ticket) pairs) of many rooms at once, in order per room.
 
         Locks every room in the lock order, in a few statements whatever the number of rooms.
+        A seat counts against the room's cap and its tier's cap, both checked here under
+        the room's row lock. A claim with a code takes one of its uses (the code locked
+        first by `lock_codes`) and may buy a hidden tier the code unlocks. A
+        pay-what-you-want tier sells at the amount named (at least its minimum, at most
+        `ceilings[currency]`); a fixed-price tier at its price only.
         `replayable`: the ticket ids that may have been claimed before (derived from an
         idempotency key); None means any may. A random fresh id cannot be a replay."""
 
@@ -115,8 +185,9 @@ class WriteGuards(Protocol):
 
     def mark_paid(self, ticket_id: UUID) -> None: ...
 
-    def release_seat(self, ticket_id: UUID, room_id: UUID) -> bool:
-        """Give the ticket's seat back to its room; False if it held none."""
+    def release_seat(self, ticket_id: UUID, room_id: UUID, code_id: UUID | None = None) -> bool:
+        """Give the ticket's seat back to its room and tier, and a use to `code_id` if given (lock
+        the code first with `lock_codes`); False if it held none."""
 
     def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
         """Add `delta` to the creator's lifetime gross; returns the total before it.
@@ -145,6 +216,9 @@ class GuardReads(Protocol):
         """Every ticket ever reserved for the room, oldest first."""
 
     def lifetime_revenue(self, creator_id: str, currency: str) -> int: ...
+
+    def code_uses(self, code_id: UUID) -> int:
+        """Uses of the code taken by live or paid tickets (see CodePolicy for refunds)."""
 
     def processed(self, key: str) -> bool:
         """Was this key (a webhook event id) recorded by first_time?"""

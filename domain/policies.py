@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from domain.errors import (
     InvalidCapacityError,
@@ -17,6 +18,10 @@ from domain.errors import (
     NotEligibleError,
 )
 from domain.money import CURRENCY_EXPONENTS, Money, minor_units
+
+if TYPE_CHECKING:
+    from domain.codes import CodePolicy
+    from domain.tiers import TierPolicy
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,11 @@ class PricePolicy:
     min_major: int = 1
     max_major: int = 999
     currencies: frozenset[str] = field(default_factory=lambda: frozenset(CURRENCY_EXPONENTS))
+
+    @property
+    def ceilings(self) -> dict[str, int]:
+        """The highest price in minor units, per accepted currency (a pay-what-you-want amount stops there)."""
+        return {c: minor_units(c, self.max_major) for c in self.currencies}
 
     def check(self, price: Money) -> None:
         if price.currency not in self.currencies:
@@ -232,3 +242,16 @@ class Policies:
     commission: CommissionPolicy = CommissionPolicy()
     max_cohosts: int = 2
     max_speakers: int = 10
+    codes: CodePolicy = field(default_factory=lambda: _code_policy())
+
+    @property
+    def tiers(self) -> TierPolicy:
+        from domain.tiers import TierPolicy  # tiers build on the price policy defined here
+
+        return TierPolicy(price=self.price)
+
+
+def _code_policy() -> CodePolicy:
+    from domain.codes import CodePolicy  # codes build on the price policy defined here
+
+    return CodePolicy()

@@ -92,11 +92,15 @@ class RefundCommands:
         ticket.release("room_cancelled", self.clock.now())
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
-            guards.release_seat(ticket.id, ticket.room_id)
+            guards.release_seat(ticket.id, ticket.room_id, self.code_of(ticket))  # unpaid: the use comes back
             return None, [ticket]
 
         self.transact(decide)
         return 1
+
+    def code_back_on_refund(self: BoxOffice, ticket: Ticket) -> UUID | None:
+        """The code whose use a refund after payment gives back: none, unless the code policy says so."""
+        return self.code_of(ticket) if self.policies.codes.use_back_on_refund else None
 
     def refund_ticket(
         self: BoxOffice,
@@ -135,7 +139,7 @@ class RefundCommands:
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             if ticket.status is TicketStatus.REFUNDED:  # the room before the revenue row: the lock order
-                guards.release_seat(ticket.id, ticket.room_id)
+                guards.release_seat(ticket.id, ticket.room_id, self.code_back_on_refund(ticket))
             guards.accrue_revenue(ticket.host_id, ticket.price_currency, -state.amount)
             return None, [ticket]
 
@@ -217,7 +221,7 @@ class RefundCommands:
 
         def decide(guards: WriteGuards) -> tuple[Ticket, list[Ticket]]:
             if released:  # the room before the revenue row: the lock order
-                guards.release_seat(ticket.id, ticket.room_id)
+                guards.release_seat(ticket.id, ticket.room_id, self.code_back_on_refund(ticket))
             if accrual:
                 guards.accrue_revenue(ticket.host_id, ticket.price_currency, -accrual)
             return ticket, [ticket]
@@ -263,7 +267,7 @@ class RefundCommands:
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             if lost:
-                guards.release_seat(ticket.id, ticket.room_id)  # the room before the revenue row
+                guards.release_seat(ticket.id, ticket.room_id, self.code_back_on_refund(ticket))  # before revenue
                 guards.accrue_revenue(ticket.host_id, ticket.price_currency, -lost)
             return ticket, [ticket]
 

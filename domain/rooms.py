@@ -15,12 +15,16 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import (
     ConflictError,
+    InvalidCapacityError,
+    RoomHasTiersError,
+    UnknownTierError,
     ForbiddenError,
     RoomStateError,
     TooManyCohostsError,
     TooManySpeakersError,
 )
 from domain.money import Money
+from domain.tiers import DEFAULT_TIER_NAME, Tier, TierSpec, check_tier_capacity
 
 
 class RoomState(StrEnum):
@@ -31,7 +35,27 @@ class RoomState(StrEnum):
 
 
 class Room(Aggregate):
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        """v2 says whether the room sells through one default tier (id = the room's id)."""
+
+        class_version = 2
+        # What the upcast adds; a reader of other fields may skip upcasting (projections/light_events.py).
+        upcasts_only_add = frozenset({"default_tier"})
+        host_id: str
+        title: str
+        scheduled_start: datetime
+        price_amount: int
+        price_currency: str
+        capacity: int
+        sales_end: datetime | None
+        opened_at: datetime
+        default_tier: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["default_tier"] = True  # before tiers, every room sold at one price
+
+    @event(Opened)
     def __init__(
         self,
         host_id: str,
@@ -42,6 +66,7 @@ class Room(Aggregate):
         capacity: int,
         sales_end: datetime | None,
         opened_at: datetime,
+        default_tier: bool = True,
     ) -> None:
         self.host_id = host_id
         self.title = title
@@ -58,6 +83,14 @@ class Room(Aggregate):
         self.started_at: datetime | None = None
         self.ended_at: datetime | None = None
         self.cancelled_at: datetime | None = None
+        self.tiers: dict[str, Tier] = {}
+        if default_tier:
+            self.tiers[str(self.id)] = Tier(str(self.id), DEFAULT_TIER_NAME, price_amount, price_currency, capacity,
+                                            None, None, False)
+
+    @property
+    def default_tier(self) -> Tier | None:
+        return self.tiers.get(str(self.id))
 
     @property
     def price(self) -> Money:
@@ -91,6 +124,8 @@ class Room(Aggregate):
     def change_price(self, price: Money, at: datetime) -> None:
         """New price applies to later sales only; tickets sold keep theirs."""
         self.check_open()
+        if self.default_tier is None:
+            raise RoomHasTiersError("this room sells through tiers: reprice a tier instead")
         if price != self.price:
             self._change_price(price.amount, price.currency, at)
 
@@ -98,15 +133,22 @@ class Room(Aggregate):
     def _change_price(self, price_amount: int, price_currency: str, changed_at: datetime) -> None:
         self.price_amount = price_amount
         self.price_currency = price_currency
+        if (tier := self.default_tier) is not None:  # the room's price is its default tier's
+            tier.price_amount, tier.price_currency = price_amount, price_currency
 
     def change_capacity(self, capacity: int) -> None:
         self.check_open()
+        for tier in self.tiers.values():
+            if tier.id != str(self.id) and not tier.closed and tier.capacity > capacity:
+                raise InvalidCapacityError(f"tier {tier.name!r} holds {tier.capacity} seats, more than {capacity}")
         if capacity != self.capacity:
             self._change_capacity(capacity)
 
     @event("CapacityChanged")
     def _change_capacity(self, capacity: int) -> None:
         self.capacity = capacity
+        if (tier := self.default_tier) is not None:  # the default tier sells the whole room
+            tier.capacity = capacity
 
     def change_sales_end(self, sales_end: datetime | None) -> None:
         self.check_open()
@@ -116,6 +158,86 @@ class Room(Aggregate):
     @event("SalesEndChanged")
     def _change_sales_end(self, sales_end: datetime | None) -> None:
         self.sales_end = sales_end
+
+    # --- tiers -------------------------------------------------------------
+
+    def tier(self, tier_id: str) -> Tier:
+        tier = self.tiers.get(tier_id)
+        if tier is None:
+            raise UnknownTierError(f"room {self.id} has no tier {tier_id}")
+        return tier
+
+    def add_tier(self, tier_id: str, spec: TierSpec, max_tiers: int) -> None:
+        """Add a tier whose spec the tier policy checked; same id and spec again is a no-op."""
+        self.check_open()
+        if tier_id in self.tiers:
+            return
+        if len(self.tiers) >= max_tiers:
+            raise ConflictError(f"a room has at most {max_tiers} tiers")
+        if spec.price.currency != self.price_currency:
+            raise ConflictError(f"this room sells in {self.price_currency}")
+        self._add_tier(
+            tier_id=tier_id, name=spec.name, price_amount=spec.price.amount, price_currency=spec.price.currency,
+            capacity=spec.capacity, sales_start=spec.sales_start, sales_end=spec.sales_end, hidden=spec.hidden,
+            minimum_amount=spec.minimum_price.amount if spec.minimum_price else None,
+            suggested_amount=spec.suggested_price.amount if spec.suggested_price else None,
+        )
+
+    @event("TierAdded")
+    def _add_tier(self, tier_id: str, name: str, price_amount: int, price_currency: str, capacity: int,
+                  sales_start: datetime | None, sales_end: datetime | None, hidden: bool,
+                  minimum_amount: int | None, suggested_amount: int | None) -> None:
+        self.tiers[tier_id] = Tier(tier_id, name, price_amount, price_currency, capacity, sales_start, sales_end,
+                                   hidden, minimum_amount, suggested_amount)
+
+    def reprice_tier(self, tier_id: str, price: Money, at: datetime) -> None:
+        """The new price applies to later sales only; tickets sold keep what they paid."""
+        self.check_open()
+        tier = self.tier(tier_id)
+        if tier_id == str(self.id):
+            self.change_price(price, at)
+            return
+        if price.currency != tier.price_currency:
+            raise ConflictError(f"this tier sells in {tier.price_currency}")
+        if tier.minimum_amount is not None and price.amount < tier.minimum_amount:
+            raise ConflictError("a tier's price may not fall below its minimum price")
+        if price != tier.price:
+            self._reprice_tier(tier_id, price.amount, price.currency, at)
+
+    @event("TierRepriced")
+    def _reprice_tier(self, tier_id: str, price_amount: int, price_currency: str, at: datetime) -> None:
+        tier = self.tiers[tier_id]
+        tier.price_amount, tier.price_currency = price_amount, price_currency
+
+    def resize_tier(self, tier_id: str, capacity: int) -> None:
+        """Never below what the tier sold or holds: the guard refuses that in the same transaction."""
+        self.check_open()
+        tier = self.tier(tier_id)
+        if tier_id == str(self.id):
+            self.change_capacity(capacity)
+            return
+        check_tier_capacity(capacity, self.capacity)
+        if capacity != tier.capacity:
+            self._resize_tier(tier_id, capacity)
+
+    @event("TierResized")
+    def _resize_tier(self, tier_id: str, capacity: int) -> None:
+        self.tiers[tier_id].capacity = capacity
+
+    def close_tier(self, tier_id: str, at: datetime) -> bool:
+        """Stop selling a tier (tickets sold stay valid); False if it was closed already."""
+        self.check_open()
+        tier = self.tier(tier_id)
+        if tier.closed:
+            return False
+        self._close_tier(tier_id, at)
+        return True
+
+    @event("TierClosed")
+    def _close_tier(self, tier_id: str, at: datetime) -> None:
+        self.tiers[tier_id].closed = True
+
+    # --- cast --------------------------------------------------------------
 
     def add_cohost(self, user_id: str, max_cohosts: int) -> None:
         self.check_open()

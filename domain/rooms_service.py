@@ -7,17 +7,25 @@ room's event, so a sale can never see a half-changed room.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from domain.errors import IdempotencyConflictError, InvalidCapacityError, NotEligibleError, ValidationError
+from domain.errors import (
+    IdempotencyConflictError,
+    InvalidCapacityError,
+    InvalidPriceError,
+    NotEligibleError,
+    ValidationError,
+)
 from domain.guards import WriteGuards
 from domain.ids import room_id_for
 from domain.money import Money
 from domain.policies import EligibilityClaims, as_utc
 from domain.rooms import Room
+from domain.tiers import TierSpec, tier_id_for
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice
@@ -65,16 +73,20 @@ class RoomCommands:
         *,
         title: str,
         scheduled_start: datetime | None,
-        price: Money,
+        price: Money | None,
         capacity: int,
         sales_end: datetime | None = None,
         idempotency_key: str | None = None,
         claims: EligibilityClaims | None = None,
         rooms_hosted_30d: int = 0,
+        tiers: Sequence[TierSpec] = (),
     ) -> tuple[Room, int | None]:
         """`claims`: what the host's own identity token says (followers, age check);
-        `rooms_hosted_30d`: rooms the host took live in the last 30 days (from the catalog)."""
+        `rooms_hosted_30d`: rooms the host took live in the last 30 days (from the catalog).
+        The room sells at one `price` (one default tier), or through `tiers`."""
         now = self.clock.now()
+        if (price is None) == (not tiers):
+            raise ValidationError("send either a ticket_price or tiers")
         creator = self.find_creator(host_id)
         if creator is None:
             raise NotEligibleError("register as a creator before opening a room", rule="registered")
@@ -83,13 +95,19 @@ class RoomCommands:
                                                 creator.attested_age_verified, claims, rooms_hosted_30d))
         room_id = room_id_for(host_id, idempotency_key) if idempotency_key else uuid4()
         if idempotency_key and (existing := self._find_room(room_id)) is not None:
-            # Compared with the room as the key opened it (version 1), not as later changes left it.
-            if not _same_room(self.repository.get(room_id, version=1), title, scheduled_start, price, capacity, sales_end):
+            # Compared with the room as the key opened it (its first events), not as later changes left it.
+            if not self._same_opening(room_id, title, scheduled_start, price, capacity, sales_end, tiers):
                 raise IdempotencyConflictError("this Idempotency-Key opened a room with other parameters")
             return existing, None
         title = check_title(title)
-        self.policies.price.check(price)
         self.policies.capacity.check(capacity)
+        if len(tiers) > self.policies.tiers.max_tiers:
+            raise ValidationError(f"a room has at most {self.policies.tiers.max_tiers} tiers")
+        tiers = [self.policies.tiers.check(spec, capacity, now) for spec in tiers]
+        if len({t.price.currency for t in tiers}) > 1:
+            raise InvalidPriceError("a room's tiers sell in one currency")
+        price = price if price is not None else min((t.price for t in tiers), key=lambda m: m.amount)
+        self.policies.price.check(price)
         start = self.policies.schedule.resolve_start(scheduled_start, now)
         sales_end = self.policies.schedule.check_sales_end(sales_end, now)
         room = Room._create(
@@ -103,13 +121,34 @@ class RoomCommands:
             capacity=capacity,
             sales_end=sales_end,
             opened_at=now,
+            default_tier=not tiers,
         )
+        for index, spec in enumerate(tiers):
+            room.add_tier(str(tier_id_for(room.id, f"opened:{index}")), spec, self.policies.tiers.max_tiers)
 
         def decide(guards: WriteGuards) -> tuple[Room, list[Room]]:
-            guards.open_inventory(room.id, host_id, capacity, price, sales_end)
+            guards.open_inventory(room.id, host_id, capacity, price, sales_end, default_tier=not tiers)
+            for tier in (room.tiers.values() if tiers else ()):
+                guards.open_tier(room.id, UUID(tier.id), tier.capacity, tier.price, tier.sales_start, tier.sales_end,
+                                 tier.hidden, tier.minimum_amount)
             return room, [room]
 
         return self.transact(decide)
+
+    def _same_opening(self: BoxOffice, room_id: UUID, title: str, scheduled_start: datetime | None,
+                      price: Money | None, capacity: int, sales_end: datetime | None,
+                      tiers: Sequence[TierSpec]) -> bool:
+        """Whether a retried `open_room` asks for the room the key opened: the room as its `Opened` event
+        left it, and for a tiered room the tiers its opening added (names, prices, caps, in order)."""
+        opened = self.repository.get(room_id, version=1)
+        if not tiers:
+            return price is not None and _same_room(opened, title, scheduled_start, price, capacity, sales_end)
+        lowest = min((t.price for t in tiers), key=lambda m: m.amount)
+        if not _same_room(opened, title, scheduled_start, lowest, capacity, sales_end):
+            return False
+        with_tiers = self.repository.get(room_id, version=1 + len(tiers))  # fewer events: it stops at the last
+        return [(t.name, t.price, t.capacity) for t in with_tiers.tiers.values()] == [
+            (t.name.strip(), t.price, t.capacity) for t in tiers]
 
     def _find_room(self: BoxOffice, room_id: UUID) -> Room | None:
         from eventsourcing.application import AggregateNotFoundError

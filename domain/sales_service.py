@@ -22,16 +22,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
-
 from domain.errors import (
     AlreadyHoldsTicketError,
+    BelowMinimumPriceError,
     DuplicateDeliveryError,
+    FixedPriceError,
+    IdempotencyConflictError,
+    InvalidPriceError,
     NotFoundError,
     NotOnSaleError,
     SoldOutError,
+    TierNotOnSaleError,
+    TierRequiredError,
+    TierSoldOutError,
+    UnknownTierError,
 )
-from domain.guards import SeatClaim, WriteGuards
+from domain.codes import CodeExhaustedError, CodeInvalidError, normalise_code
+from domain.guards import SeatClaim, SeatWanted, WriteGuards
 from domain.ids import refund_id_for, ticket_id_for
 from domain.money import Money
 from domain.payments import PaymentGatewayError, PaymentRequest, PaymentSession
@@ -42,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
 @dataclass(frozen=True)
 class ReserveRequest:
     room_id: UUID
@@ -50,7 +56,9 @@ class ReserveRequest:
     ticket_id: UUID
     idempotency_key: str | None
     payment_method: str | None = None
-
+    tier_id: UUID | None = None  # None: the room's default (or only visible) tier
+    code: str | None = None  # a discount or access code, folded to lower case
+    amount: int | None = None  # pay what you want: what the buyer names (minor units of the tier's currency)
 
 @dataclass(frozen=True)
 class Settlement:
@@ -61,7 +69,6 @@ class Settlement:
     fresh: Ticket | None = None  # the aggregate just reserved, to skip a reload
     dedupe_key: str | None = None  # a webhook event id, recorded with the effect
 
-
 @dataclass(frozen=True)
 class Purchase:
     ticket: Ticket
@@ -70,13 +77,22 @@ class Purchase:
     replayed: bool = False
     payment_error: str | None = None
 
-
 CLAIM_ERRORS = {
     "sold_out": SoldOutError,
     "not_on_sale": NotOnSaleError,
     "unknown_room": NotFoundError,
+    "tier_sold_out": TierSoldOutError,
+    "tier_not_on_sale": TierNotOnSaleError,
+    "unknown_tier": UnknownTierError,
+    "tier_required": TierRequiredError,
+    "code_invalid": CodeInvalidError,
+    "code_exhausted": CodeExhaustedError,
+    "below_minimum_price": BelowMinimumPriceError,
+    "fixed_price": FixedPriceError,
+    "above_maximum_price": InvalidPriceError,
 }
-
+# Refusals that a sweep of expired holds may turn into a seat.
+SOLD_OUT = frozenset({"sold_out", "tier_sold_out"})
 
 class SalesCommands:
     def buy_ticket(
@@ -86,9 +102,12 @@ class SalesCommands:
         *,
         idempotency_key: str | None = None,
         payment_method: str | None = None,
+        tier_id: UUID | None = None,
+        code: str | None = None,
+        amount: int | None = None,
     ) -> Purchase:
         request = self.purchase_request(room_id, holder_id, idempotency_key=idempotency_key,
-                                        payment_method=payment_method)
+                                        payment_method=payment_method, tier_id=tier_id, code=code, amount=amount)
         return self.complete_purchase(request, self.reservations.run(request))
 
     def purchase_request(
@@ -98,29 +117,33 @@ class SalesCommands:
         *,
         idempotency_key: str | None = None,
         payment_method: str | None = None,
+        tier_id: UUID | None = None,
+        code: str | None = None,
+        amount: int | None = None,
     ) -> ReserveRequest:
         """What to submit to `reservations`; a caller on an event loop awaits its future
         and then calls `complete_purchase`, off the loop unless `purchase_is_settled`."""
         ticket_id = ticket_id_for(room_id, holder_id, idempotency_key) if idempotency_key else uuid4()
-        return ReserveRequest(room_id, holder_id, ticket_id, idempotency_key, payment_method)
+        return ReserveRequest(room_id, holder_id, ticket_id, idempotency_key, payment_method, tier_id,
+                              normalise_code(code) if code else None, amount)
 
     @staticmethod
     def purchase_is_settled(outcome: object) -> bool:
         """True if `complete_purchase` needs no I/O for this reservation outcome."""
         if isinstance(outcome, SeatClaim):
-            return outcome.status in ("already_holds", "not_on_sale", "unknown_room")
+            return outcome.status not in ("claimed", "replay") and outcome.status not in SOLD_OUT
         return isinstance(outcome, tuple) and outcome[2] is not None
 
     def complete_purchase(self: BoxOffice, request: ReserveRequest, outcome: object) -> Purchase:
         """Turn a reservation outcome into a purchase: pay, resume a replay, or refuse."""
         room_id = request.room_id
-        if isinstance(outcome, SeatClaim) and outcome.status == "sold_out":
+        if isinstance(outcome, SeatClaim) and outcome.status in SOLD_OUT:
             # Expired holds give their seats back; try once more after sweeping.
             if self.expire_holds(room_id=room_id):
                 outcome = self.reservations.run(request)
         if isinstance(outcome, SeatClaim):
             if outcome.status == "replay":
-                return self._resume_purchase(request.ticket_id, request.payment_method)
+                return self._resume_purchase(request)
             if outcome.status == "already_holds":
                 raise AlreadyHoldsTicketError(
                     "the listener already holds a live ticket for this room",
@@ -132,9 +155,12 @@ class SalesCommands:
             return Purchase(ticket, session, position)
         return self._pay_for(ticket, request.payment_method, position, fresh=True)
 
-    def _resume_purchase(self: BoxOffice, ticket_id: UUID, payment_method: str | None) -> Purchase:
+    def _resume_purchase(self: BoxOffice, request: ReserveRequest) -> Purchase:
         """The same Idempotency-Key again: the same ticket, its payment resumed."""
-        ticket = self.get_ticket(ticket_id)
+        ticket, payment_method = self.get_ticket(request.ticket_id), request.payment_method
+        if ((request.tier_id is not None and request.tier_id != ticket.tier_id) or request.code != ticket.code
+                or (request.amount is not None and request.amount != ticket.list_amount)):
+            raise IdempotencyConflictError("this Idempotency-Key bought a ticket of another tier, code or amount")
         if ticket.status is TicketStatus.RESERVED:
             return self._pay_for(ticket, payment_method, None, fresh=False, replayed=True)
         session = None
@@ -194,11 +220,14 @@ class SalesCommands:
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             tickets: list[Ticket] = []
-            # The lock order (domain/guards.py): every room of the batch at once, then revenue rows.
+            # The lock order (domain/guards.py): codes, every room of the batch at once, then revenue rows.
+            code_ids = self._lock_request_codes(guards, requests)
             claimed = guards.claim_rooms(
-                {room_id: [(requests[i].holder_id, requests[i].ticket_id) for i in indexes]
+                {room_id: [SeatWanted(requests[i].holder_id, requests[i].ticket_id, requests[i].tier_id,
+                                      code_ids.get(i), requests[i].amount) for i in indexes]
                  for room_id, indexes in by_room.items()}, now, expires,
-                replayable={req.ticket_id for req in requests if req.idempotency_key})
+                replayable={req.ticket_id for req in requests if req.idempotency_key},
+                ceilings=self.policies.price.ceilings)
             paying: list[int] = []
             for room_id, indexes in by_room.items():
                 for i, claim in zip(indexes, claimed[room_id], strict=True):
@@ -206,18 +235,23 @@ class SalesCommands:
                         results[i] = claim
                         continue
                     req = requests[i]
-                    assert claim.price is not None and claim.host_id is not None
+                    assert claim.price is not None and claim.host_id is not None and claim.tier_id is not None
+                    discount = claim.code.discount(claim.price, self.policies.price) if claim.code else 0
                     ticket = Ticket._create(
                         Ticket.Reserved,
                         id=req.ticket_id,
                         room_id=req.room_id,
                         host_id=claim.host_id,
                         holder_id=req.holder_id,
-                        price_amount=claim.price.amount,
+                        price_amount=claim.price.amount - discount,
                         price_currency=claim.price.currency,
                         reserved_at=now,
                         hold_expires_at=expires,
                         idempotency_key=req.idempotency_key,
+                        tier_id=claim.tier_id,
+                        list_amount=claim.price.amount,
+                        discount_amount=discount,
+                        code=req.code if claim.code else None,
                     )
                     results[i] = ticket
                     tickets.append(ticket)
@@ -253,11 +287,13 @@ class SalesCommands:
         # The lock order (domain/guards.py): dedupe keys, the rooms that may get a seat back or
         # give one, then the creators' revenue rows; only then the payments, which lock no new row.
         keys = sorted({k for i in live if (k := settlements[i].dedupe_key) is not None})
-        rooms, revenue = set(), set()
+        rooms, revenue, codes = set(), set(), set()
         for i, ticket in live.items():
             session = settlements[i].session
             if self._may_move_seat(ticket, session):
                 rooms.add(ticket.room_id)
+                if (code_id := self.code_of(ticket)) is not None:  # a failed payment gives its use back
+                    codes.add(code_id)
             if session.status == "succeeded" and ticket.split is None:
                 revenue.add((ticket.host_id, ticket.price_currency))
 
@@ -265,6 +301,7 @@ class SalesCommands:
             follow_ups.clear()
             duplicates.clear()
             fresh = {k for k in keys if guards.first_time(k)}
+            guards.lock_codes(codes)
             guards.lock_rooms(rooms)
             guards.lock_revenue(revenue)
             changed = []
@@ -306,7 +343,7 @@ class SalesCommands:
         if session.status in ("failed", "canceled"):
             if ticket.status is TicketStatus.RESERVED and ticket.payment_id in (None, session.payment_id):
                 ticket.release("payment_failed" if session.status == "failed" else "payment_canceled", now)
-                guards.release_seat(ticket.id, ticket.room_id)
+                guards.release_seat(ticket.id, ticket.room_id, self.code_of(ticket))
             return False
         # succeeded
         if ticket.split is not None:
@@ -338,47 +375,3 @@ class SalesCommands:
         ticket.request_refund(refund_id_for(ticket.id, "seat_unavailable"), None, "seat_unavailable", "system", now)
         guards.accrue_revenue(ticket.host_id, gross.currency, -gross.amount)
         return True
-
-    # --- holds -----------------------------------------------------------------
-
-    def expire_holds(self: BoxOffice, room_id: UUID | None = None) -> int:
-        """Release reserved tickets whose hold has passed; returns how many seats came back."""
-        now = self.clock.now()
-        released = 0
-        for hold in self.guards.expired_holds(now, room_id=room_id):
-            try:
-                ticket = self.get_ticket(hold.ticket_id)
-            except NotFoundError:
-                continue
-            if ticket.status is not TicketStatus.RESERVED:
-                continue
-            session = None
-            if ticket.payment_id and ticket.provider == self.gateway.name:
-                try:  # cancel at the processor first; it may have succeeded meanwhile
-                    session = self.gateway.cancel_payment(ticket.payment_id)
-                except PaymentGatewayError as exc:
-                    # The hold expires all the same: should the payment still succeed,
-                    # the late-payment rule honours it if a seat is free and refunds it if not.
-                    log.warning("could not cancel %s payment %s of expired ticket %s: %s",
-                                self.gateway.name, ticket.payment_id, ticket.id, exc)
-            if session is not None and session.status == "succeeded":
-                self.settlements.run(Settlement(ticket.id, session))
-                continue
-            if self._release_expired(ticket.id):
-                released += 1
-        return released
-
-    def _release_expired(self: BoxOffice, ticket_id: UUID) -> bool:
-        try:
-            ticket = self.get_ticket(ticket_id)
-        except (NotFoundError, AggregateNotFoundError):
-            return False
-        if ticket.status is not TicketStatus.RESERVED:
-            return False
-        ticket.release("hold_expired", self.clock.now())
-
-        def decide(guards: WriteGuards) -> tuple[bool, list[Ticket]]:
-            return guards.release_seat(ticket.id, ticket.room_id), [ticket]
-
-        released, _ = self.transact(decide)
-        return released

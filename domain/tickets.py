@@ -42,7 +42,34 @@ class RefundState:
 
 
 class Ticket(Aggregate):
-    @event("Reserved")
+    class Reserved(Aggregate.Created):
+        """v2 names the tier, and the list price and discount behind `price_amount` (what is charged)."""
+
+        class_version = 2
+        # What the upcast adds; a reader of other fields may skip upcasting (projections/light_events.py).
+        upcasts_only_add = frozenset({"tier_id", "list_amount", "discount_amount", "code"})
+        room_id: UUID
+        host_id: str
+        holder_id: str
+        price_amount: int
+        price_currency: str
+        reserved_at: datetime
+        hold_expires_at: datetime
+        idempotency_key: str | None
+        tier_id: UUID
+        list_amount: int
+        discount_amount: int
+        code: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            # Before tiers and codes: the room's default tier (its id is the room's), at list price.
+            state["tier_id"] = state["room_id"]
+            state["list_amount"] = state["price_amount"]
+            state["discount_amount"] = 0
+            state["code"] = None
+
+    @event(Reserved)
     def __init__(
         self,
         room_id: UUID,
@@ -53,8 +80,16 @@ class Ticket(Aggregate):
         reserved_at: datetime,
         hold_expires_at: datetime,
         idempotency_key: str | None,
+        tier_id: UUID,
+        list_amount: int,
+        discount_amount: int = 0,
+        code: str | None = None,
     ) -> None:
         self.room_id = room_id
+        self.tier_id = tier_id
+        self.list_amount = list_amount
+        self.discount_amount = discount_amount
+        self.code = code
         self.host_id = host_id
         self.holder_id = holder_id
         self.price_amount = price_amount
@@ -102,11 +137,13 @@ class Ticket(Aggregate):
         """Money received: the split in the ticket's currency, fee and net in the settlement currency.
 
         Version 2 added `fee_currency`, `net` and `exchange_rate`: the processor
-        settles in its own currency, which may differ from the ticket's."""
+        settles in its own currency, which may differ from the ticket's. Version 3
+        added `list_amount`, `discount_amount` and `code`: the tier's price and a
+        code's discount behind `gross`, which is what was paid."""
 
-        class_version = 2
+        class_version = 3
         # What the upcasts add; a reader of other fields may skip upcasting (projections/light_events.py).
-        upcasts_only_add = frozenset({"fee_currency", "net", "exchange_rate"})
+        upcasts_only_add = frozenset({"fee_currency", "net", "exchange_rate", "list_amount", "discount_amount", "code"})
 
         room_id: UUID
         creator_id: str
@@ -127,6 +164,9 @@ class Ticket(Aggregate):
         lifetime_before: int
         paid_at: datetime
         seat_held: bool
+        list_amount: int
+        discount_amount: int
+        code: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
@@ -134,6 +174,13 @@ class Ticket(Aggregate):
             state["fee_currency"] = state["currency"]
             state["net"] = int(state["gross"]) - int(state["fee"])  # type: ignore[call-overload]
             state["exchange_rate"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, object]) -> None:
+            """Before codes, a ticket paid its list price."""
+            state["list_amount"] = state["gross"]
+            state["discount_amount"] = 0
+            state["code"] = None
 
     def pay(
         self,
@@ -181,6 +228,9 @@ class Ticket(Aggregate):
             lifetime_before=lifetime_before,
             paid_at=at,
             seat_held=seat_held,
+            list_amount=self.list_amount,
+            discount_amount=self.discount_amount,
+            code=self.code,
         )
 
     @event(Paid)
@@ -205,6 +255,9 @@ class Ticket(Aggregate):
         lifetime_before: int,
         paid_at: datetime,
         seat_held: bool,
+        list_amount: int,
+        discount_amount: int,
+        code: str | None,
     ) -> None:
         self.status = TicketStatus.PAID
         self.provider = provider

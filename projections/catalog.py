@@ -11,11 +11,12 @@ from typing import Any
 
 from store.db import Tx
 from store.timecodes import to_us
+from domain.tiers import DEFAULT_TIER_NAME
 from projections.rows import BatchedProjection, RowCache
 
 
 def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
-    r, c, t = f"rooms_view{suffix}", f"room_cast{suffix}", f"tickets_view{suffix}"
+    r, c, t, tv = f"rooms_view{suffix}", f"room_cast{suffix}", f"tickets_view{suffix}", f"room_tiers_view{suffix}"
     return [
         (
             r,
@@ -46,7 +47,18 @@ def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
                 f"CREATE INDEX {t}_by_revocation ON {t} (room_id, revoked_position)",
             ],
         ),
+        (tv, TIERS_TABLE.format(table=tv), [TIERS_INDEX.format(table=tv)]),
     ]
+
+
+# Created by migration 0010 (literal SQL there; keep the two the same).
+TIERS_TABLE = ("CREATE TABLE {table} (tier_id VARCHAR(36) PRIMARY KEY, room_id VARCHAR(36) NOT NULL,"
+               " name TEXT NOT NULL, price_amount BIGINT NOT NULL, price_currency VARCHAR(3) NOT NULL,"
+               " capacity INTEGER NOT NULL, sales_start_us BIGINT, sales_end_us BIGINT, hidden BOOLEAN NOT NULL,"
+               " closed BOOLEAN NOT NULL, minimum_amount BIGINT, suggested_amount BIGINT, added_position BIGINT NOT NULL)")
+TIERS_INDEX = "CREATE INDEX {table}_by_room ON {table} (room_id, added_position)"
+TIER_COLUMNS = ("tier_id", "room_id", "name", "price_amount", "price_currency", "capacity", "sales_start_us",
+                "sales_end_us", "hidden", "closed", "minimum_amount", "suggested_amount", "added_position")
 
 
 ROOM_COLUMNS = ("room_id", "host_id", "title", "state", "scheduled_start_us", "price_amount", "price_currency",
@@ -62,14 +74,18 @@ class _Batch:
     def __init__(self, tx: Tx, s: str, events: list[tuple[int, Any]]) -> None:
         self.rooms = RowCache(f"rooms_view{s}", ("room_id",), ROOM_COLUMNS)
         self.tickets = RowCache(f"tickets_view{s}", ("ticket_id",), TICKET_COLUMNS)
+        self.tiers = RowCache(f"room_tiers_view{s}", ("tier_id",), TIER_COLUMNS)
         self.cast_ops: list[tuple[str, tuple[Any, ...]]] = []
         self.s = s
         # One pass: tickets reserved in this batch are new rows, so only older ones are read.
         reserved: set[str] = set()
         ticket_ids: set[str] = set()
         room_ids: set[str] = set()
+        tier_ids: set[str] = set()
         for _, e in events:
             kind = type(e).__qualname__
+            if kind in TIER_KINDS:
+                tier_ids.add(str(e.tier_id) if hasattr(e, "tier_id") else str(e.originator_id))
             if kind == "Ticket.Reserved":
                 reserved.add(str(e.originator_id))
                 room_ids.add(str(e.room_id))
@@ -80,6 +96,7 @@ class _Batch:
         self.tickets.load(tx, [(t,) for t in ticket_ids - reserved])
         room_ids.update(row["room_id"] for row in self.tickets.rows.values())
         self.rooms.load(tx, [(r,) for r in room_ids])
+        self.tiers.load(tx, [(t,) for t in tier_ids])
 
     def room(self, room_id: Any) -> dict[str, Any] | None:
         row = self.rooms.get((str(room_id),))
@@ -98,8 +115,15 @@ class _Batch:
         if room is not None:
             room["paid_count"] += delta
 
+    def tier(self, tier_id: Any) -> dict[str, Any] | None:
+        row = self.tiers.get((str(tier_id),))
+        if row is not None:
+            self.tiers.touch((str(tier_id),))
+        return row
+
     def flush(self, tx: Tx) -> None:
         self.rooms.flush(tx)
+        self.tiers.flush(tx)
         self.tickets.flush(tx)
         for sql, params in self.cast_ops:
             tx.execute(sql, params)
@@ -123,6 +147,41 @@ def _room_opened(b: _Batch, e: Any, pos: int) -> None:
     })
     b.cast_ops.append((f"INSERT INTO room_cast{b.s} (room_id, user_id, role) VALUES (%s, %s, %s)",
                        (str(e.originator_id), e.host_id, "host")))
+    if e.default_tier:  # one price for the room: its default tier, whose id is the room's
+        _tier_row(b, str(e.originator_id), e.originator_id, DEFAULT_TIER_NAME, e.price_amount, e.price_currency,
+                  e.capacity, None, None, False, None, None, 0)  # 0: listed first
+
+
+# --- tiers -------------------------------------------------------------------------
+
+# Events that change a tier row: the tier's own, and the room's price and capacity (its default tier's).
+TIER_KINDS = frozenset({"Room.TierRepriced", "Room.TierResized", "Room.TierClosed", "Room.PriceChanged",
+                        "Room.CapacityChanged"})
+
+
+def _tier_row(b: _Batch, tier_id: str, room_id: Any, name: str, price_amount: int, price_currency: str, capacity: int,
+              sales_start: Any, sales_end: Any, hidden: bool, minimum: int | None, suggested: int | None,
+              pos: int) -> None:
+    b.tiers.insert({
+        "tier_id": tier_id, "room_id": str(room_id), "name": name, "price_amount": price_amount,
+        "price_currency": price_currency, "capacity": capacity, "sales_start_us": to_us(sales_start),
+        "sales_end_us": to_us(sales_end), "hidden": hidden, "closed": False, "minimum_amount": minimum,
+        "suggested_amount": suggested, "added_position": pos,
+    })
+
+
+def _tier_added(b: _Batch, e: Any, pos: int) -> None:
+    _tier_row(b, e.tier_id, e.originator_id, e.name, e.price_amount, e.price_currency, e.capacity, e.sales_start,
+              e.sales_end, e.hidden, e.minimum_amount, e.suggested_amount, pos)
+
+
+def tier_set(column_values: Callable[[Any], dict[str, Any]]) -> Callable[[_Batch, Any, int], None]:
+    """Change a tier's row; the room's own price and capacity events change its default tier (if it has one)."""
+    def handler(b: _Batch, e: Any, pos: int) -> None:
+        tier = b.tier(getattr(e, "tier_id", e.originator_id))
+        if tier is not None:
+            tier.update(column_values(e))
+    return handler
 
 
 def room_set(column_values: Callable[[Any], dict[str, Any]]) -> Callable[[_Batch, Any, int], None]:
@@ -204,11 +263,23 @@ def _dispute_closed(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
         t["refunded_amount"] += e.amount
 
 
+def both(*handlers: Callable[[_Batch, Any, int], None]) -> Callable[[_Batch, Any, int], None]:
+    def handler(b: _Batch, e: Any, pos: int) -> None:
+        for h in handlers:
+            h(b, e, pos)
+    return handler
+
+
 HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
     "Room.Opened": _room_opened,
     "Room.Retitled": room_set(lambda e: {"title": e.title}),
-    "Room.PriceChanged": room_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency}),
-    "Room.CapacityChanged": room_set(lambda e: {"capacity": e.capacity}),
+    "Room.PriceChanged": both(room_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency}),
+                              tier_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency})),
+    "Room.CapacityChanged": both(room_set(lambda e: {"capacity": e.capacity}), tier_set(lambda e: {"capacity": e.capacity})),
+    "Room.TierAdded": _tier_added,
+    "Room.TierRepriced": tier_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency}),
+    "Room.TierResized": tier_set(lambda e: {"capacity": e.capacity}),
+    "Room.TierClosed": tier_set(lambda e: {"closed": True}),
     "Room.SalesEndChanged": room_set(lambda e: {"sales_end_us": to_us(e.sales_end)}),
     "Room.Started": room_set(lambda e: {"state": "live", "started_us": to_us(e.at)}),
     "Room.Ended": room_set(lambda e: {"state": "ended", "ended_us": to_us(e.at)}),

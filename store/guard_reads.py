@@ -1,4 +1,8 @@
-"""Reads of the write-guard tables outside any write transaction (see store/guards_sql.py)."""
+"""Reads of the write guards' tables outside any write transaction, for SQLite and PostgreSQL.
+
+What a room shows as sold, held and available (in total and per tier) comes
+from here: the counters the sales are checked against, never a recount.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from uuid import UUID
 from domain.guards import ExpiredHold, Inventory
 from domain.money import Money
 from store.guards_sql import _col
+from store.tier_guards_sql import TIERS_SQL, tier_inventory
 from store.timecodes import from_us, to_us
 
 
@@ -42,6 +47,11 @@ class SqlGuardReads:
         )
         if not rows:
             return None
+        paid_by_tier = {_col(r, "tier_id", 0): int(_col(r, "paid", 1)) for r in self._q(
+            "SELECT tier_id, COUNT(*) AS paid FROM seat_holds WHERE room_id = %s AND live AND paid GROUP BY tier_id",
+            (str(room_id),))}
+        tiers = tuple(tier_inventory(t, paid_by_tier.get(_col(t, "tier_id", 0), 0))
+                      for t in self._q(TIERS_SQL, (str(room_id),)))
         r = rows[0]
         return Inventory(
             room_id=room_id,
@@ -52,7 +62,12 @@ class SqlGuardReads:
             price=Money(int(_col(r, "price_amount", 4)), _col(r, "price_currency", 5)),
             on_sale=bool(_col(r, "on_sale", 6)),
             sales_end=from_us(_col(r, "sales_end_us", 7)),
+            tiers=tiers,
         )
+
+    def code_uses(self, code_id: UUID) -> int:
+        rows = self._q("SELECT used FROM code_inventory WHERE code_id = %s", (str(code_id),))
+        return int(_col(rows[0], "used", 0)) if rows else 0
 
     def expired_holds(self, now: datetime, room_id: UUID | None = None, limit: int = 500) -> list[ExpiredHold]:
         # `live AND NOT paid` literally, as the partial index says: a parameter would hide it from generic plans.

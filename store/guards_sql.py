@@ -8,9 +8,10 @@ same way.
 No deadlock: every row lock goes through `_acquire`, which keeps the global
 lock order of domain/guards.py (guard kind, then key in "C" string order) and
 raises LockOrderError on a row that sorts before one already locked. Tables
-and their place in that order (`RANK`): processed_keys, seat_inventory,
-creator_revenue, seat_holds, payout_accounts; the events table lock is taken
-last, by the recorder. A hold row is changed only by commands on its own
+and their place in that order (`RANK`): processed_keys, code_inventory,
+seat_inventory, creator_revenue, seat_holds, payout_accounts; the events
+table lock is taken last, by the recorder. tier_inventory rows are written
+only behind their room's row (store/tier_guards_sql.py). A hold row is changed only by commands on its own
 ticket, after its room's lock (a new hold cannot collide with another
 transaction's: both would hold the room first), so holds are not tracked one
 by one; a ticket's events conflict on its version anyway. Statements that lock many rows at once sort them with
@@ -25,17 +26,21 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.guards import LOCK_ORDER, LockOrderError, SeatClaim
+from domain.guards import LOCK_ORDER, LockOrderError, SeatClaim, SeatWanted
 from domain.money import Money
+from store.claim_reads_sql import ClaimReads
+from store.code_guards_sql import CODES, CodeGuards
+from store.tier_guards_sql import TierGuards, tier_inventory
 from store.timecodes import to_us
 
-KEYS, ROOMS, REVENUE, HOLDS, ACCOUNTS = range(len(LOCK_ORDER))  # ranks, in the order of LOCK_ORDER
-TABLES = ("processed_keys", "seat_inventory", "creator_revenue", "seat_holds", "payout_accounts")
+KEYS, _CODES, ROOMS, REVENUE, HOLDS, ACCOUNTS = range(len(LOCK_ORDER))  # ranks, in the order of LOCK_ORDER
+assert _CODES == CODES  # Safeguard: store/code_guards_sql.py names the codes' rank
+TABLES = ("processed_keys", "code_inventory", "seat_inventory", "creator_revenue", "seat_holds", "payout_accounts")
+HOLD_COLUMNS = "ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us, tier_id, code_id"
 
-_INVENTORY = "room_id, host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
 
 
-class SqlGuards:
+class SqlGuards(ClaimReads, TierGuards, CodeGuards):
     """`domain.guards.WriteGuards` over a DB-API cursor."""
 
     def __init__(self, cursor: Any, placeholder: str) -> None:
@@ -51,6 +56,8 @@ class SqlGuards:
         # Holds claimed in this transaction, inserted once with their final flags (a sale
         # paid in the same transaction needs no second statement to mark it).
         self._holds: dict[str, list[Any]] = {}
+        self._codes: dict[str, list[Any]] = {}  # codes locked in this transaction: [terms, uses]
+        self._dirty_codes: set[str] = set()
 
     # --- the lock order ------------------------------------------------------------
 
@@ -74,6 +81,7 @@ class SqlGuards:
         Only rows locked earlier are updated here (revenue) or new rows inserted (holds,
         behind their room's lock), so flushing takes no lock out of order."""
         self._write_holds()
+        self._flush_codes()
         if self._dirty_lifetimes:
             dirty = sorted(self._dirty_lifetimes)
             if self._pg:
@@ -96,15 +104,15 @@ class SqlGuards:
         if self._holds and self._pg:
             columns = list(zip(*self._holds.values(), strict=True))
             self._cursor.execute(
-                "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us)"
-                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[], %s::bool[], %s::int8[],"
-                " %s::int8[])", [list(c) for c in columns], prepare=False)
+                f"INSERT INTO seat_holds ({HOLD_COLUMNS}) SELECT * FROM unnest(%s::text[], %s::text[], %s::text[],"
+                " %s::bool[], %s::bool[], %s::int8[], %s::int8[], %s::text[], %s::text[])",
+                [list(c) for c in columns], prepare=False)
             self._holds.clear()
         elif self._holds:
             rows = list(self._holds.values())
             self._exec(
-                "INSERT INTO seat_holds (ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows)),
+                f"INSERT INTO seat_holds ({HOLD_COLUMNS}) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows)),
                 [v for row in rows for v in row],
             )
             self._holds.clear()
@@ -120,13 +128,16 @@ class SqlGuards:
 
     # --- inventory -------------------------------------------------------------
 
-    def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None) -> None:
+    def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None,
+                       default_tier: bool = True) -> None:
         self._acquire(ROOMS, [str(room_id)])
         self._exec(
             "INSERT INTO seat_inventory (room_id, host_id, capacity, taken, price_amount, price_currency, on_sale, sales_end_us)"
             " VALUES (%s, %s, %s, 0, %s, %s, %s, %s)",
             (str(room_id), host_id, capacity, price.amount, price.currency, True, to_us(sales_end)),
         )
+        if default_tier:  # one price for the whole room: its default tier, whose id is the room's
+            self.open_tier(room_id, room_id, capacity, price, None, None, False, None)
 
     def set_price(self, room_id: UUID, price: Money) -> None:
         self._acquire(ROOMS, [str(room_id)])
@@ -134,6 +145,13 @@ class SqlGuards:
             "UPDATE seat_inventory SET price_amount = %s, price_currency = %s WHERE room_id = %s",
             (price.amount, price.currency, str(room_id)),
         )
+        self.set_tier_price(room_id, room_id, price)  # the default tier, whose id is the room's
+
+    def room_hosts(self, room_ids: Collection[UUID]) -> dict[UUID, str]:
+        ids = sorted(str(r) for r in room_ids)
+        rows = self._exec("SELECT room_id, host_id FROM seat_inventory WHERE room_id IN ("
+                          + ", ".join(["%s"] * len(ids)) + ")", ids).fetchall()
+        return {UUID(_col(r, "room_id", 0)): _col(r, "host_id", 1) for r in rows}
 
     def set_sales_end(self, room_id: UUID, sales_end: datetime | None) -> None:
         self._acquire(ROOMS, [str(room_id)])
@@ -150,6 +168,8 @@ class SqlGuards:
             (capacity, str(room_id), capacity),
         )
         if row is not None:
+            # The default tier sells the whole room; it holds no more than the room does.
+            self._exec("UPDATE tier_inventory SET capacity = %s WHERE tier_id = %s", (capacity, str(room_id)))
             return None
         row = self._one("SELECT taken FROM seat_inventory WHERE room_id = %s", (str(room_id),))
         return int(row[0] if not isinstance(row, dict) else row["taken"]) if row is not None else 0
@@ -168,17 +188,19 @@ class SqlGuards:
             "UPDATE seat_inventory SET taken = taken + 1 WHERE room_id = %s AND taken < capacity AND on_sale = %s"
             " RETURNING host_id", (room_id, True))
 
-    def _give_back(self, room_id: str) -> None:
+    def _give_back(self, room_id: str, tier_id: str | None) -> None:
         self._acquire(ROOMS, [room_id])
         self._exec("UPDATE seat_inventory SET taken = taken - 1 WHERE room_id = %s", (room_id,))
+        if tier_id is not None:
+            self._exec("UPDATE tier_inventory SET taken = taken - 1 WHERE tier_id = %s", (tier_id,))
 
-    def claim_seats(self, room_id: UUID, claims: Sequence[tuple[str, UUID]], now: datetime,
+    def claim_seats(self, room_id: UUID, claims: Sequence[Sequence[Any]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None) -> list[SeatClaim]:
         return self.claim_rooms({room_id: claims}, now, hold_expires_at, replayable)[room_id]
 
-    def claim_rooms(self, claims: Mapping[UUID, Sequence[tuple[str, UUID]]], now: datetime,
-                    hold_expires_at: datetime, replayable: Collection[UUID] | None = None
-                    ) -> dict[UUID, list[SeatClaim]]:
+    def claim_rooms(self, claims: Mapping[UUID, Sequence[Sequence[Any]]], now: datetime,
+                    hold_expires_at: datetime, replayable: Collection[UUID] | None = None,
+                    ceilings: Mapping[str, int] | None = None) -> dict[UUID, list[SeatClaim]]:
         """Claim seats in many rooms: on PostgreSQL one round trip, whatever the number of rooms.
 
         The inventory rows are locked first, in the lock order, so claims on these rooms from
@@ -186,45 +208,61 @@ class SqlGuards:
         """
         self._write_holds()  # claims earlier in this transaction
         now_us = to_us(now)
+        wants = {room_id: [SeatWanted(*w) for w in pairs] for room_id, pairs in claims.items()}
         rids = {room_id: str(room_id) for room_id in claims}
         self._acquire(ROOMS, rids.values())
-        tids = [str(t) for pairs in claims.values() for _, t in pairs if replayable is None or t in replayable]
-        asked = sorted({(rids[room_id], h) for room_id, pairs in claims.items() for h, _ in pairs})
-        inventories, existing = self._read_claims(sorted(rids.values()), tids, asked)
+        tids = [str(w.ticket_id) for ws in wants.values() for w in ws if replayable is None or w.ticket_id in replayable]
+        asked = sorted({(rids[room_id], w.holder_id) for room_id, ws in wants.items() for w in ws})
+        inventories, existing, tier_rows = self._read_claims(sorted(rids.values()), tids, asked)
+        tiers_of: dict[str, dict[UUID, Any]] = {}
+        for row in tier_rows:
+            tier = tier_inventory(row)
+            tiers_of.setdefault(_col(row, "room_id", 1), {})[tier.tier_id] = tier
         known = {_col(r, "ticket_id", 0) for r in existing}
         live = {(_col(r, "room_id", 3), _col(r, "holder_id", 1)): _col(r, "ticket_id", 0) for r in existing
                 if _col(r, "live", 2)}
         results: dict[UUID, list[SeatClaim]] = {}
         granted: dict[str, int] = {}
+        tier_granted: dict[str, int] = {}
         expires_us = to_us(hold_expires_at)
-        for room_id, pairs in claims.items():
+        for room_id, ws in wants.items():
             rid = rids[room_id]
             inv = inventories.get(rid)
             if inv is None:
-                results[room_id] = [SeatClaim("unknown_room") for _ in pairs]
+                results[room_id] = [SeatClaim("unknown_room") for _ in ws]
                 continue
             capacity, taken, on_sale, sales_end_us = (int(_col(inv, "capacity", 2)), int(_col(inv, "taken", 3)),
                                                        bool(_col(inv, "on_sale", 4)), _col(inv, "sales_end_us", 5))
             open_ = on_sale and (sales_end_us is None or sales_end_us > now_us)
-            price = Money(int(_col(inv, "price_amount", 6)), _col(inv, "price_currency", 7))
             host = _col(inv, "host_id", 1)
+            tiers = tiers_of.get(rid, {})
             out = results[room_id] = []
-            for holder, ticket_id in pairs:
+            for holder, ticket_id, wanted, code_id, amount in ws:
                 tid = str(ticket_id)
+                tier, problem, code, named = self._choose(tiers, room_id, host, wanted, code_id, amount, now, ceilings)
                 if tid in known:
                     out.append(SeatClaim("replay", ticket_id=ticket_id))
                 elif (rid, holder) in live:
                     out.append(SeatClaim("already_holds", ticket_id=UUID(live[(rid, holder)])))
                 elif not open_:
                     out.append(SeatClaim("not_on_sale"))
+                elif tier is None:
+                    out.append(SeatClaim(problem))  # type: ignore[arg-type]
                 elif taken + granted.get(rid, 0) >= capacity:
                     out.append(SeatClaim("sold_out"))
+                elif tier.taken + tier_granted.get(str(tier.tier_id), 0) >= tier.capacity:
+                    out.append(SeatClaim("tier_sold_out", tier_id=tier.tier_id))
+                elif code_id is not None and (refused := self._take_code_use(str(code_id))) is not None:
+                    out.append(SeatClaim(refused))  # type: ignore[arg-type]
                 else:
                     granted[rid] = granted.get(rid, 0) + 1
+                    tier_granted[str(tier.tier_id)] = tier_granted.get(str(tier.tier_id), 0) + 1
                     known.add(tid)
                     live[(rid, holder)] = tid
-                    self._holds[tid] = [tid, rid, holder, True, False, expires_us, now_us]
-                    out.append(SeatClaim("claimed", price=price, host_id=host))
+                    self._holds[tid] = [tid, rid, holder, True, False, expires_us, now_us, str(tier.tier_id),
+                                        str(code_id) if code_id is not None else None]
+                    out.append(SeatClaim("claimed", price=Money(named, tier.price.currency), host_id=host,
+                                         tier_id=tier.tier_id, code=code))
         if granted and self._pg:
             self._cursor.execute(
                 "UPDATE seat_inventory AS i SET taken = i.taken + d.n FROM unnest(%s::text[], %s::int4[]) AS d(room_id, n)"
@@ -232,59 +270,26 @@ class SqlGuards:
         else:
             for rid, n in granted.items():
                 self._exec("UPDATE seat_inventory SET taken = taken + %s WHERE room_id = %s", (n, rid))
+        self._add_tier_taken(tier_granted)
         return results
-
-    def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]]
-                     ) -> tuple[dict[str, Any], list[Any]]:
-        """The rooms' inventory rows (locked, in order) and the holds that matter to the claims."""
-        if not self._pg:
-            inventories = {}
-            for rid in rids:
-                inv = self._one(f"SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = %s", (rid,))
-                if inv is not None:
-                    inventories[rid] = inv
-            existing: list[Any] = []
-            for rid in rids:
-                holders = [h for r, h in asked if r == rid]
-                existing += self._exec(
-                    "SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE live AND room_id = %s"
-                    " AND holder_id IN (" + ", ".join(["%s"] * len(holders)) + ")", (rid, *holders)).fetchall()
-            for start in range(0, len(tids), 500):
-                chunk = tids[start:start + 500]
-                existing += self._exec("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
-                                       + ", ".join(["%s"] * len(chunk)) + ")", chunk).fetchall()
-            return inventories, existing
-        # Both questions go out before either answer is read: one round trip. The holds query
-        # runs after the row locks are granted, so it sees every hold committed before them.
-        # Static text with arrays (converted once by psycopg), never prepared: a generic plan
-        # made while the table was young would scan every hold. The live hold of each holder
-        # is looked up by its full unique key, one probe per (room, holder) (OFFSET 0 keeps
-        # the planner from flattening the probe into a join): without statistics, as in a
-        # young table, it would rather read every hold of the room.
-        self._cursor.execute(f'SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = ANY(%s)'
-                             ' ORDER BY room_id COLLATE "C" FOR UPDATE', (rids,), prepare=False)
-        with self._cursor.connection.cursor() as holds:
-            holds.execute(
-                ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id = ANY(%s) UNION ALL "
-                 if tids else "") +
-                "SELECT h.ticket_id, h.holder_id, h.live, h.room_id FROM unnest(%s::text[], %s::text[]) AS q(r, h)"
-                " CROSS JOIN LATERAL (SELECT s.ticket_id, s.holder_id, s.live, s.room_id FROM seat_holds s"
-                " WHERE s.live AND s.room_id = q.r AND s.holder_id = q.h OFFSET 0) h",
-                ((tids,) if tids else ()) + ([r for r, _ in asked], [h for _, h in asked]), prepare=False)
-            inventories = {_col(r, "room_id", 0): r for r in self._cursor.fetchall()}
-            return inventories, holds.fetchall()
 
     def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
         self._write_holds()
-        row = self._one("SELECT room_id, holder_id FROM seat_holds WHERE ticket_id = %s AND NOT live", (str(ticket_id),))
+        row = self._one("SELECT room_id, holder_id, tier_id FROM seat_holds WHERE ticket_id = %s AND NOT live",
+                        (str(ticket_id),))
         if row is None:
             return False
-        rid, holder = _col(row, "room_id", 0), _col(row, "holder_id", 1)
+        rid, holder, tier_id = _col(row, "room_id", 0), _col(row, "holder_id", 1), _col(row, "tier_id", 2)
         if self._take(rid, to_us(now)) is None:
+            return False
+        if tier_id is not None and self._one(  # the tier's seat too, behind the room's lock just taken
+                "UPDATE tier_inventory SET taken = taken + 1 WHERE tier_id = %s AND taken < capacity RETURNING taken",
+                (tier_id,)) is None:
+            self._give_back(rid, None)
             return False
         other = self._one("SELECT 1 FROM seat_holds WHERE live AND room_id = %s AND holder_id = %s", (rid, holder))
         if other is not None:
-            self._give_back(rid)
+            self._give_back(rid, tier_id)
             return False
         self._exec("UPDATE seat_holds SET live = %s WHERE ticket_id = %s", (True, str(ticket_id)))
         return True
@@ -296,22 +301,28 @@ class SqlGuards:
         else:
             self._paid.append(str(ticket_id))
 
-    def release_seat(self, ticket_id: UUID, room_id: UUID) -> bool:
+    def release_seat(self, ticket_id: UUID, room_id: UUID, code_id: UUID | None = None) -> bool:
+        if code_id is not None:
+            self.lock_codes([code_id])  # the code before the room: the lock order
         hold = self._holds.get(str(ticket_id))
         if hold is not None:  # claimed in this transaction (a declined instant payment)
             if not hold[3]:
                 return False
             hold[3] = False
-            self._give_back(hold[1])
+            if code_id is not None and hold[8] == str(code_id):
+                self._give_back_code(hold[8])
+            self._give_back(hold[1], hold[7])
             return True
         self.lock_rooms([room_id])  # the room before its hold: the lock order
         row = self._one(
-            "UPDATE seat_holds SET live = %s WHERE ticket_id = %s AND live RETURNING room_id",
+            "UPDATE seat_holds SET live = %s WHERE ticket_id = %s AND live RETURNING room_id, tier_id, code_id",
             (False, str(ticket_id)),
         )
         if row is None:
             return False
-        self._give_back(_col(row, "room_id", 0))
+        if code_id is not None and _col(row, "code_id", 2) == str(code_id):
+            self._give_back_code(str(code_id))
+        self._give_back(_col(row, "room_id", 0), _col(row, "tier_id", 1))
         return True
 
     # --- money and dedupe ----------------------------------------------------------

@@ -43,9 +43,10 @@ async def serve_purchase(request: Request) -> Response:
     services: Services = request.app.state.services
     room_id = parse_id(request.path_params["room_id"], "room")
     key = _idempotency_key(request)
-    payment_method = _payment_method(request, await request.body())
+    body = _body(request, await request.body())
     app = services.app
-    reservation = app.purchase_request(room_id, user.sub, idempotency_key=key, payment_method=payment_method)
+    reservation = app.purchase_request(room_id, user.sub, idempotency_key=key, payment_method=body.payment_method,
+                                       tier_id=body.tier_id, code=body.code, amount=body.amount)
     outcome = await asyncio.wrap_future(app.reservations.submit(reservation))
     if app.purchase_is_settled(outcome):
         purchase = app.complete_purchase(reservation, outcome)
@@ -93,10 +94,10 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-def _payment_method(request: Request, raw: bytes) -> str | None:
+def _body(request: Request, raw: bytes) -> TicketCreate:
     """The optional JSON body, read as FastAPI reads `body: TicketCreate | None`."""
     if not raw:
-        return None
+        return TicketCreate()
     content_type = (_header(request, b"content-type") or "").split(";")[0].strip().lower()
     data: Any = raw
     if not content_type or content_type == "application/json" or (
@@ -109,8 +110,8 @@ def _payment_method(request: Request, raw: bytes) -> str | None:
                 "input": {},
             }]) from None
     if data is None:
-        return None
+        return TicketCreate()
     try:
-        return TicketCreate.model_validate(data).payment_method
+        return TicketCreate.model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None

@@ -10,10 +10,11 @@ from api.auth import Creator, CurrentUser, Principal
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.presenters import cursor_int, decode_cursor, encode_cursor, room_public, room_row_public
 from api.problems import Problem
-from api.schemas import RoomCreate, RoomList, RoomPublic, RoomUpdate
+from api.schemas import RoomCreate, RoomList, RoomPublic, RoomUpdate, TierCreate
 from domain.money import Money
 from projections.hosting_queries import rooms_hosted_since
 from domain.rooms_service import RoomChanges
+from domain.tiers import TierSpec
 
 router = APIRouter(prefix="/v1/rooms", tags=["rooms"])
 
@@ -29,12 +30,15 @@ def _actor(user: Principal, services: ServicesDep, room_id) -> str:  # noqa: ANN
     return user.sub
 
 
-def _present(services: ServicesDep, room_id) -> RoomPublic:  # noqa: ANN001
+def present_room(services: ServicesDep, room_id, user: Principal | None = None) -> RoomPublic:  # noqa: ANN001
+    """The room as its reader may see it: hidden tiers for its host and admins only."""
     room = services.app.get_room(room_id)
     refunds = None
     if room.state.value == "cancelled":
         refunds = services.app.refund_summary(room_id)
-    return room_public(room, services.app.guards.inventory(room_id), services.clock.now(), refunds)
+    show_hidden = user is not None and (user.is_admin or user.sub == room.host_id)
+    return room_public(room, services.app.guards.inventory(room_id), services.clock.now(), refunds, show_hidden)
+
 
 
 @router.post("", response_model=RoomPublic, status_code=201)
@@ -44,6 +48,8 @@ def open_room(
     services: ServicesDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> RoomPublic:
+    if (body.ticket_price is None) == (body.tiers is None):
+        raise Problem("invalid_price", "send either a ticket_price (one price for the room) or tiers")
     hosted = 0
     if services.app.policies.eligibility.min_rooms_hosted_30d:
         hosted = rooms_hosted_since(services.db, user.sub, services.clock.now())
@@ -51,15 +57,29 @@ def open_room(
         user.sub,
         title=body.title,
         scheduled_start=body.scheduled_start,
-        price=_money(body.ticket_price.amount, body.ticket_price.currency),
+        price=_money(body.ticket_price.amount, body.ticket_price.currency) if body.ticket_price else None,
         capacity=body.capacity,
         sales_end=body.sales_end,
         idempotency_key=idempotency_key,
         claims=user.claims,
         rooms_hosted_30d=hosted,
+        tiers=[tier_spec(t) for t in body.tiers or ()],
     )
     wait_for(services, position)
-    return room_public(room, services.app.guards.inventory(room.id), services.clock.now())
+    return room_public(room, services.app.guards.inventory(room.id), services.clock.now(), show_hidden=True)
+
+
+def tier_spec(body: TierCreate) -> TierSpec:
+    """A fixed-price tier has a `price`; a pay-what-you-want tier a `minimum_price` (its price: the suggested one)."""
+    listed = body.price or body.suggested_price or body.minimum_price
+    if listed is None:
+        raise Problem("invalid_price", "a tier needs a price, or a minimum_price to be pay what you want")
+    return TierSpec(
+        name=body.name, price=_money(listed.amount, listed.currency), capacity=body.capacity,
+        sales_start=body.sales_start, sales_end=body.sales_end, hidden=body.hidden,
+        minimum_price=_money(body.minimum_price.amount, body.minimum_price.currency) if body.minimum_price else None,
+        suggested_price=_money(body.suggested_price.amount, body.suggested_price.currency)
+        if body.suggested_price else None)
 
 
 @router.get("", response_model=RoomList, dependencies=[FreshReads])
@@ -93,14 +113,17 @@ def list_rooms(
     items, now = [], services.clock.now()
     for row in page:
         cast = db.query("SELECT user_id, role FROM room_cast WHERE room_id = %s", (row["room_id"],))
-        items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room")), now))
+        tiers = db.query("SELECT * FROM room_tiers_view WHERE room_id = %s ORDER BY added_position",
+                         (row["room_id"],))
+        items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room")), now, tiers,
+                                     show_hidden=user.is_admin or user.sub == row["host_id"]))
     next_cursor = encode_cursor(page[-1]["opened_us"], page[-1]["room_id"]) if more else None
     return RoomList(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{room_id}", response_model=RoomPublic)
 def get_room(room_id: str, user: CurrentUser, services: ServicesDep) -> RoomPublic:
-    return _present(services, parse_id(room_id, "room"))
+    return present_room(services, parse_id(room_id, "room"), user)
 
 
 @router.patch("/{room_id}", response_model=RoomPublic)
@@ -120,7 +143,7 @@ def change_room(room_id: str, body: RoomUpdate, user: Creator, services: Service
     )
     _, position = services.app.change_room(_actor(user, services, rid), rid, changes)
     wait_for(services, position)
-    return _present(services, rid)
+    return present_room(services, rid, user)
 
 
 def _lifecycle(action: str):  # noqa: ANN202
@@ -135,7 +158,7 @@ def _lifecycle(action: str):  # noqa: ANN202
             report = services.app.cancel_room(actor, rid)
             position = report.position
         wait_for(services, position)
-        return _present(services, rid)
+        return present_room(services, rid, user)
 
     run.__name__ = f"{action}_room"
     run.__doc__ = {
@@ -158,7 +181,7 @@ def _cast_route(kind: Literal["cohosts", "speakers"], present: bool):  # noqa: A
         setter = services.app.set_cohost if kind == "cohosts" else services.app.set_speaker
         _, position = setter(actor, rid, user_id, present)
         wait_for(services, position)
-        return _present(services, rid)
+        return present_room(services, rid, user)
 
     run.__name__ = f"{'add' if present else 'remove'}_{kind[:-1]}"
     return run

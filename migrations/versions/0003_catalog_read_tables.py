@@ -15,11 +15,14 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+LATER = {"room_tiers_view"}  # created by 0010
 
 
 def upgrade() -> None:
     op.execute("CREATE TABLE projection_positions (name VARCHAR(64) PRIMARY KEY, position BIGINT NOT NULL)")
-    for _, create, indexes in CatalogProjection().tables():
+    for table, create, indexes in CatalogProjection().tables():
+        if table in LATER:
+            continue
         op.execute(create)
         for index in indexes:
             op.execute(index)
@@ -27,5 +30,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table, _, _ in CatalogProjection().tables():
-        op.execute(f"DROP TABLE {table}")
+        if table not in LATER:
+            op.execute(f"DROP TABLE {table}")
     op.execute("DROP TABLE projection_positions")

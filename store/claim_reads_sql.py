@@ -1,0 +1,97 @@
+"""What a seat claim reads and decides, as part of `SqlGuards` (store/guards_sql.py).
+
+`_read_claims` reads, under the rooms' row locks, the inventory rows, the holds
+that matter and the rooms' tiers, in one round trip on PostgreSQL; `_choose`
+decides a claim's tier, code and price (the caps are counted by the caller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.tiers import choose_tier
+from store.tier_guards_sql import TIERS_SQL
+
+_INVENTORY = "room_id, host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
+
+
+class ClaimReads:
+    """Mixed into SqlGuards; uses its `_exec`, `_one`, `_pg`, `_cursor` and `_codes`."""
+
+    def _choose(self, tiers: Mapping[UUID, Any], room_id: UUID, host: str, wanted: UUID | None,
+                code_id: UUID | None, amount: int | None, now: datetime, ceilings: Mapping[str, int] | None
+                ) -> tuple[Any, str, Any, int]:
+        """(tier, "", code terms, list amount) for a claim, or (None, the refusal's name, ...)."""
+        code = self._codes[str(code_id)][0] if code_id is not None and str(code_id) in self._codes else None
+        if code is not None and (code.host_id != host or code.room_id not in (None, room_id)):
+            code = None  # another host's code, or another room's
+        tier, problem = choose_tier(tiers, room_id, wanted, now, code.unlocks_tier_ids if code else frozenset())
+        if tier is None:
+            return None, problem, None, 0
+        if code_id is not None and (code is None or not code.applies(room_id, tier.tier_id, now)):
+            return None, "code_invalid", None, 0
+        named = tier.price.amount
+        if tier.minimum_amount is not None:  # pay what you want
+            named = amount if amount is not None else named
+            if named < tier.minimum_amount:
+                return None, "below_minimum_price", None, 0
+            if ceilings is not None and named > ceilings.get(tier.price.currency, named):
+                return None, "above_maximum_price", None, 0
+        elif amount is not None and amount != named:
+            return None, "fixed_price", None, 0
+        return tier, "", code, named
+
+    def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]]
+                     ) -> tuple[dict[str, Any], list[Any], list[Any]]:
+        """The rooms' inventory rows (locked, in order), the holds that matter to the claims, the rooms' tiers."""
+        if not self._pg:
+            tier_rows = [t for rid in rids for t in self._exec(TIERS_SQL, (rid,)).fetchall()]
+            inventories = {}
+            for rid in rids:
+                inv = self._one(f"SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = %s", (rid,))
+                if inv is not None:
+                    inventories[rid] = inv
+            existing: list[Any] = []
+            for rid in rids:
+                holders = [h for r, h in asked if r == rid]
+                existing += self._exec(
+                    "SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE live AND room_id = %s"
+                    " AND holder_id IN (" + ", ".join(["%s"] * len(holders)) + ")", (rid, *holders)).fetchall()
+            for start in range(0, len(tids), 500):
+                chunk = tids[start:start + 500]
+                existing += self._exec("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
+                                       + ", ".join(["%s"] * len(chunk)) + ")", chunk).fetchall()
+            return inventories, existing, tier_rows
+        # Both questions go out before either answer is read: one round trip. The holds query
+        # runs after the row locks are granted, so it sees every hold committed before them.
+        # Static text with arrays (converted once by psycopg), never prepared: a generic plan
+        # made while the table was young would scan every hold. The live hold of each holder
+        # is looked up by its full unique key, one probe per (room, holder) (OFFSET 0 keeps
+        # the planner from flattening the probe into a join): without statistics, as in a
+        # young table, it would rather read every hold of the room.
+        self._cursor.execute(f'SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = ANY(%s)'
+                             ' ORDER BY room_id COLLATE "C" FOR UPDATE', (rids,), prepare=False)
+        with self._cursor.connection.cursor() as holds, self._cursor.connection.cursor() as tiers:
+            # The rooms' tiers, read under the rooms' locks (every tier write holds its room first).
+            tiers.execute(TIERS_SQL.replace("room_id = %s", "room_id = ANY(%s)"), (rids,), prepare=False)
+            holds.execute(
+                ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id = ANY(%s) UNION ALL "
+                 if tids else "") +
+                "SELECT h.ticket_id, h.holder_id, h.live, h.room_id FROM unnest(%s::text[], %s::text[]) AS q(r, h)"
+                " CROSS JOIN LATERAL (SELECT s.ticket_id, s.holder_id, s.live, s.room_id FROM seat_holds s"
+                " WHERE s.live AND s.room_id = q.r AND s.holder_id = q.h OFFSET 0) h",
+                ((tids,) if tids else ()) + ([r for r, _ in asked], [h for _, h in asked]), prepare=False)
+            inventories = {_col(r, "room_id", 0): r for r in self._cursor.fetchall()}
+            return inventories, holds.fetchall(), tiers.fetchall()
+
+
+def _col(row: Any, name: str, index: int = 0) -> Any:
+    if isinstance(row, dict):
+        return row[name]
+    try:
+        return row[name]
+    except (IndexError, KeyError, TypeError):
+        return row[index]

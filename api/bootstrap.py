@@ -24,6 +24,7 @@ from api.settings import Settings
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock
 from domain.codes import CodePolicy
+from domain.refund_policies import ReschedulePolicy
 from domain.payments import PaymentGateway
 from domain.policies import (
     CapacityPolicy,
@@ -65,6 +66,7 @@ def build_policies(settings: Settings) -> Policies:
         schedule=SchedulePolicy(max_ahead=timedelta(days=settings.max_schedule_days)),
         holds=HoldPolicy(hold=timedelta(seconds=settings.hold_seconds)),
         codes=CodePolicy(use_back_on_refund=settings.code_use_back_on_refund),
+        reschedule=ReschedulePolicy(refund_window=timedelta(hours=settings.reschedule_refund_hours)),
     )
 
 

@@ -12,6 +12,7 @@ from api.schemas import (
     MoneyOut,
     PaymentPublic,
     PayoutAccountPublic,
+    RefundUntil,
     RefundPublic,
     RoomPublic,
     TicketPublic,
@@ -118,12 +119,20 @@ def room_public(room: Room, inventory: Inventory | None, now: datetime,
         ended_at=room.ended_at,
         cancelled_at=room.cancelled_at,
         refunds=refunds,
+        refund_policy=refund_policy(room.refund_hours),
+        rescheduled_at=room.rescheduled_at,
+        reschedule_refund_until=room.reschedule_refund_until,
         tiers=tiers_public(room_tiers(room), inventory, room.state.value, now, show_hidden),
     )
 
 
+def refund_policy(hours: int | None) -> Any:
+    return RefundUntil(until_start_minus_hours=hours) if hours is not None else "none"
+
+
 def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: Inventory | None,
-                    now: datetime, tiers: list[dict[str, Any]] = (), show_hidden: bool = False) -> RoomPublic:  # type: ignore[assignment]
+                    now: datetime, tiers: list[dict[str, Any]] = (), show_hidden: bool = False,  # type: ignore[assignment]
+                    policy: dict[str, Any] | None = None) -> RoomPublic:
     taken = inventory.taken if inventory else 0
     paid = inventory.paid if inventory else int(row["paid_count"])
     return RoomPublic(
@@ -145,6 +154,9 @@ def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: 
         started_at=from_us(row["started_us"]),
         ended_at=from_us(row["ended_us"]),
         cancelled_at=from_us(row["cancelled_us"]),
+        refund_policy=refund_policy(policy["refund_hours"] if policy else None),
+        rescheduled_at=from_us(policy["rescheduled_us"]) if policy else None,
+        reschedule_refund_until=from_us(policy["refund_until_us"]) if policy else None,
         tiers=tiers_public(tier_rows(list(tiers)), inventory, row["state"], now, show_hidden),
     )
 

@@ -51,6 +51,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "tier_required": 422,
     "room_has_tiers": 409,
     "code_invalid": 422,
+    "refund_window_closed": 409,
     "below_minimum_price": 422,
     "fixed_price": 422,
     "code_exhausted": 409,

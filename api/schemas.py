@@ -100,6 +100,17 @@ class TierPublic(BaseModel):
     available: int = Field(description="what this tier can still sell: its own seats left, at most the room's")
 
 
+class RefundUntil(Strict):
+    until_start_minus_hours: StrictInt = Field(ge=0, le=336, description="holders refund themselves until then")
+
+
+RefundPolicy = Literal["none"] | RefundUntil
+
+
+class RoomReschedule(Strict):
+    scheduled_start: AwareDatetime = Field(description="the new start, within the schedule policy")
+
+
 class RoomCreate(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     scheduled_start: UtcDatetime | None = Field(default=None, description="RFC 3339 with offset; null for now")
@@ -108,10 +119,12 @@ class RoomCreate(Strict):
     sales_end: UtcDatetime | None = None
     tiers: list[TierCreate] | None = Field(default=None, min_length=1, max_length=20,
                                            description="instead of ticket_price: the tiers the room sells")
+    refund_policy: RefundPolicy = Field(default="none", description="none: only the host or an admin refunds")
 
 
 class RoomUpdate(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    refund_policy: RefundPolicy | None = None
     ticket_price: MoneyIn | None = None
     capacity: StrictInt | None = None
     sales_end: UtcDatetime | None = None
@@ -137,6 +150,9 @@ class RoomPublic(BaseModel):
     ended_at: datetime | None = None
     cancelled_at: datetime | None = None
     refunds: dict[str, int] | None = None
+    refund_policy: RefundPolicy = "none"
+    rescheduled_at: datetime | None = None
+    reschedule_refund_until: datetime | None = Field(default=None, description="holders may refund until then")
     tiers: list[TierPublic] | None = Field(default=None, description="shown by GET of one room; hidden tiers to the host")
 
 

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     max_capacity: int = Field(default=100_000, ge=1)
     hold_seconds: int = Field(default=900, ge=1)
     max_schedule_days: int = Field(default=14, ge=0)
+    reschedule_refund_hours: float = Field(default=48, ge=0)  # holders' self-refund window after a move
     code_use_back_on_refund: bool = False  # a paid-then-refunded ticket's code use stays spent unless true
 
     # Payments. The gateway: `stripe` with a key; `sandbox` (no money moves) by default in

@@ -38,6 +38,7 @@ from domain.webhook_endpoints_service import WebhookEndpointCommands
 from domain.tiers_service import TierCommands
 from domain.codes_service import CodeCommands
 from domain.holds_service import HoldCommands
+from domain.self_refunds_service import SelfRefundCommands
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
 
-class BoxOffice(RoomCommands, TierCommands, CodeCommands, SalesCommands, HoldCommands, RefundCommands, AccountCommands,
+class BoxOffice(RoomCommands, TierCommands, CodeCommands, SalesCommands, HoldCommands, SelfRefundCommands, RefundCommands, AccountCommands,
                 MediaCommands, WebhookEndpointCommands, Application[UUID]):
     name = "boxoffice"
 

@@ -21,6 +21,7 @@ from domain.money import CURRENCY_EXPONENTS, Money, minor_units
 
 if TYPE_CHECKING:
     from domain.codes import CodePolicy
+    from domain.refund_policies import ReschedulePolicy
     from domain.tiers import TierPolicy
 
 
@@ -243,12 +244,19 @@ class Policies:
     max_cohosts: int = 2
     max_speakers: int = 10
     codes: CodePolicy = field(default_factory=lambda: _code_policy())
+    reschedule: ReschedulePolicy = field(default_factory=lambda: _reschedule_policy())
 
     @property
     def tiers(self) -> TierPolicy:
         from domain.tiers import TierPolicy  # tiers build on the price policy defined here
 
         return TierPolicy(price=self.price)
+
+
+def _reschedule_policy() -> ReschedulePolicy:
+    from domain.refund_policies import ReschedulePolicy
+
+    return ReschedulePolicy()
 
 
 def _code_policy() -> CodePolicy:

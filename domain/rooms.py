@@ -84,6 +84,9 @@ class Room(Aggregate):
         self.ended_at: datetime | None = None
         self.cancelled_at: datetime | None = None
         self.tiers: dict[str, Tier] = {}
+        self.refund_hours: int | None = None  # None: refund policy `none`
+        self.rescheduled_at: datetime | None = None
+        self.reschedule_refund_until: datetime | None = None
         if default_tier:
             self.tiers[str(self.id)] = Tier(str(self.id), DEFAULT_TIER_NAME, price_amount, price_currency, capacity,
                                             None, None, False)
@@ -236,6 +239,32 @@ class Room(Aggregate):
     @event("TierClosed")
     def _close_tier(self, tier_id: str, at: datetime) -> None:
         self.tiers[tier_id].closed = True
+
+    # --- refunds and schedule -----------------------------------------------
+
+    def set_refund_policy(self, hours: int | None) -> None:
+        """`until_start_minus_hours: hours` (None: `none`). Applies to every ticket from now on."""
+        self.check_open()
+        if hours != self.refund_hours:
+            self._set_refund_policy(hours)
+
+    @event("RefundPolicySet")
+    def _set_refund_policy(self, hours: int | None) -> None:
+        self.refund_hours = hours
+
+    def reschedule(self, start: datetime, at: datetime, refund_until: datetime) -> None:
+        """Move a scheduled room; tickets are kept, and holders may refund until `refund_until`."""
+        if self.state is not RoomState.SCHEDULED:
+            raise RoomStateError(f"only a scheduled room can be moved; this one is {self.state}")
+        if start != self.scheduled_start:
+            self._reschedule(self.scheduled_start, start, at, refund_until)
+
+    @event("Rescheduled")
+    def _reschedule(self, previous_start: datetime, scheduled_start: datetime, at: datetime,
+                    refund_until: datetime) -> None:
+        self.scheduled_start = scheduled_start
+        self.rescheduled_at = at
+        self.reschedule_refund_until = refund_until
 
     # --- cast --------------------------------------------------------------
 

@@ -39,6 +39,7 @@ class RoomChanges:
     price: Money = UNSET
     capacity: int = UNSET
     sales_end: datetime | None = UNSET
+    refund_hours: int | None = UNSET  # None: refund policy `none`
 
 
 def check_title(title: str) -> str:
@@ -80,6 +81,7 @@ class RoomCommands:
         claims: EligibilityClaims | None = None,
         rooms_hosted_30d: int = 0,
         tiers: Sequence[TierSpec] = (),
+        refund_hours: int | None = None,
     ) -> tuple[Room, int | None]:
         """`claims`: what the host's own identity token says (followers, age check);
         `rooms_hosted_30d`: rooms the host took live in the last 30 days (from the catalog).
@@ -123,6 +125,8 @@ class RoomCommands:
             opened_at=now,
             default_tier=not tiers,
         )
+        if refund_hours is not None:
+            room.set_refund_policy(refund_hours)
         for index, spec in enumerate(tiers):
             room.add_tier(str(tier_id_for(room.id, f"opened:{index}")), spec, self.policies.tiers.max_tiers)
 
@@ -171,6 +175,8 @@ class RoomCommands:
         if changes.capacity is not UNSET:
             self.policies.capacity.check(changes.capacity)
             room.change_capacity(changes.capacity)
+        if changes.refund_hours is not UNSET:
+            room.set_refund_policy(changes.refund_hours)
         sales_end = changes.sales_end
         if sales_end is not UNSET:
             sales_end = self.policies.schedule.check_sales_end(sales_end, now)

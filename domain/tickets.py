@@ -137,13 +137,15 @@ class Ticket(Aggregate):
         """Money received: the split in the ticket's currency, fee and net in the settlement currency.
 
         Version 2 added `fee_currency`, `net` and `exchange_rate`: the processor
-        settles in its own currency, which may differ from the ticket's. Version 3
-        added `list_amount`, `discount_amount` and `code`: the tier's price and a
-        code's discount behind `gross`, which is what was paid."""
+        settles in its own currency, which may differ from the ticket's. Later
+        `list_amount`, `discount_amount` and `code` were added WITH defaults (no new
+        version: a state without them reads as it always did): the tier's price and
+        a code's discount behind `gross`, which is what was paid; None for events
+        stored before codes, when the list price was the gross and nothing was off."""
 
-        class_version = 3
+        class_version = 2
         # What the upcasts add; a reader of other fields may skip upcasting (projections/light_events.py).
-        upcasts_only_add = frozenset({"fee_currency", "net", "exchange_rate", "list_amount", "discount_amount", "code"})
+        upcasts_only_add = frozenset({"fee_currency", "net", "exchange_rate"})
 
         room_id: UUID
         creator_id: str
@@ -164,9 +166,9 @@ class Ticket(Aggregate):
         lifetime_before: int
         paid_at: datetime
         seat_held: bool
-        list_amount: int
-        discount_amount: int
-        code: str | None
+        list_amount: int | None = None
+        discount_amount: int | None = None
+        code: str | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
@@ -174,13 +176,6 @@ class Ticket(Aggregate):
             state["fee_currency"] = state["currency"]
             state["net"] = int(state["gross"]) - int(state["fee"])  # type: ignore[call-overload]
             state["exchange_rate"] = None
-
-        @staticmethod
-        def upcast_v2_v3(state: dict[str, object]) -> None:
-            """Before codes, a ticket paid its list price."""
-            state["list_amount"] = state["gross"]
-            state["discount_amount"] = 0
-            state["code"] = None
 
     def pay(
         self,
@@ -255,9 +250,9 @@ class Ticket(Aggregate):
         lifetime_before: int,
         paid_at: datetime,
         seat_held: bool,
-        list_amount: int,
-        discount_amount: int,
-        code: str | None,
+        list_amount: int | None = None,
+        discount_amount: int | None = None,
+        code: str | None = None,
     ) -> None:
         self.status = TicketStatus.PAID
         self.provider = provider

@@ -17,6 +17,7 @@ from projections.rows import BatchedProjection, RowCache
 
 def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
     r, c, t, tv = f"rooms_view{suffix}", f"room_cast{suffix}", f"tickets_view{suffix}", f"room_tiers_view{suffix}"
+    pv = f"room_policies_view{suffix}"
     return [
         (
             r,
@@ -48,7 +49,14 @@ def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
             ],
         ),
         (tv, TIERS_TABLE.format(table=tv), [TIERS_INDEX.format(table=tv)]),
+        (pv, POLICIES_TABLE.format(table=pv), []),
     ]
+
+
+# Created by migration 0012 (literal SQL there; keep the two the same). No row: refund policy `none`, never moved.
+POLICIES_TABLE = ("CREATE TABLE {table} (room_id VARCHAR(36) PRIMARY KEY, refund_hours INTEGER, rescheduled_us BIGINT,"
+                  " refund_until_us BIGINT)")
+POLICY_COLUMNS = ("room_id", "refund_hours", "rescheduled_us", "refund_until_us")
 
 
 # Created by migration 0010 (literal SQL there; keep the two the same).
@@ -75,6 +83,7 @@ class _Batch:
         self.rooms = RowCache(f"rooms_view{s}", ("room_id",), ROOM_COLUMNS)
         self.tickets = RowCache(f"tickets_view{s}", ("ticket_id",), TICKET_COLUMNS)
         self.tiers = RowCache(f"room_tiers_view{s}", ("tier_id",), TIER_COLUMNS)
+        self.policies = RowCache(f"room_policies_view{s}", ("room_id",), POLICY_COLUMNS)
         self.cast_ops: list[tuple[str, tuple[Any, ...]]] = []
         self.s = s
         # One pass: tickets reserved in this batch are new rows, so only older ones are read.
@@ -97,6 +106,7 @@ class _Batch:
         room_ids.update(row["room_id"] for row in self.tickets.rows.values())
         self.rooms.load(tx, [(r,) for r in room_ids])
         self.tiers.load(tx, [(t,) for t in tier_ids])
+        self.policies.load(tx, [(str(e.originator_id),) for _, e in events if type(e).__qualname__ in POLICY_KINDS])
 
     def room(self, room_id: Any) -> dict[str, Any] | None:
         row = self.rooms.get((str(room_id),))
@@ -124,6 +134,7 @@ class _Batch:
     def flush(self, tx: Tx) -> None:
         self.rooms.flush(tx)
         self.tiers.flush(tx)
+        self.policies.flush(tx)
         self.tickets.flush(tx)
         for sql, params in self.cast_ops:
             tx.execute(sql, params)
@@ -263,6 +274,22 @@ def _dispute_closed(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
         t["refunded_amount"] += e.amount
 
 
+POLICY_KINDS = frozenset({"Room.RefundPolicySet", "Room.Rescheduled"})
+
+
+def policy_set(column_values: Callable[[Any], dict[str, Any]]) -> Callable[[_Batch, Any, int], None]:
+    """Change the room's policy row (made on its first change)."""
+    def handler(b: _Batch, e: Any, pos: int) -> None:
+        key = (str(e.originator_id),)
+        row = b.policies.get(key)
+        if row is None:
+            row = b.policies.insert({"room_id": key[0]})
+        else:
+            b.policies.touch(key)
+        row.update(column_values(e))
+    return handler
+
+
 def both(*handlers: Callable[[_Batch, Any, int], None]) -> Callable[[_Batch, Any, int], None]:
     def handler(b: _Batch, e: Any, pos: int) -> None:
         for h in handlers:
@@ -277,6 +304,9 @@ HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
                               tier_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency})),
     "Room.CapacityChanged": both(room_set(lambda e: {"capacity": e.capacity}), tier_set(lambda e: {"capacity": e.capacity})),
     "Room.TierAdded": _tier_added,
+    "Room.RefundPolicySet": policy_set(lambda e: {"refund_hours": e.hours}),
+    "Room.Rescheduled": both(room_set(lambda e: {"scheduled_start_us": to_us(e.scheduled_start)}),
+                             policy_set(lambda e: {"rescheduled_us": to_us(e.at), "refund_until_us": to_us(e.refund_until)})),
     "Room.TierRepriced": tier_set(lambda e: {"price_amount": e.price_amount, "price_currency": e.price_currency}),
     "Room.TierResized": tier_set(lambda e: {"capacity": e.capacity}),
     "Room.TierClosed": tier_set(lambda e: {"closed": True}),

@@ -10,7 +10,7 @@ from api.auth import Creator, CurrentUser, Principal
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.presenters import cursor_int, decode_cursor, encode_cursor, room_public, room_row_public
 from api.problems import Problem
-from api.schemas import RoomCreate, RoomList, RoomPublic, RoomUpdate, TierCreate
+from api.schemas import RefundPolicy, RefundUntil, RoomCreate, RoomList, RoomPublic, RoomReschedule, RoomUpdate, TierCreate
 from domain.money import Money
 from projections.hosting_queries import rooms_hosted_since
 from domain.rooms_service import RoomChanges
@@ -64,9 +64,14 @@ def open_room(
         claims=user.claims,
         rooms_hosted_30d=hosted,
         tiers=[tier_spec(t) for t in body.tiers or ()],
+        refund_hours=refund_hours(body.refund_policy),
     )
     wait_for(services, position)
     return room_public(room, services.app.guards.inventory(room.id), services.clock.now(), show_hidden=True)
+
+
+def refund_hours(policy: RefundPolicy | None) -> int | None:
+    return policy.until_start_minus_hours if isinstance(policy, RefundUntil) else None
 
 
 def tier_spec(body: TierCreate) -> TierSpec:
@@ -115,8 +120,9 @@ def list_rooms(
         cast = db.query("SELECT user_id, role FROM room_cast WHERE room_id = %s", (row["room_id"],))
         tiers = db.query("SELECT * FROM room_tiers_view WHERE room_id = %s ORDER BY added_position",
                          (row["room_id"],))
+        policy = db.query_one("SELECT * FROM room_policies_view WHERE room_id = %s", (row["room_id"],))
         items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room")), now, tiers,
-                                     show_hidden=user.is_admin or user.sub == row["host_id"]))
+                                     show_hidden=user.is_admin or user.sub == row["host_id"], policy=policy))
     next_cursor = encode_cursor(page[-1]["opened_us"], page[-1]["room_id"]) if more else None
     return RoomList(items=items, next_cursor=next_cursor)
 
@@ -130,16 +136,17 @@ def get_room(room_id: str, user: CurrentUser, services: ServicesDep) -> RoomPubl
 def change_room(room_id: str, body: RoomUpdate, user: Creator, services: ServicesDep) -> RoomPublic:
     rid = parse_id(room_id, "room")
     sent = body.model_fields_set
-    for field in ("title", "ticket_price", "capacity"):
+    for field in ("title", "ticket_price", "capacity", "refund_policy"):
         if field in sent and getattr(body, field) is None:
             raise Problem("validation", f"{field} cannot be null")
     if not sent:
-        raise Problem("validation", "send at least one of title, ticket_price, capacity, sales_end")
+        raise Problem("validation", "send at least one of title, ticket_price, capacity, sales_end, refund_policy")
     changes = RoomChanges(
         **({"title": body.title} if "title" in sent else {}),
         **({"price": _money(body.ticket_price.amount, body.ticket_price.currency)} if "ticket_price" in sent and body.ticket_price else {}),
         **({"capacity": body.capacity} if "capacity" in sent else {}),
         **({"sales_end": body.sales_end} if "sales_end" in sent else {}),
+        **({"refund_hours": refund_hours(body.refund_policy)} if "refund_policy" in sent else {}),
     )
     _, position = services.app.change_room(_actor(user, services, rid), rid, changes)
     wait_for(services, position)
@@ -191,3 +198,12 @@ for _kind in ("cohosts", "speakers"):
     router.add_api_route(f"/{{room_id}}/{_kind}/{{user_id}}", _cast_route(_kind, True), methods=["PUT"], response_model=RoomPublic)  # type: ignore[arg-type]
     router.add_api_route(f"/{{room_id}}/{_kind}/{{user_id}}", _cast_route(_kind, False), methods=["DELETE"], response_model=RoomPublic)  # type: ignore[arg-type]
 
+
+@router.post("/{room_id}/reschedule", response_model=RoomPublic)
+def reschedule_room(room_id: str, body: RoomReschedule, user: Creator, services: ServicesDep) -> RoomPublic:
+    """Move a scheduled room (within the schedule policy). Tickets are kept; every holder may refund
+    themself in full for BOXOFFICE_RESCHEDULE_REFUND_HOURS (`reschedule_refund_until`)."""
+    rid = parse_id(room_id, "room")
+    _, position = services.app.reschedule_room(_actor(user, services, rid), rid, body.scheduled_start)
+    wait_for(services, position)
+    return present_room(services, rid, user)

@@ -122,8 +122,17 @@ def refund_ticket(
     idempotency_key: IdempotencyKey = None,
 ) -> TicketPublic:
     """The host refunds a ticket in full; an admin may refund part of it (`amount`).
-    The same Idempotency-Key is the same refund."""
+    The same Idempotency-Key is the same refund. The holder refunds themself, in full, inside the window
+    the room's refund policy or a reschedule allows (403 `forbidden` with `rule: refund_policy_none`, 409
+    `refund_window_closed`)."""
     tid = parse_id(ticket_id, "ticket")
+    owned = services.app.get_ticket(tid)
+    if user.sub == owned.holder_id and user.sub != owned.host_id and not user.is_admin:
+        if body is not None and body.amount is not None:
+            raise Problem("forbidden", "a holder refunds their ticket in full")
+        ticket, position = services.app.refund_own_ticket(user.sub, tid)
+        wait_for(services, position)
+        return ticket_public(ticket, provider=services.gateway.name)
     if not user.has("creator"):
         raise Problem("forbidden", "refunds are made by the room's host or an admin")
     body = body or RefundCreate()

@@ -15,7 +15,7 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
-LATER = {"room_tiers_view"}  # created by 0010
+LATER = {"room_tiers_view", "room_policies_view"}  # created by 0010 and 0012
 
 
 def upgrade() -> None:

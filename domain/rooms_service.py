@@ -125,10 +125,10 @@ class RoomCommands:
             opened_at=now,
             default_tier=not tiers,
         )
-        if refund_hours is not None:
-            room.set_refund_policy(refund_hours)
         for index, spec in enumerate(tiers):
             room.add_tier(str(tier_id_for(room.id, f"opened:{index}")), spec, self.policies.tiers.max_tiers)
+        if refund_hours is not None:  # after the tiers: a retry compares the opening's first 1 + len(tiers) events
+            room.set_refund_policy(refund_hours)
 
         def decide(guards: WriteGuards) -> tuple[Room, list[Room]]:
             guards.open_inventory(room.id, host_id, capacity, price, sales_end, default_tier=not tiers)

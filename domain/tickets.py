@@ -10,9 +10,7 @@ a sale, the reversal of a refund) so the ledger never recomputes policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -20,25 +18,9 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import TicketStateError
 from domain.money import Money
 from domain.policies import CommissionPolicy, Split
+from domain.ticket_states import RefundState, TicketStatus, upcast_reserved_v1_v2
 
-
-class TicketStatus(StrEnum):
-    RESERVED = "reserved"
-    PAID = "paid"
-    RELEASED = "released"
-    REFUNDED = "refunded"
-    REVOKED = "revoked"
-
-
-@dataclass
-class RefundState:
-    refund_id: UUID
-    amount: int
-    status: str  # requested | succeeded | failed
-    attempt: int
-    reason: str
-    processor_refund_id: str | None = None
-    full: bool = False  # this refund left nothing to refund: what a request without an amount does
+__all__ = ["RefundState", "Ticket", "TicketStatus"]
 
 
 class Ticket(Aggregate):
@@ -46,7 +28,6 @@ class Ticket(Aggregate):
         """v2 names the tier, and the list price and discount behind `price_amount` (what is charged)."""
 
         class_version = 2
-        # What the upcast adds; a reader of other fields may skip upcasting (projections/light_events.py).
         upcasts_only_add = frozenset({"tier_id", "list_amount", "discount_amount", "code"})
         room_id: UUID
         host_id: str
@@ -61,13 +42,7 @@ class Ticket(Aggregate):
         discount_amount: int
         code: str | None
 
-        @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
-            # Before tiers and codes: the room's default tier (its id is the room's), at list price.
-            state["tier_id"] = state["room_id"]
-            state["list_amount"] = state["price_amount"]
-            state["discount_amount"] = 0
-            state["code"] = None
+        upcast_v1_v2 = staticmethod(upcast_reserved_v1_v2)
 
     @event(Reserved)
     def __init__(
@@ -86,10 +61,7 @@ class Ticket(Aggregate):
         code: str | None = None,
     ) -> None:
         self.room_id = room_id
-        self.tier_id = tier_id
-        self.list_amount = list_amount
-        self.discount_amount = discount_amount
-        self.code = code
+        self.tier_id, self.list_amount, self.discount_amount, self.code = tier_id, list_amount, discount_amount, code
         self.host_id = host_id
         self.holder_id = holder_id
         self.price_amount = price_amount
@@ -137,11 +109,8 @@ class Ticket(Aggregate):
         """Money received: the split in the ticket's currency, fee and net in the settlement currency.
 
         Version 2 added `fee_currency`, `net` and `exchange_rate`: the processor
-        settles in its own currency, which may differ from the ticket's. Later
-        `list_amount`, `discount_amount` and `code` were added WITH defaults (no new
-        version: a state without them reads as it always did): the tier's price and
-        a code's discount behind `gross`, which is what was paid; None for events
-        stored before codes, when the list price was the gross and nothing was off."""
+        settles in its own currency, which may differ from the ticket's. The list price,
+        discount and code behind `gross` came later, with defaults (None: before codes)."""
 
         class_version = 2
         # What the upcasts add; a reader of other fields may skip upcasting (projections/light_events.py).

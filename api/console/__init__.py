@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from api.auth import TokenVerifier
 from api.console import pages_auth, pages_finance, pages_ops, pages_studio
-from api.console.render import STATIC
+from api.console.render import STATIC, PageRefused
 from api.console.session import Sessions
 
 
@@ -24,7 +26,13 @@ def install(app: FastAPI) -> None:
     """Mount the console's routes and static files on the API's app."""
     for module in (pages_auth, pages_studio, pages_finance, pages_ops):
         app.include_router(module.router)
+    app.add_exception_handler(PageRefused, _refused)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageRefused)  # registered for this type only
+    return exc.response
 
 
 def start(app: FastAPI, verifier: TokenVerifier) -> None:

@@ -6,29 +6,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from api.console.charts import bar_chart
-from api.console.render import api, forbidden, page, plain, redirect, sessions, to_sign_in
+from api.console.render import api, page, page_session, plain, redirect
 from api.console.session import Session, check_csrf
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 CsrfField = Annotated[str | None, Form(alias="csrf_token")]
+FinancePage = Annotated[Session, Depends(page_session("finance"))]
+SignedIn = Annotated[Session, Depends(page_session(None))]
 
 # The console offers downloads of exactly these API reads (GET, as CSV, as the signed-in user).
 EXPORTABLE = ("v1/ledger/accounts", "v1/ledger/entries", "v1/reports/revenue", "v1/reconciliation",
               "v1/creators/", "v1/rooms/")
-
-
-def _finance(request: Request) -> Session | Response:
-    session = sessions(request).current(request)
-    if session is None:
-        return to_sign_in(request)
-    if not session.user.has("finance"):
-        return forbidden(request, session, "finance")
-    return session
 
 
 def _day(text: str | None, default: date) -> date:
@@ -48,10 +41,8 @@ def _start_of(day: date) -> datetime:
 
 
 @router.get("/finance")
-async def ledger(request: Request, as_of: str | None = None, currency: str | None = None) -> Response:
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
+async def ledger(request: Request, session: FinancePage,
+                 as_of: str | None = None, currency: str | None = None) -> Response:
     params: dict[str, Any] = {"currency": currency or None}
     as_of_day = _day(as_of, _today(request)) if as_of else None
     if as_of_day:
@@ -66,10 +57,7 @@ async def ledger(request: Request, as_of: str | None = None, currency: str | Non
 
 
 @router.get("/finance/revenue")
-async def revenue(request: Request, to: str | None = None) -> Response:
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
+async def revenue(request: Request, session: FinancePage, to: str | None = None) -> Response:
     today = _today(request)
     start = _day(request.query_params.get("from"), today - timedelta(days=29))
     end = _day(to, today)
@@ -99,10 +87,7 @@ async def revenue(request: Request, to: str | None = None) -> Response:
 
 
 @router.get("/finance/payouts")
-async def payouts(request: Request) -> Response:
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
+async def payouts(request: Request, session: FinancePage) -> Response:
     return await _payouts_page(request, session)
 
 
@@ -115,11 +100,9 @@ async def _payouts_page(request: Request, session: Session, *, status: int = 200
 
 
 @router.post("/finance/payouts/dry-run")
-async def payout_dry_run(request: Request, as_of: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
+async def payout_dry_run(request: Request, session: FinancePage,
+                         as_of: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
     check_csrf(request, csrf)
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
     body: dict[str, Any] = {"dry_run": True}
     if as_of.strip():
         body["as_of"] = _start_of(_day(as_of.strip(), _today(request))).isoformat()
@@ -130,11 +113,9 @@ async def payout_dry_run(request: Request, as_of: Annotated[str, Form()] = "", c
 
 
 @router.post("/finance/payouts/run")
-async def payout_run(request: Request, as_of: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
+async def payout_run(request: Request, session: FinancePage,
+                     as_of: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
     check_csrf(request, csrf)
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
     body: dict[str, Any] = {}
     if as_of.strip():
         body["as_of"] = _start_of(_day(as_of.strip(), _today(request))).isoformat()
@@ -145,10 +126,7 @@ async def payout_run(request: Request, as_of: Annotated[str, Form()] = "", csrf:
 
 
 @router.get("/finance/payout-runs/{run_id}")
-async def payout_run_detail(request: Request, run_id: str) -> Response:
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
+async def payout_run_detail(request: Request, session: FinancePage, run_id: str) -> Response:
     client = api(request, session)
     run = await client.get(f"/v1/payout-runs/{run_id}")
     if not run.ok:
@@ -161,10 +139,7 @@ async def payout_run_detail(request: Request, run_id: str) -> Response:
 
 
 @router.get("/finance/reconciliation")
-async def reconciliation(request: Request, to: str | None = None) -> Response:
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
+async def reconciliation(request: Request, session: FinancePage, to: str | None = None) -> Response:
     chosen = request.query_params.get("from")
     if not chosen:  # nothing run yet: show the form
         today = _today(request)
@@ -181,13 +156,10 @@ async def reconciliation(request: Request, to: str | None = None) -> Response:
 
 
 @router.get("/finance/entries")
-async def entries(request: Request, account: str | None = None, cursor: str | None = None,
+async def entries(request: Request, session: FinancePage, account: str | None = None, cursor: str | None = None,
                   at: str | None = None) -> Response:
     """Drill-down: the journal entries of one account, or those booked at one moment (a reconciliation
     difference links here with its entry's time)."""
-    session = _finance(request)
-    if not isinstance(session, Session):
-        return session
     window: dict[str, str] = {}
     if at:
         try:
@@ -204,11 +176,8 @@ async def entries(request: Request, account: str | None = None, cursor: str | No
 
 
 @router.get("/export/{api_path:path}")
-async def export(request: Request, api_path: str) -> Response:
+async def export(request: Request, session: SignedIn, api_path: str) -> Response:
     """The API's own CSV for a table on screen, fetched as the signed-in user."""
-    session = sessions(request).current(request)
-    if session is None:
-        return to_sign_in(request)
     if not api_path.startswith(EXPORTABLE) or ".." in api_path:
         return page(request, "message.html", status=404, session=session, title="Export", message="No such export.")
     answer = await api(request, session).call("GET", "/" + api_path, params=dict(request.query_params),

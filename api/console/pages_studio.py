@@ -9,26 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from api.console.charts import bar_chart
 from api.console.forms import major_to_minor, parse_local_utc
-from api.console.render import api, forbidden, page, plain, redirect, sessions, to_sign_in
+from api.console.render import api, page, page_session, plain, redirect
 from api.console.session import Session, check_csrf
 
 router = APIRouter(prefix="/console/studio", include_in_schema=False)
 
 CsrfField = Annotated[str | None, Form(alias="csrf_token")]
-
-
-def _creator(request: Request) -> Session | Response:
-    session = sessions(request).current(request)
-    if session is None:
-        return to_sign_in(request)
-    if not session.user.has("creator"):
-        return forbidden(request, session, "creator")
-    return session
+CreatorPage = Annotated[Session, Depends(page_session("creator"))]
 
 
 async def _rooms_page(request: Request, session: Session, *, status: int = 200, error: str | None = None,
@@ -43,30 +35,21 @@ async def _rooms_page(request: Request, session: Session, *, status: int = 200, 
 
 
 @router.get("")
-async def my_rooms(request: Request) -> Response:
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
+async def my_rooms(request: Request, session: CreatorPage) -> Response:
     return await _rooms_page(request, session)
 
 
 @router.get("/rooms.json")
-async def my_rooms_live(request: Request) -> Response:
+async def my_rooms_live(request: Request, session: CreatorPage) -> Response:
     """The seat counts the rooms page refreshes every few seconds (console.js)."""
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return plain(b'{"items": []}', "application/json")
     answer = await api(request, session).get("/v1/rooms", host_id=session.user.sub, limit=200)
     return plain(answer.raw, "application/json")
 
 
 @router.post("/register")
-async def register(request: Request, display_name: Annotated[str, Form()],
+async def register(request: Request, session: CreatorPage, display_name: Annotated[str, Form()],
                    follower_count: Annotated[int, Form(ge=0)] = 0, csrf: CsrfField = None) -> Response:
     check_csrf(request, csrf)
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
     answer = await api(request, session).post("/v1/creators", {"display_name": display_name,
                                                                "follower_count": follower_count})
     if not answer.ok:
@@ -75,13 +58,11 @@ async def register(request: Request, display_name: Annotated[str, Form()],
 
 
 @router.post("/rooms")
-async def open_room(request: Request, title: Annotated[str, Form()], price: Annotated[str, Form()],
+async def open_room(request: Request, session: CreatorPage,
+                    title: Annotated[str, Form()], price: Annotated[str, Form()],
                     currency: Annotated[str, Form()], capacity: Annotated[str, Form()],
                     scheduled_start: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
     check_csrf(request, csrf)
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
     form = {"title": title, "price": price, "currency": currency, "capacity": capacity,
             "scheduled_start": scheduled_start}
     try:
@@ -110,21 +91,15 @@ async def _room_page(request: Request, session: Session, room_id: str, *, status
 
 
 @router.get("/rooms/{room_id}")
-async def room_detail(request: Request, room_id: str) -> Response:
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
+async def room_detail(request: Request, session: CreatorPage, room_id: str) -> Response:
     return await _room_page(request, session, room_id)
 
 
 @router.post("/rooms/{room_id}/change")
-async def change_room(request: Request, room_id: str, price: Annotated[str, Form()] = "",
+async def change_room(request: Request, session: CreatorPage, room_id: str, price: Annotated[str, Form()] = "",
                       currency: Annotated[str, Form()] = "", capacity: Annotated[str, Form()] = "",
                       csrf: CsrfField = None) -> Response:
     check_csrf(request, csrf)
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
     body: dict[str, Any] = {}
     try:
         if price.strip():
@@ -142,20 +117,15 @@ async def change_room(request: Request, room_id: str, price: Annotated[str, Form
 
 
 @router.get("/rooms/{room_id}/cancel")
-async def confirm_cancel(request: Request, room_id: str) -> Response:
+async def confirm_cancel(request: Request, session: CreatorPage, room_id: str) -> Response:
     """Cancelling refunds every paid ticket: say how many before the creator confirms."""
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
     return await _room_page(request, session, room_id, template="studio_cancel.html")
 
 
 @router.post("/rooms/{room_id}/{action}")
-async def lifecycle(request: Request, room_id: str, action: str, csrf: CsrfField = None) -> Response:
+async def lifecycle(request: Request, session: CreatorPage, room_id: str, action: str,
+                    csrf: CsrfField = None) -> Response:
     check_csrf(request, csrf)
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
     if action not in ("start", "end", "cancel"):
         return page(request, "message.html", status=404, session=session, title="Room", message="No such action.")
     answer = await api(request, session).post(f"/v1/rooms/{room_id}/{action}")
@@ -166,10 +136,7 @@ async def lifecycle(request: Request, room_id: str, action: str, csrf: CsrfField
 
 
 @router.get("/earnings")
-async def earnings(request: Request, days: int = 30) -> Response:
-    session = _creator(request)
-    if not isinstance(session, Session):
-        return session
+async def earnings(request: Request, session: CreatorPage, days: int = 30) -> Response:
     client = api(request, session)
     me = session.user.sub
     mine = await client.get(f"/v1/creators/{me}/earnings")

@@ -7,6 +7,7 @@ caching; pages that need a user send a visitor without a session to sign-in.
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -41,7 +42,8 @@ def money(amount: Any, currency: str = "USD") -> str:
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
                    lstrip_blocks=True)
 _env.filters["money"] = money
-_env.filters["minor"] = lambda amount, currency="USD": format_minor(int(amount or 0), CURRENCY_EXPONENTS.get(currency, 2))
+_env.filters["minor"] = lambda amount, currency="USD": format_minor(int(amount or 0),
+                                                                   CURRENCY_EXPONENTS.get(currency, 2))
 
 
 def sessions(request: Request) -> Sessions:
@@ -73,6 +75,28 @@ def redirect(url: str) -> RedirectResponse:
 def forbidden(request: Request, session: Session, role: str) -> HTMLResponse:
     return page(request, "message.html", status=403, session=session, title="Not for this account",
                 message=f"This page needs the `{role}` role, and the API would refuse it to you too.")
+
+
+class PageRefused(Exception):
+    """Raised by a page's sign-in dependency: answer with `response` (sign-in redirect or a 403 page)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("page refused")
+        self.response = response
+
+
+def page_session(role: str | None) -> Callable[[Request], Awaitable[Session]]:
+    """A FastAPI dependency: the signed-in session, holding `role` (admin holds every role)."""
+
+    async def current(request: Request) -> Session:
+        session = sessions(request).current(request)
+        if session is None:
+            raise PageRefused(to_sign_in(request))
+        if role is not None and not session.user.has(role):
+            raise PageRefused(forbidden(request, session, role))
+        return session
+
+    return current
 
 
 def api(request: Request, session: Session) -> ApiClient:

@@ -39,6 +39,7 @@ from integrations.livekit_reactor import LiveKitReactor
 from integrations.reactors import Reactors
 from api.metrics import WEBHOOK_DELIVERIES
 from integrations.webhook_dispatcher import WebhookDispatcher
+from payouts.pacing import BUCKET, PacedGateway, Pacer
 from payouts.payout_webhooks import PayoutWebhooks
 from payouts.runs import PayoutPolicy, PayoutRunner
 from payouts.stripe_webhooks import StripeWebhookHandler
@@ -51,6 +52,7 @@ from projections.payouts import PayoutsProjection
 from projections.projector import Projector
 from projections.webhook_endpoints import WebhookEndpointsProjection
 from store.db import Database
+from store.pacing_sql import PaymentQueue, RateBucket
 from store.env import eventsourcing_env
 
 
@@ -75,7 +77,8 @@ def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
         assert settings.stripe_secret_key  # Settings refuses stripe without a key
         from payouts.stripe_gateway import StripeGateway
 
-        return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+        return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base,
+                             max_network_retries=settings.stripe_max_network_retries)
     from payouts.sandbox_gateway import SandboxGateway
 
     return SandboxGateway(clock)
@@ -103,6 +106,7 @@ class Services:
     keys: KeyStore
     reactors: Reactors  # follow the log and act outside (integrations/)
     livekit: LiveKitConfig | None  # None: LiveKit is off (settings incomplete)
+    pacer: Pacer | None = None  # Stripe mode with BOXOFFICE_STRIPE_OPS_PER_SECOND > 0 (payouts/pacing.py)
 
     def token_issuer(self) -> AdmissionTokenIssuer:
         """An issuer signing with the current key (keys rotate while the service runs)."""
@@ -122,13 +126,17 @@ def build_services(
     settings = settings or Settings()
     clock = clock or SystemClock()
     gateway = gateway or build_gateway(settings, clock)
+    db = Database(settings.database_url, settings.db_pool_size, settings.db_connect_timeout_seconds)
+    paced = None
+    if settings.stripe_secret_key and settings.stripe_ops_per_second > 0 and not gateway.instant:
+        bucket = RateBucket(db, BUCKET, settings.stripe_ops_per_second).ensure()
+        gateway = paced = PacedGateway(gateway, bucket, PaymentQueue(db))
     app = BoxOffice(
         env=eventsourcing_env(settings.database_url, settings.db_pool_size, settings.db_connect_timeout_seconds),
         gateway=gateway,
         clock=clock,
         policies=build_policies(settings),
     )
-    db = Database(settings.database_url, settings.db_pool_size, settings.db_connect_timeout_seconds)
     projector = Projector(app.recorder, app.mapper, db,
                           [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection(),
                            WebhookEndpointsProjection()])
@@ -147,7 +155,9 @@ def build_services(
     # a wake-up per commit would read the log in every API process for little gain.
     return Services(settings=settings, clock=clock, gateway=gateway, app=app, db=db, projector=projector,
                     payouts=payouts, webhooks=webhooks, admission_index=index, admission_tail=tail,
-                    keys=KeyStore(db, clock, KeyEncryption(settings.key_encryption_keys)), reactors=reactors, livekit=livekit)
+                    keys=KeyStore(db, clock, KeyEncryption(settings.key_encryption_keys)), reactors=reactors, livekit=livekit,
+                    pacer=Pacer(app, paced, workers=settings.stripe_pacer_workers, hold_seconds=settings.hold_seconds)
+                    if paced else None)
 
 
 def build_reactors(settings: Settings, app: BoxOffice, db: Database, livekit: LiveKitConfig | None,

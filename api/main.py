@@ -197,6 +197,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
             else:  # `boxoffice project run` projects; this process only follows its position
                 projector.follow()
             sweeper.start()
+            if services.pacer is not None:  # creates the PaymentIntents of seats queued for Stripe's rate
+                services.pacer.start()
             if services.settings.reactors == "inline":  # else `boxoffice reactors run` does
                 services.reactors.start()
         log.info("boxoffice ready", extra={"payment_gateway": services.gateway.name,
@@ -204,6 +206,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         try:
             yield
         finally:
+            if background and services.pacer is not None:
+                services.pacer.stop()
             if background:
                 sweeper.stop()
                 services.reactors.stop()

@@ -18,6 +18,7 @@ from api.schemas import (
     TicketPublic,
     TierPublic,
 )
+from store.pacing_sql import QueueState
 from store.timecodes import from_us
 from domain.creators import Creator
 from domain.guards import Inventory
@@ -161,7 +162,13 @@ def room_row_public(row: dict[str, Any], cast: list[dict[str, Any]], inventory: 
     )
 
 
-def payment_public(ticket: Ticket, session: PaymentSession | None, error: str | None = None, provider: str = "") -> PaymentPublic | None:
+def payment_public(ticket: Ticket, session: PaymentSession | None, error: str | None = None, provider: str = "",
+                   queued: QueueState | None = None) -> PaymentPublic | None:
+    if queued is not None and ticket.status.value == "reserved":
+        if queued.status == "started":  # the pacer created it; the buyer may pay now
+            return PaymentPublic(provider=ticket.provider or provider, payment_id=queued.payment_id, status="pending",
+                                 client_secret=queued.client_secret)
+        return PaymentPublic(provider=provider, status="payment_pending", position=queued.position)
     if session is not None:
         return PaymentPublic(provider=session.provider, payment_id=session.payment_id, status=session.status,
                              client_secret=session.client_secret if session.status == "pending" else None,
@@ -171,7 +178,8 @@ def payment_public(ticket: Ticket, session: PaymentSession | None, error: str | 
     return None
 
 
-def ticket_public(ticket: Ticket, session: PaymentSession | None = None, error: str | None = None, provider: str = "") -> TicketPublic:
+def ticket_public(ticket: Ticket, session: PaymentSession | None = None, error: str | None = None, provider: str = "",
+                  queued: QueueState | None = None) -> TicketPublic:
     return TicketPublic(
         id=str(ticket.id),
         room_id=str(ticket.room_id),
@@ -187,7 +195,7 @@ def ticket_public(ticket: Ticket, session: PaymentSession | None = None, error: 
         paid_at=ticket.paid_at,
         release_reason=ticket.release_reason,
         refunded_amount=ticket.refunded_amount,
-        payment=payment_public(ticket, session, error, provider),
+        payment=payment_public(ticket, session, error, provider, queued),
         refunds=[
             RefundPublic(refund_id=str(r.refund_id), amount=r.amount, status=r.status, reason=r.reason,
                          processor_refund_id=r.processor_refund_id)

@@ -207,6 +207,7 @@ class PaymentPublic(BaseModel):
     client_secret: str | None = None
     failure_code: str | None = None
     error: str | None = None
+    position: int | None = None  # status payment_pending: seats ahead in the queue for a PaymentIntent
 
 
 class RefundPublic(BaseModel):

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None  # a local stand-in in tests
+    # Stripe calls per second for ALL processes together (payouts/pacing.py); 0: unpaced. Live allows ~100.
+    stripe_ops_per_second: float = Field(default=80, ge=0)
+    stripe_pacer_workers: int = Field(default=4, ge=1, le=64)  # threads per process creating queued payments
+    stripe_max_network_retries: int = Field(default=3, ge=0, le=5)  # the SDK's retries (5xx, 409, 429, network)
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Payouts.

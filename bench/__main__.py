@@ -10,12 +10,14 @@ import json
 import sys
 import time
 
-from bench import admission, finance_reads, flash_sale, many_rooms, memory, payout_run, projection_catchup
+from bench import (admission, finance_reads, flash_sale, many_rooms, memory, payout_run, projection_catchup,
+                   stripe_flash_sale)
 from bench.common import OUT
 
 BENCHMARKS = {
     "flash_sale": flash_sale.run,
     "many_rooms": many_rooms.run,
+    "stripe_flash_sale": stripe_flash_sale.run,
     "admission": admission.run,
     "projection_catchup": projection_catchup.run,
     "payout_run": payout_run.run,

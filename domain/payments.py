@@ -31,6 +31,7 @@ class PaymentRequest:
     amount: Money
     payment_method: str | None = None  # e.g. "pm_card_visa"; None: client confirms later
     description: str = ""
+    reserved_at: datetime | None = None  # when the seat was held: the order in which paced payments start
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,15 @@ class PaymentGatewayError(Exception):
         super().__init__(message)
         self.retryable = retryable
         self.code = code
+
+
+class PaymentQueued(PaymentGatewayError):
+    """Not sent yet: the processor's rate budget is spent; the seat stays held and the payment starts in turn."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"payment queued behind {position} others (processor rate limit)", retryable=True,
+                         code="payment_queued")
+        self.position = position
 
 
 class PaymentGateway(Protocol):

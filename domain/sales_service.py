@@ -41,7 +41,7 @@ from domain.codes import CodeExhaustedError, CodeInvalidError, normalise_code
 from domain.guards import SeatClaim, SeatWanted, WriteGuards
 from domain.ids import refund_id_for, ticket_id_for
 from domain.money import Money
-from domain.payments import PaymentGatewayError, PaymentRequest, PaymentSession
+from domain.payments import PaymentGatewayError, PaymentQueued, PaymentRequest, PaymentSession
 from domain.tickets import Ticket, TicketStatus
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ class Purchase:
     position: int | None
     replayed: bool = False
     payment_error: str | None = None
+    queue_position: int | None = None  # the payment waits for the processor's rate budget (PaymentQueued)
 
 CLAIM_ERRORS = {
     "sold_out": SoldOutError,
@@ -179,12 +180,18 @@ class SalesCommands:
         except PaymentGatewayError as exc:
             # The seat stays held; a retry with the same Idempotency-Key resumes,
             # and the hold expires if nobody comes back.
+            if isinstance(exc, PaymentQueued):
+                return Purchase(ticket, None, position, replayed=replayed, queue_position=exc.position)
             log.warning("payment could not start for ticket %s via %s: %s", ticket.id, self.gateway.name, exc)
             return Purchase(ticket, None, position, replayed=replayed, payment_error=str(exc))
         settled, settled_position = self.settlements.run(
             Settlement(ticket.id, session, fresh=ticket if fresh else None)
         )
         return Purchase(settled, session, settled_position or position, replayed=replayed)
+
+    def payment_request_for(self: BoxOffice, ticket: Ticket, payment_method: str | None) -> PaymentRequest:
+        """What the gateway is asked for this ticket (also by a pacer creating a queued payment later)."""
+        return self._payment_request(ticket, payment_method)
 
     @staticmethod
     def _payment_request(ticket: Ticket, payment_method: str | None) -> PaymentRequest:
@@ -196,6 +203,7 @@ class SalesCommands:
             amount=ticket.price,
             payment_method=payment_method,
             description=f"Ticket for room {ticket.room_id}",
+            reserved_at=ticket.reserved_at,
         )
 
     def record_payment(

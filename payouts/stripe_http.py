@@ -99,5 +99,21 @@ class Urllib3Client(stripe.HTTPClient):
         raise APIConnectionError(f"{message}\n\n(Network error: {type(error).__name__}: {error})",
                                  should_retry=retry) from error
 
+    def _should_retry(self, response: Any, api_connection_error: Any, num_retries: int,
+                      max_network_retries: int | None) -> bool:
+        """The SDK's rule, plus 429: Stripe's rate limiter asks us to back off, not to give up.
+
+        stripe-python retries a 429 only when Stripe adds `Stripe-Should-Retry:
+        true` (lock timeouts); its rate-limit answers carry no such header. A
+        429 is retried with the SDK's exponential backoff and the same
+        idempotency key, within `max_network_retries`; `Stripe-Should-Retry:
+        false` still stops it.
+        """
+        if response is not None and num_retries < (max_network_retries or 0):
+            _, status, headers = response
+            if status == 429 and (headers or {}).get("stripe-should-retry") != "false":
+                return True
+        return bool(super()._should_retry(response, api_connection_error, num_retries, max_network_retries))
+
     def close(self) -> None:
         self._pool.clear()

@@ -31,6 +31,7 @@ from api.problems import Problem
 from api.schemas import TicketCreate
 from api.scope import header
 from domain.sales_service import Purchase
+from store.pacing_sql import QueueState
 
 MAX_KEY_LENGTH = 255
 
@@ -72,7 +73,10 @@ def respond(services: Services, purchase: Purchase) -> Response:
                       f"the payment processor is unreachable; the seat is held until "
                       f"{ticket.hold_expires_at.isoformat()}: retry with the same Idempotency-Key",
                       headers={"Retry-After": "5"}, ticket_id=str(ticket.id))
-    body = ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name)
+    queued = None
+    if purchase.queue_position is not None:  # held; its PaymentIntent waits for Stripe's rate budget
+        queued = QueueState("queued", purchase.queue_position, None, None)
+    body = ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name, queued)
     headers = {"Location": f"/v1/tickets/{ticket.id}"}
     if purchase.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -43,7 +43,10 @@ def get_ticket(ticket_id: str, user: CurrentUser, services: ServicesDep) -> Tick
     ticket = services.app.get_ticket(parse_id(ticket_id, "ticket"))
     if user.sub not in (ticket.holder_id, ticket.host_id) and not user.has("finance"):
         raise Problem("forbidden", "a ticket is visible to its holder, the room's host, finance and admins")
-    return ticket_public(ticket, provider=services.gateway.name)
+    queued = None
+    if services.pacer is not None and ticket.status.value == "reserved":  # waiting for, or just given, its PaymentIntent
+        queued = services.pacer.queue.state(ticket.id)
+    return ticket_public(ticket, provider=services.gateway.name, queued=queued)
 
 
 @router.get("/v1/me/tickets", response_model=TicketList, dependencies=[FreshReads])

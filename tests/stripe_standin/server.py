@@ -58,6 +58,7 @@ from tests.stripe_standin.objects import (
     new_id,
 )
 from tests.stripe_standin.payments import Payments
+from tests.stripe_standin.rate_limit import RateLimiter, rate_limited
 from tests.stripe_standin.settlement import SettlementCurrency
 from tests.stripe_standin.wire import (
     Params,
@@ -94,6 +95,7 @@ class RecordedRequest:
     request_id: str
     replayed: bool = False
     stripe_version: str | None = None  # the request's Stripe-Version header
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -216,6 +218,7 @@ class StripeStandIn:
         enforce_balance: bool = False,
         settlement_currency: str | None = None,
         exchange_rates: Mapping[str, str] | None = None,
+        rate_limit: float | None = None,
     ) -> None:
         self.store = Store(
             clock=clock or (lambda: int(time.time())), api_version=api_version, enforce_balance=enforce_balance,
@@ -232,6 +235,8 @@ class StripeStandIn:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.internal_errors: list[str] = []
+        # Stripe's limiter: `rate_limit` operations/s (live 100, test mode 25); None: unlimited (rate_limit.py).
+        self.rate_limiter = RateLimiter(rate_limit) if rate_limit else None
 
     # ----------------------------------------------------------- lifecycle --
 
@@ -290,6 +295,11 @@ class StripeStandIn:
         with self.store.lock:
             return copy.deepcopy(self.store.events)
 
+    def events_since(self, seen: int) -> list[dict[str, Any]]:
+        """Copies of the events after the first `seen` (for followers that poll)."""
+        with self.store.lock:
+            return copy.deepcopy(self.store.events[seen:])
+
     def events_of(self, type: str) -> list[dict[str, Any]]:
         return [event for event in self.events if event["type"] == type]
 
@@ -306,6 +316,11 @@ class StripeStandIn:
         with self.store.lock:
             obj, _ = self.store.find(obj_id, kind)
             return copy.deepcopy(obj)
+
+    @property
+    def rate_limited(self) -> int:
+        """How many requests were answered 429 by the rate limiter."""
+        return self.rate_limiter.limited if self.rate_limiter is not None else 0
 
     def balance(self, currency: str = "usd", *, account: str | None = None) -> int:
         """Net sum of the scope's balance transactions, in minor units."""
@@ -435,6 +450,7 @@ class StripeStandIn:
     def handle(self, method: str, raw_path: str, headers: Headers, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """Answer one HTTP request (status, headers, JSON body); called by the server thread."""
         request_id = new_id("req", 14)
+        arrived = time.monotonic()
         split = urlsplit(raw_path)
         path = split.path
         try:
@@ -454,7 +470,7 @@ class StripeStandIn:
             self._requests.append(
                 RecordedRequest(
                     method, path, params, key, headers.get("Stripe-Account"), answer.status, request_id, replayed,
-                    headers.get("Stripe-Version"),
+                    headers.get("Stripe-Version"), arrived,
                 )
             )
         if delay > 0:
@@ -467,6 +483,9 @@ class StripeStandIn:
         params: Params = {}
         try:
             _authenticate(headers.get("Authorization"))
+            if self.rate_limiter is not None and not self.rate_limiter.admit():
+                error = rate_limited()
+                return _Answer(429, error.body(), {"Stripe-Rate-Limited-Reason": "global-rate"}), params, False, 0.0
             handler, path_args = self._route(method, path)
             params = decode_form(_text(body) if method == "POST" else query)
             delay = self._take_fault(method, path)

@@ -6,13 +6,13 @@ state, not business state: the ticket's own events still say what happened
 all API processes together may call Stripe, and which held seats still wait
 for a PaymentIntent (with its client secret, kept while the seat is held).
 
-Revision ID: 0010
+Revision ID: 0013
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

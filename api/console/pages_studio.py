@@ -116,6 +116,38 @@ async def change_room(request: Request, session: CreatorPage, room_id: str, pric
     return redirect(f"/console/studio/rooms/{room_id}?notice=Saved")
 
 
+@router.post("/rooms/{room_id}/tiers")
+async def add_tier(request: Request, session: CreatorPage, room_id: str, name: Annotated[str, Form()],
+                   price: Annotated[str, Form()], currency: Annotated[str, Form()], capacity: Annotated[str, Form()],
+                   hidden: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
+    check_csrf(request, csrf)
+    try:
+        body = {"name": name, "price": {"amount": major_to_minor(price, currency), "currency": currency},
+                "capacity": _int(capacity, "capacity"), "hidden": hidden == "on"}
+    except ValueError as exc:
+        return await _room_page(request, session, room_id, status=422, error=str(exc))
+    answer = await api(request, session).post(f"/v1/rooms/{room_id}/tiers", body)
+    if not answer.ok:
+        return await _room_page(request, session, room_id, status=answer.status, error=answer.problem)
+    return redirect(f"/console/studio/rooms/{room_id}?notice=Tier+added")
+
+
+@router.post("/rooms/{room_id}/codes")
+async def add_code(request: Request, session: CreatorPage, room_id: str, code: Annotated[str, Form()],
+                   percent_off: Annotated[str, Form()] = "", max_uses: Annotated[str, Form()] = "",
+                   csrf: CsrfField = None) -> Response:
+    check_csrf(request, csrf)
+    try:
+        body = {"code": code, "percent_off": _int(percent_off, "percent off"),
+                **({"max_uses": _int(max_uses, "max uses")} if max_uses.strip() else {})}
+    except ValueError as exc:
+        return await _room_page(request, session, room_id, status=422, error=str(exc))
+    answer = await api(request, session).post(f"/v1/rooms/{room_id}/codes", body)
+    if not answer.ok:
+        return await _room_page(request, session, room_id, status=answer.status, error=answer.problem)
+    return redirect(f"/console/studio/rooms/{room_id}?notice=Code+{answer.body['code']}+created")
+
+
 @router.get("/rooms/{room_id}/cancel")
 async def confirm_cancel(request: Request, session: CreatorPage, room_id: str) -> Response:
     """Cancelling refunds every paid ticket: say how many before the creator confirms."""

@@ -227,3 +227,22 @@ def test_a_finance_user_without_admin_gets_no_operations_page(client: TestClient
     sign_in(client, unique("finance"), "finance")
 
     assert client.get("/console/ops").status_code == 403
+
+
+def test_a_creator_adds_a_tier_and_a_code_from_the_room_page(client: TestClient) -> None:
+    host, room = a_hosted_room(client)
+    csrf = sign_in(client, host.sub, "creator")
+
+    tier = client.post(f"/console/studio/rooms/{room['id']}/tiers", follow_redirects=False, data={
+        "name": "Early bird", "price": "4.99", "currency": "USD", "capacity": "5", "csrf_token": csrf})
+    code = client.post(f"/console/studio/rooms/{room['id']}/codes", follow_redirects=False, data={
+        "code": "JAZZ25", "percent_off": "25", "max_uses": "3", "csrf_token": csrf})
+    too_big = client.post(f"/console/studio/rooms/{room['id']}/tiers", data={
+        "name": "Huge", "price": "1.00", "currency": "USD", "capacity": "100000", "csrf_token": csrf})
+
+    assert tier.status_code == 303 and code.status_code == 303
+    shown = client.get(f"/console/studio/rooms/{room['id']}").text
+    assert "Early bird" in shown and "4.99 USD" in shown
+    assert "code jazz25 created" in client.get(code.headers["location"]).text.lower()  # codes are case-insensitive
+    assert too_big.status_code >= 400 and error_on(too_big.text)
+    assert [t["name"] for t in get_room(client, room["id"])["tiers"] if t["name"] == "Early bird"] == ["Early bird"]

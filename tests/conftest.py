@@ -39,11 +39,6 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(database_url=database_url, auth_secret=SECRET, **settings)  # type: ignore[arg-type]
 
 
-# What production requires besides the environment (api/settings.py refuses to start without it).
-PRODUCTION = {"environment": "production", "payment_gateway": "sandbox",
-              "key_encryption_key": "X0wqrgnMB7m1LwqvVvFl9Z7uC1n0jC9o3o5Xk7ZJ6s4=", "eligibility_source": "trusted"}
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'boxoffice.db'}"

@@ -4,8 +4,7 @@ reserved --paid--> paid --refund (full)--> refunded
     \\--released (payment failed, hold expired, room cancelled)
 paid --dispute opened--> revoked --dispute won--> paid
 
-Every money-moving event carries the amounts a projection needs (the split of
-a sale, the reversal of a refund) so the ledger never recomputes policy.
+Money-moving events carry what a projection needs (a sale's split, a refund's reversal): no policy recomputed.
 """
 
 from __future__ import annotations

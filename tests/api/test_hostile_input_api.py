@@ -165,3 +165,36 @@ def test_the_body_limit_is_a_setting(make_services, sqlite_url):
 
     assert small.status_code == 201, small.text
     assert_problem(large, 413, "payload_too_large")
+
+
+# --- the class, not the instances: generated hostile values never reach a 500 ----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(cursor=st.one_of(st.text(max_size=60), st.builds(lambda a, b: cursor_of(a, b), st.text(max_size=45),
+                                                       st.text(max_size=40))))
+def test_no_cursor_is_a_500(client, cursor):
+    for path in ("/v1/rooms", "/v1/me/tickets", "/v1/ledger/entries"):
+        response = client.get(path, params={"cursor": cursor}, headers=finance().headers)
+        assert response.status_code < 500, (path, cursor, response.text)
+
+
+@FUZZ
+@given(since=st.one_of(st.integers(), st.text(max_size=30)))
+def test_no_since_is_a_500(client, since):
+    response = client.get(f"/v1/rooms/{uuid.uuid4()}/revocations", params={"since": since},
+                          headers=bearer("media-1", "media"))
+    assert response.status_code < 500, (since, response.text)
+
+
+@FUZZ
+@given(at=st.datetimes(timezones=st.timezones()) | st.text(max_size=40))
+def test_no_date_is_a_500(client, at):
+    text = at.isoformat() if hasattr(at, "isoformat") else at
+    response = client.get("/v1/ledger/entries", params={"from": text}, headers=finance().headers)
+    assert response.status_code < 500, (text, response.text)

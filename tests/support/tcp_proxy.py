@@ -47,13 +47,22 @@ class CuttableProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:  # a connection accepted while going down is dropped too
+                if self._listener is not listener:
+                    client.close()
+                    continue
+                self._sockets.append(client)
             try:
                 server = socket.create_connection(self._target)
             except OSError:
                 client.close()
                 continue
             with self._lock:
-                self._sockets += [client, server]
+                if self._listener is not listener:
+                    client.close()
+                    server.close()
+                    continue
+                self._sockets.append(server)
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 

@@ -71,14 +71,15 @@ class Seeder:
             opened = START + self.rooms * ROOM_EVERY
             room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=host, title="bench", scheduled_start=opened,
                                 price_amount=999, price_currency="USD", capacity=TICKETS_PER_ROOM, sales_end=None,
-                                opened_at=opened)
+                                opened_at=opened, default_tier=True)
             batch: list[Any] = [room]
             step = ROOM_EVERY / TICKETS_PER_ROOM
             for i in range(TICKETS_PER_ROOM):
                 at = opened + i * step
                 t = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=host,
                                    holder_id=f"l-{self.rooms}-{i}", price_amount=999, price_currency="USD",
-                                   reserved_at=at, hold_expires_at=at, idempotency_key=None)
+                                   reserved_at=at, hold_expires_at=at, idempotency_key=None, tier_id=room.id,
+                                   list_amount=999, discount_amount=0, code=None)
                 before = self.lifetime.get(host, 0)
                 self.lifetime[host] = before + 999
                 t.pay(split=self.policy.split(room.price, before), fee=Money(59, "USD"), provider="sandbox",

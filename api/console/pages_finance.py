@@ -20,7 +20,7 @@ FinancePage = Annotated[Session, Depends(page_session("finance"))]
 SignedIn = Annotated[Session, Depends(page_session(None))]
 
 # The console offers downloads of exactly these API reads (GET, as CSV, as the signed-in user).
-EXPORTABLE = ("v1/ledger/accounts", "v1/ledger/entries", "v1/reports/revenue", "v1/reconciliation",
+EXPORTABLE = ("v1/ledger/accounts", "v1/ledger/entries", "v1/reports/", "v1/reconciliation", "v1/payouts",
               "v1/creators/", "v1/rooms/")
 
 

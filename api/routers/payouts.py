@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from api.auth import CurrentUser, Finance
+from api.csv_export import csv_response
+from api.routers.finance import wants_csv
 from api.deps import FreshReads, ServicesDep, parse_id
 from api.problems import Problem
 from api.schemas import UtcDatetime
@@ -23,6 +25,10 @@ class PayoutRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: UtcDatetime | None = None
     dry_run: bool = False
+
+
+PAYOUT_COLUMNS = ("id", "creator_id", "amount", "currency", "period", "run_id", "status", "transfer_id",
+                  "destination", "failure", "scheduled_at", "updated_at")
 
 
 def _payout_row(r: dict) -> dict:
@@ -58,6 +64,7 @@ def get_payout_run(run_id: str, user: Finance, services: ServicesDep) -> Respons
 
 @router.get("/v1/payouts", dependencies=[FreshReads])
 def list_payouts(
+    request: Request,
     user: CurrentUser,
     services: ServicesDep,
     creator_id: str | None = None,
@@ -79,7 +86,11 @@ def list_payouts(
     rows = services.db.query(
         "SELECT * FROM payouts_view" + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY scheduled_us DESC, payout_id LIMIT %s", (*params, limit))
-    return JSONResponse({"items": [_payout_row(r) for r in rows]})
+    items = [_payout_row(r) for r in rows]
+    if wants_csv(request):
+        flat = [{**i, "amount": i["amount"]["amount"], "currency": i["amount"]["currency"]} for i in items]
+        return csv_response(flat, PAYOUT_COLUMNS, "payouts.csv")
+    return JSONResponse({"items": items})
 
 
 @router.get("/v1/payouts/{payout_id}", dependencies=[FreshReads])

@@ -246,3 +246,15 @@ def test_a_creator_adds_a_tier_and_a_code_from_the_room_page(client: TestClient)
     assert "code jazz25 created" in client.get(code.headers["location"]).text.lower()  # codes are case-insensitive
     assert too_big.status_code >= 400 and error_on(too_big.text)
     assert [t["name"] for t in get_room(client, room["id"])["tiers"] if t["name"] == "Early bird"] == ["Early bird"]
+
+
+def test_the_payouts_table_downloads_as_the_api_csv(client: TestClient) -> None:
+    analyst = unique("finance")
+    sign_in(client, analyst, "finance")
+    token = issue_token(SECRET, analyst, ["finance"])
+
+    download = client.get("/console/export/v1/payouts?limit=1000")
+    api_csv = client.get("/v1/payouts?limit=1000", headers={"Authorization": f"Bearer {token}", "Accept": "text/csv"})
+
+    assert download.status_code == 200 and download.content == api_csv.content
+    assert download.text.splitlines()[0].startswith("id,creator_id,amount,currency")

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.tiers import choose_tier
 from store.tier_guards_sql import TIERS_SQL
+from store.columns import column as _col
 
 _INVENTORY = "room_id, host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
 
@@ -86,12 +87,3 @@ class ClaimReads:
                 ((tids,) if tids else ()) + ([r for r, _ in asked], [h for _, h in asked]), prepare=False)
             inventories = {_col(r, "room_id", 0): r for r in self._cursor.fetchall()}
             return inventories, holds.fetchall(), tiers.fetchall()
-
-
-def _col(row: Any, name: str, index: int = 0) -> Any:
-    if isinstance(row, dict):
-        return row[name]
-    try:
-        return row[name]
-    except (IndexError, KeyError, TypeError):
-        return row[index]

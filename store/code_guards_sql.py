@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.codes import CodeTerms
 from store.timecodes import from_us, to_us
+from store.columns import column as _c
 
 CODES = 1  # the codes' rank in domain.guards.LOCK_ORDER (store/guards_sql.py checks it)
 CODE_COLUMNS = ("code_id, host_id, room_id, percent_off, amount_off, currency, max_uses, used, valid_from_us,"
@@ -87,12 +88,3 @@ def code_terms(row: Any) -> CodeTerms:
         tier_ids=frozenset(UUID(t) for t in (_c(row, "tier_ids", 10) or "").split()),
         unlocks_tier_ids=frozenset(UUID(t) for t in (_c(row, "unlocks_tier_ids", 11) or "").split()),
     )
-
-
-def _c(row: Any, name: str, index: int) -> Any:
-    if isinstance(row, dict):
-        return row[name]
-    try:
-        return row[name]
-    except (IndexError, KeyError, TypeError):
-        return row[index]

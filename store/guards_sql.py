@@ -32,6 +32,7 @@ from store.claim_reads_sql import ClaimReads
 from store.code_guards_sql import CODES, CodeGuards
 from store.tier_guards_sql import TierGuards, tier_inventory
 from store.timecodes import to_us
+from store.columns import column as _col
 
 KEYS, _CODES, ROOMS, REVENUE, HOLDS, ACCOUNTS = range(len(LOCK_ORDER))  # ranks, in the order of LOCK_ORDER
 assert _CODES == CODES  # Safeguard: store/code_guards_sql.py names the codes' rank
@@ -372,13 +373,3 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards):
     def set_account_status(self, account_id: str, status: str) -> None:
         self._acquire(ACCOUNTS, [account_id])
         self._exec("UPDATE payout_accounts SET status = %s WHERE account_id = %s", (status, account_id))
-
-
-def _col(row: Any, name: str, index: int = 0) -> Any:
-    """A column of a row from either driver (psycopg dict rows, sqlite3.Row)."""
-    if isinstance(row, dict):
-        return row[name]
-    try:
-        return row[name]
-    except (IndexError, KeyError, TypeError):
-        return row[index]

@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.guards import TierInventory
 from domain.money import Money
 from store.timecodes import from_us, to_us
+from store.columns import column as _c
 
 TIER_COLUMNS = ("tier_id, room_id, capacity, taken, price_amount, price_currency, hidden, closed, sales_start_us,"
                 " sales_end_us, minimum_amount")
@@ -71,12 +72,3 @@ def tier_inventory(row: Any, paid: int = 0) -> TierInventory:
         sales_start=from_us(_c(row, "sales_start_us", 8)), sales_end=from_us(_c(row, "sales_end_us", 9)),
         minimum_amount=_c(row, "minimum_amount", 10),
     )
-
-
-def _c(row: Any, name: str, index: int) -> Any:
-    if isinstance(row, dict):
-        return row[name]
-    try:
-        return row[name]
-    except (IndexError, KeyError, TypeError):
-        return row[index]

@@ -1,27 +1,29 @@
 """Admission signing keys (one shared row) and the check-in log read table.
 
+Literal SQL, frozen here (never imported from application code).
+
 Revision ID: 0005
 """
 
 from alembic import op
-
-from projections.attendance import AttendanceProjection
 
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+STATEMENTS = (
+    "CREATE TABLE admission_keyring (id INTEGER PRIMARY KEY, records TEXT NOT NULL, version INTEGER NOT NULL)",
+    "CREATE TABLE attendance_sessions (room_id VARCHAR(36) NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+    " role VARCHAR(16), joined_us BIGINT, left_us BIGINT, PRIMARY KEY (room_id, user_id, session_id))",
+)
+
 
 def upgrade() -> None:
-    op.execute("CREATE TABLE admission_keyring (id INTEGER PRIMARY KEY, records TEXT NOT NULL, version INTEGER NOT NULL)")
-    for _, create, indexes in AttendanceProjection().tables():
-        op.execute(create)
-        for index in indexes:
-            op.execute(index)
+    for statement in STATEMENTS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    for table, _, _ in AttendanceProjection().tables():
+    for table in ("attendance_sessions", "admission_keyring"):
         op.execute(f"DROP TABLE {table}")
-    op.execute("DROP TABLE admission_keyring")

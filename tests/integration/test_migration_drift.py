@@ -1,0 +1,103 @@
+"""Migrations and projections declare the same read tables, on SQLite and on PostgreSQL.
+
+Migrations hold their DDL as frozen literal SQL; each projection declares the
+tables it rebuilds into. This test runs `upgrade head` on one fresh database
+and the projections' own DDL on another, and compares the two, normalised
+through SQLAlchemy's inspector: tables, columns in order (type, nullability,
+default), primary key, unique and check constraints, and indexes (name,
+columns, uniqueness, partial-index predicate). Index names must be equal too:
+a rebuild swaps tables and indexes in by name, and queries name them in plans.
+A change to one side without the other fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect, pool
+
+from api.bootstrap import Services
+from migrations.runner import upgrade
+from store.env import sqlalchemy_url
+from tests.integration.empty_databases import empty_database
+
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def declared_read_tables(services: Services) -> list[tuple[str, str, list[str]]]:
+    """(table, CREATE TABLE, [CREATE INDEX]) of every projection the composition root registers.
+
+    The one place that knows how projections expose their DDL: when that changes
+    (view classes, another registry), adapt this function and nothing else.
+    """
+    return [table for projection in services.projector.projections.values() for table in projection.tables()]
+
+
+def schema_of(database_url: str, tables: list[str]) -> dict[str, Any]:
+    """Each table's normalised schema as the database reports it (None: the table is missing)."""
+    engine = create_engine(sqlalchemy_url(database_url), poolclass=pool.NullPool)
+    try:
+        inspector = inspect(engine)
+        return {table: _table_schema(inspector, table) if inspector.has_table(table) else None for table in tables}
+    finally:
+        engine.dispose()
+
+
+def _table_schema(inspector: Any, table: str) -> dict[str, Any]:
+    return {
+        "columns": [(c["name"], str(c["type"]), bool(c["nullable"]), c["default"]) for c in inspector.get_columns(table)],
+        "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+        "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+        "checks": sorted(str(c["sqltext"]) for c in inspector.get_check_constraints(table)),
+        "indexes": sorted(
+            (i["name"], tuple(i["column_names"]), bool(i["unique"]),
+             tuple(sorted((k, str(v)) for k, v in i.get("dialect_options", {}).items())))
+            for i in inspector.get_indexes(table)
+        ),
+    }
+
+
+def create_declared(database_url: str, declared: list[tuple[str, str, list[str]]]) -> None:
+    engine = create_engine(sqlalchemy_url(database_url), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            for _, create, indexes in declared:
+                conn.exec_driver_sql(create)
+                for index in indexes:
+                    conn.exec_driver_sql(index)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_upgrade_head_creates_exactly_the_read_tables_the_projections_declare(
+    engine: str, services: Services, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    admin = request.getfixturevalue("postgres_admin_url") if engine == "postgresql" else None
+    declared = declared_read_tables(services)
+    tables = [table for table, _, _ in declared]
+    assert tables and len(set(tables)) == len(tables), tables
+
+    with empty_database(engine, tmp_path, admin) as migrated, empty_database(engine, tmp_path, admin) as projected:
+        upgrade(migrated)
+        create_declared(projected, declared)
+
+        from_migrations, from_projections = schema_of(migrated, tables), schema_of(projected, tables)
+
+    assert from_migrations == from_projections, drift(from_migrations, from_projections)
+
+
+def drift(from_migrations: dict[str, Any], from_projections: dict[str, Any]) -> str:
+    """What differs, table by table and key by key, in a form a reader can act on."""
+    lines = []
+    for table, migrated in from_migrations.items():
+        projected = from_projections[table]
+        if migrated is None or projected is None:
+            lines.append(f"{table}: {'missing after upgrade head' if migrated is None else 'not created by its DDL'}")
+            continue
+        for key in migrated:
+            if migrated[key] != projected[key]:
+                lines.append(f"{table}.{key}:\n  migrations:  {migrated[key]}\n  projection:  {projected[key]}")
+    return "read tables drifted from the projections' DDL:\n" + "\n".join(lines)

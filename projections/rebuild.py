@@ -1,0 +1,139 @@
+"""Rebuild projections from zero: replay the whole log into fresh tables, then swap them in atomically.
+
+Several projections rebuild in one pass over the log (each event is decoded
+once), or, given `in_processes` (PostgreSQL: one process per projection,
+projections/parallel_replay.py) and a log of at least `parallel_min_events`,
+each in its own process at once. The swap transaction locks the projections'
+position rows, applies whatever the live projector committed meanwhile, and
+renames the fresh tables into place. Imports store/ and this package only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from store.db import Database, Tx
+from projections.batches import Projection, apply, collector_paused, decode, for_update, set_position
+
+SUFFIX = "__rebuild"
+# (names, suffix, batch_size) -> {name: last position}: replays each named projection in its own process.
+InProcesses = Callable[[Sequence[str], str, int], dict[str, int]]
+
+
+class Rebuilder:
+    def __init__(self, recorder: Any, mapper: Any, db: Database, projections: Mapping[str, Projection]) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.db = db
+        self.projections = projections
+
+    def rebuild(self, names: Sequence[str], batch_size: int, in_processes: InProcesses | None,
+                parallel_min_events: int) -> int:
+        projections = [self.projections[name] for name in names]
+        with self.db.transaction() as tx:
+            for projection in projections:
+                for table, create, _ in projection.tables(SUFFIX):
+                    tx.execute(f"DROP TABLE IF EXISTS {table}")
+                    tx.execute(create)
+        head = self.recorder.max_notification_id() or 0
+        if in_processes is not None and len(names) > 1 and head >= parallel_min_events:
+            positions = in_processes(names, SUFFIX, batch_size)
+        else:
+            position = self.replay(names, SUFFIX, batch_size)
+            positions = {name: position for name in names}
+        with self.db.transaction() as tx:
+            # Hold the live projector off: it cannot move these positions until we commit.
+            live = {r["name"]: int(r["position"]) for r in tx.all(
+                "SELECT name, position FROM projection_positions ORDER BY name" + for_update(tx))}
+            target = max(list(positions.values()) + [live.get(name, 0) for name in names])
+            position = min(positions.values())
+            while position < target:
+                tail = self.recorder.select_notifications(start=position + 1, limit=batch_size, stop=target)
+                if not tail:
+                    break
+                events = decode(self.mapper, tail, projections)
+                for name, projection in zip(names, projections, strict=True):
+                    apply(projection, tx, [(p, e) for p, e in events if p > positions[name]], SUFFIX)
+                position = tail[-1].id
+            for name, projection in zip(names, projections, strict=True):
+                _swap(tx, projection, SUFFIX)
+                set_position(tx, projection.name, max(position, positions[name]))
+        return max([position, *positions.values()])
+
+    def replay(self, names: Sequence[str], suffix: str, batch_size: int = 5000) -> int:
+        """Apply the whole log to the named projections' `suffix` tables; returns the last position.
+
+        On PostgreSQL the tables' secondary indexes are built once the rows are in (one sort
+        each, instead of a B-tree insert per row); the swap renames them into place. So are
+        the primary keys of the tables a projection only ever appends to (`append_only`):
+        nothing reads them during a replay, and a duplicate still fails the rebuild, at the end.
+        """
+        projections = [self.projections[name] for name in names]
+        pg = self.db.dialect == "postgresql"
+        deferred = self._drop_keys(projections, suffix) if pg else []
+
+        def read(start: int) -> tuple[Sequence[Any], list[tuple[int, Any]]]:
+            notifications = self.recorder.select_notifications(start=start, limit=batch_size)
+            return notifications, decode(self.mapper, notifications, projections)
+
+        # The next batch is read and decoded while this one is written: the writes
+        # mostly wait on the database, which releases the interpreter to the reader.
+        # The collector stays paused for the whole replay, not per batch: resumed between
+        # batches, it walked the batch the reader was decoding, every time, and found no
+        # garbage (measured: 87 young collections, 0.6 s of a 13 s rebuild, 0 objects freed).
+        position = 0
+        with collector_paused(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-reader") as reader:
+            ahead = reader.submit(read, 1)
+            while True:
+                notifications, events = ahead.result()
+                if not notifications:
+                    break
+                position = notifications[-1].id
+                ahead = reader.submit(read, position + 1)
+                with self.db.transaction() as tx:
+                    for projection in projections:
+                        apply(projection, tx, events, suffix)
+        if pg:
+            with self.db.transaction() as tx:
+                for table, constraint, definition in deferred:
+                    tx.execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition}")
+                for projection in projections:
+                    for _, _, indexes in projection.tables(suffix):
+                        for index in indexes:
+                            tx.execute(index)
+        return position
+
+    def _drop_keys(self, projections: Sequence[Projection], suffix: str) -> list[tuple[str, str, str]]:
+        """Drop the primary keys of the fresh append-only tables (PostgreSQL); what re-adds them."""
+        dropped = []
+        with self.db.transaction() as tx:
+            for projection in projections:
+                for table in sorted(getattr(projection, "append_only", ())):
+                    key = tx.one("SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+                                 " WHERE conrelid = %s::regclass AND contype = 'p'", (table + suffix,))
+                    if key is not None:
+                        tx.execute(f"ALTER TABLE {table + suffix} DROP CONSTRAINT {key['conname']}")
+                        dropped.append((table + suffix, key["conname"], key["definition"]))
+        return dropped
+
+
+def _swap(tx: Tx, projection: Projection, suffix: str) -> None:
+    for (table, _, indexes), (fresh, _, fresh_indexes) in zip(projection.tables(), projection.tables(suffix), strict=True):
+        tx.execute(f"DROP TABLE {table}")
+        tx.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
+        if tx.dialect == "postgresql":  # built by replay(); their names lose the suffix
+            for row in tx.all("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,)):
+                if suffix in row["indexname"]:
+                    tx.execute(f"ALTER INDEX {row['indexname']} RENAME TO {row['indexname'].replace(suffix, '')}")
+        else:
+            for fresh_index, index in zip(fresh_indexes, indexes, strict=True):
+                tx.execute(f"DROP INDEX IF EXISTS {index_name(fresh_index)}")
+                tx.execute(index)
+
+
+def index_name(create_index_sql: str) -> str:
+    """The index name of a `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON ...` statement."""
+    words = create_index_sql.split()
+    return words[words.index("ON") - 1]

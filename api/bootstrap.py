@@ -68,6 +68,7 @@ def build_policies(settings: Settings) -> Policies:
         schedule=SchedulePolicy(max_ahead=timedelta(days=settings.max_schedule_days)),
         holds=HoldPolicy(hold=timedelta(seconds=settings.hold_seconds)),
         codes=CodePolicy(use_back_on_refund=settings.code_use_back_on_refund),
+        max_transfers=settings.max_transfers,
         reschedule=ReschedulePolicy(refund_window=timedelta(hours=settings.reschedule_refund_hours)),
     )
 

@@ -195,6 +195,7 @@ def ticket_public(ticket: Ticket, session: PaymentSession | None = None, error: 
         paid_at=ticket.paid_at,
         release_reason=ticket.release_reason,
         refunded_amount=ticket.refunded_amount,
+        transfers=ticket.transfer_count,
         payment=payment_public(ticket, session, error, provider, queued),
         refunds=[
             RefundPublic(refund_id=str(r.refund_id), amount=r.amount, status=r.status, reason=r.reason,
@@ -211,6 +212,7 @@ def ticket_row_public(row: dict[str, Any]) -> TicketPublic:
         holder_id=row["holder_id"],
         status=row["status"],
         price=MoneyOut(amount=row["price_amount"], currency=row["price_currency"]),
+        tier_id=row.get("tier_id"),
         reserved_at=from_us(row["reserved_us"]),  # type: ignore[arg-type]
         hold_expires_at=from_us(row["hold_expires_us"]),  # type: ignore[arg-type]
         paid_at=from_us(row["paid_us"]),

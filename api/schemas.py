@@ -235,6 +235,7 @@ class TicketPublic(BaseModel):
     refunded_amount: int = 0
     payment: PaymentPublic | None = None
     refunds: list[RefundPublic] = []
+    transfers: int = Field(default=0, description="times the ticket was given away")
 
 
 class TicketList(BaseModel):
@@ -252,6 +253,11 @@ class BuyerPublic(BaseModel):
 class BuyerList(BaseModel):
     items: list[BuyerPublic]
     next_cursor: str | None = None
+
+
+class TicketTransfer(Strict):
+    to_user_id: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)] = Field(
+        description="the listener who receives the ticket")
 
 
 class RefundCreate(Strict):

@@ -39,6 +39,7 @@ from domain.tiers_service import TierCommands
 from domain.codes_service import CodeCommands
 from domain.holds_service import HoldCommands
 from domain.self_refunds_service import SelfRefundCommands
+from domain.transfers_service import TransferCommands
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ A = TypeVar("A", bound=Aggregate)
 
 
 class BoxOffice(RoomCommands, TierCommands, CodeCommands, SalesCommands, HoldCommands, SelfRefundCommands, RefundCommands, AccountCommands,
+                TransferCommands,
                 MediaCommands, WebhookEndpointCommands, Application[UUID]):
     name = "boxoffice"
 

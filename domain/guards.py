@@ -53,6 +53,8 @@ ClaimStatus = Literal["claimed", "replay", "already_holds", "sold_out", "not_on_
                       "code_exhausted", "below_minimum_price", "fixed_price",
                       "above_maximum_price"]
 
+TransferStatus = Literal["transferred", "receiver_holds", "no_hold"]
+
 
 class SeatWanted(NamedTuple):
     """One seat a purchase asks for; a plain (holder, ticket) pair means no tier, code or amount."""
@@ -184,6 +186,11 @@ class WriteGuards(Protocol):
         """Take a seat again for a released ticket whose payment succeeded late."""
 
     def mark_paid(self, ticket_id: UUID) -> None: ...
+
+    def transfer_hold(self, ticket_id: UUID, room_id: UUID, from_holder: str, to_holder: str) -> TransferStatus:
+        """Give a live hold to another listener, behind its room's lock (the lock order): refused
+        (`receiver_holds`) if the receiver holds a live ticket for the room, `no_hold` if the
+        ticket's live hold is not `from_holder`'s."""
 
     def release_seat(self, ticket_id: UUID, room_id: UUID, code_id: UUID | None = None) -> bool:
         """Give the ticket's seat back to its room and tier, and a use to `code_id` if given (lock

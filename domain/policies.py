@@ -245,6 +245,7 @@ class Policies:
     max_speakers: int = 10
     codes: CodePolicy = field(default_factory=lambda: _code_policy())
     reschedule: ReschedulePolicy = field(default_factory=lambda: _reschedule_policy())
+    max_transfers: int = 1  # times a paid ticket may be given away (BOXOFFICE_MAX_TRANSFERS)
 
     @property
     def tiers(self) -> TierPolicy:

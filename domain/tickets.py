@@ -1,6 +1,6 @@
 """The Ticket aggregate: one listener's seat in one room, and its money.
 
-reserved --paid--> paid --refund (full)--> refunded
+reserved --paid--> paid --refund (full)--> refunded   (paid --transferred--> paid, another holder)
     \\--released (payment failed, hold expired, room cancelled)
 paid --dispute opened--> revoked --dispute won--> paid
 
@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import TicketStateError
 from domain.money import Money
 from domain.policies import CommissionPolicy, Split
-from domain.ticket_states import RefundState, TicketStatus, upcast_reserved_v1_v2
+from domain.ticket_states import RefundState, TicketStatus, apply_transfer, upcast_paid_v1_v2, upcast_reserved_v1_v2
 
 __all__ = ["RefundState", "Ticket", "TicketStatus"]
 
@@ -85,6 +85,7 @@ class Ticket(Aggregate):
         self.dispute_id: str | None = None
         self.dispute_amount = 0
         self.dispute_outcome: str | None = None
+        self.transfer_count, self.transfer_keys = 0, {}  # see domain/ticket_states.py, apply_transfer
 
     @property
     def price(self) -> Money:
@@ -138,12 +139,7 @@ class Ticket(Aggregate):
         discount_amount: int | None = None
         code: str | None = None
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, object]) -> None:
-            """Before version 2 the fee was taken to be in the ticket's currency, so the net is gross - fee."""
-            state["fee_currency"] = state["currency"]
-            state["net"] = int(state["gross"]) - int(state["fee"])  # type: ignore[call-overload]
-            state["exchange_rate"] = None
+        upcast_v1_v2 = staticmethod(upcast_paid_v1_v2)
 
     def pay(
         self,
@@ -241,6 +237,13 @@ class Ticket(Aggregate):
         self.status = TicketStatus.RELEASED
         self.release_reason = reason
 
+    # --- gifts and transfers (the rules: domain/transfers_service.py) ---------
+
+    @event("Transferred")
+    def _transfer(self, room_id: UUID, from_holder_id: str, to_holder_id: str, transfer_count: int,
+                  idempotency_key: str | None, at: datetime) -> None:
+        apply_transfer(self, from_holder_id, to_holder_id, transfer_count, idempotency_key)
+
     # --- refunds -----------------------------------------------------------
 
     @property
@@ -276,21 +279,9 @@ class Ticket(Aggregate):
         return self.refunds[str(refund_id)]
 
     @event("RefundRequested")
-    def _request_refund(
-        self,
-        room_id: UUID,
-        creator_id: str,
-        holder_id: str,
-        refund_id: UUID,
-        amount: int,
-        currency: str,
-        creator_reversal: int,
-        commission_reversal: int,
-        full: bool,
-        reason: str,
-        requested_by: str,
-        at: datetime,
-    ) -> None:
+    def _request_refund(self, room_id: UUID, creator_id: str, holder_id: str, refund_id: UUID, amount: int,
+                        currency: str, creator_reversal: int, commission_reversal: int, full: bool, reason: str,
+                        requested_by: str, at: datetime) -> None:
         self.refunds[str(refund_id)] = RefundState(refund_id, amount, "requested", 1, reason, full=full)
         self.refunded_amount += amount
         self.reversed_creator += creator_reversal
@@ -392,20 +383,9 @@ class Ticket(Aggregate):
         return True
 
     @event("DisputeClosed")
-    def _close_dispute(
-        self,
-        room_id: UUID,
-        creator_id: str,
-        holder_id: str,
-        disputed_amount: int,
-        dispute_id: str,
-        won: bool,
-        amount: int,
-        currency: str,
-        creator_reversal: int,
-        commission_reversal: int,
-        at: datetime,
-    ) -> None:
+    def _close_dispute(self, room_id: UUID, creator_id: str, holder_id: str, disputed_amount: int, dispute_id: str,
+                       won: bool, amount: int, currency: str, creator_reversal: int, commission_reversal: int,
+                       at: datetime) -> None:
         self.dispute_outcome = "won" if won else "lost"
         if won:
             if self.status is TicketStatus.REVOKED and self.revoke_reason == "disputed":

@@ -18,6 +18,7 @@ Decisions (reason codes after pretix's check-in reasons):
                           waiting room (`admit: true, waiting: true`); the cast is admitted normally
     unpaid                the listener's ticket waits for its payment
     refunded / revoked    the listener's ticket was refunded / revoked (e.g. disputed)
+    transferred           the listener gave their ticket away (the receiver is admitted with it)
     no_ticket             no live ticket (never bought, or released unpaid)
 """
 
@@ -40,8 +41,10 @@ APPLIED = frozenset({
     "Room.Opened", "Room.Started", "Room.Ended", "Room.Cancelled", "Room.CohostAdded", "Room.SpeakerAdded",
     "Room.CohostRemoved", "Room.SpeakerRemoved", "Ticket.Reserved", "Ticket.Paid", "Ticket.Released",
     "Ticket.RefundRequested", "Ticket.Revoked", "Ticket.DisputeOpened", "Ticket.DisputeClosed",
+    "Ticket.Transferred",
 })
-STATUS_CODES = {"reserved": 1, "paid": 2, "released": 3, "refunded": 4, "revoked": 5}
+# 6: the old holder's mark of a ticket they gave away (its own ordinal; the receiver has the ticket's).
+STATUS_CODES = {"reserved": 1, "paid": 2, "released": 3, "refunded": 4, "revoked": 5, "transferred": 6}
 STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
 LIVE = (1, 2)
 
@@ -163,13 +166,16 @@ class AdmissionIndex:
             return Decision(False, None, "refunded", ticket_id)
         if status == 5:
             return Decision(False, None, "revoked", ticket_id)
+        if status == 6:
+            return Decision(False, None, "transferred", ticket_id)
         return Decision(False, None, "no_ticket", ticket_id)
 
     # --- loading -----------------------------------------------------------------
 
     def load(self, rooms: list[dict[str, Any]], cast: list[dict[str, Any]], tickets: list[dict[str, Any]],
-             position: int) -> None:
-        """Replace the index with a snapshot of the catalog tables at `position`."""
+             position: int, transfers: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+        """Replace the index with a snapshot of the catalog tables at `position`; `transfers`: each
+        old holder of a ticket given away (`ticket_id`, `room_id`, `from_holder_id`), oldest first."""
         with self._lock:
             self.__init__()  # type: ignore[misc]
             for r in rooms:
@@ -180,6 +186,8 @@ class AdmissionIndex:
                     room.cast[c["user_id"]] = c["role"]
             for t in tickets:  # oldest first, so a later live ticket wins
                 self._add(t["ticket_id"], t["room_id"], t["holder_id"], STATUS_CODES[t["status"]])
+            for x in transfers:  # after every ticket: a live ticket bought later still wins (see _add)
+                self._add(x["ticket_id"], x["room_id"], x["from_holder_id"], 6)
             self.position = position
 
     def _add_room(self, room_id: str, host: str, state: str = "scheduled") -> None:
@@ -211,6 +219,18 @@ class AdmissionIndex:
             return
         self._status[ordinal] = status
 
+    def _transfer(self, room_id: str, ticket_id: UUID, from_holder: str, to_holder: str) -> None:
+        """The receiver holds the ticket's ordinal; the giver gets a `transferred` mark of their own."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            return
+        ordinal = room.holders.get(from_holder)
+        if ordinal is None or self._ids[ordinal * 16:ordinal * 16 + 16] != ticket_id.bytes:
+            return  # Safeguard, should never happen: only the holder's live ticket is given away.
+        room.holders[to_holder] = ordinal
+        del room.holders[from_holder]
+        self._add(str(ticket_id), room_id, from_holder, 6)
+
     # --- tailing the log -----------------------------------------------------------
 
     def apply(self, event: Any, position: int, kind: str | None = None) -> None:
@@ -238,6 +258,8 @@ class AdmissionIndex:
                 self._add(oid, str(event.room_id), event.holder_id, 1)
             elif kind == "Ticket.Paid":
                 self._set_status(event, 2)
+            elif kind == "Ticket.Transferred":
+                self._transfer(str(event.room_id), event.originator_id, event.from_holder_id, event.to_holder_id)
             elif kind == "Ticket.Released":
                 self._set_status(event, 3)
             elif kind == "Ticket.RefundRequested":
@@ -289,7 +311,8 @@ class AdmissionTail:
             rooms = tx.all("SELECT room_id, host_id, state FROM rooms_view")
             cast = tx.all("SELECT room_id, user_id, role FROM room_cast")
             tickets = tx.all("SELECT ticket_id, room_id, holder_id, status FROM tickets_view ORDER BY position")
-        self.index.load(rooms, cast, tickets, position)
+            transfers = tx.all("SELECT ticket_id, room_id, from_holder_id FROM ticket_transfers_view ORDER BY position")
+        self.index.load(rooms, cast, tickets, position, transfers)
 
     def catch_up(self) -> int:
         with self._catching_up:

@@ -12,12 +12,12 @@ from typing import Any
 from store.db import Tx
 from store.timecodes import to_us
 from domain.tiers import DEFAULT_TIER_NAME
-from projections.rows import BatchedProjection, RowCache
+from projections.rows import BatchedProjection, RowCache, insert_many
 
 
 def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
     r, c, t, tv = f"rooms_view{suffix}", f"room_cast{suffix}", f"tickets_view{suffix}", f"room_tiers_view{suffix}"
-    pv = f"room_policies_view{suffix}"
+    pv, xv = f"room_policies_view{suffix}", f"ticket_transfers_view{suffix}"
     return [
         (
             r,
@@ -41,7 +41,7 @@ def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
             " price_currency VARCHAR(3) NOT NULL, reserved_us BIGINT NOT NULL, hold_expires_us BIGINT NOT NULL,"
             " paid_us BIGINT, provider VARCHAR(16), payment_id TEXT, fee BIGINT NOT NULL DEFAULT 0,"
             " refunded_amount BIGINT NOT NULL DEFAULT 0, release_reason VARCHAR(32), revoke_reason VARCHAR(32),"
-            " position BIGINT NOT NULL, revoked_position BIGINT)",
+            " position BIGINT NOT NULL, revoked_position BIGINT, tier_id VARCHAR(36))",
             [
                 f"CREATE INDEX {t}_by_holder ON {t} (holder_id, reserved_us)",
                 f"CREATE INDEX {t}_by_room ON {t} (room_id, status)",
@@ -50,7 +50,17 @@ def _ddl(suffix: str) -> list[tuple[str, str, list[str]]]:
         ),
         (tv, TIERS_TABLE.format(table=tv), [TIERS_INDEX.format(table=tv)]),
         (pv, POLICIES_TABLE.format(table=pv), []),
+        (xv, TRANSFERS_TABLE.format(table=xv), [TRANSFERS_INDEX.format(table=xv)]),
     ]
+
+
+# Created by migration 0014 (literal SQL there; keep the two the same): one row per gift of a ticket,
+# the old holder's revocation (the feed lists it with reason `transferred`).
+TRANSFERS_TABLE = ("CREATE TABLE {table} (ticket_id VARCHAR(36) NOT NULL, transfer_no INTEGER NOT NULL,"
+                   " room_id VARCHAR(36) NOT NULL, from_holder_id TEXT NOT NULL, to_holder_id TEXT NOT NULL,"
+                   " at_us BIGINT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (ticket_id, transfer_no))")
+TRANSFERS_INDEX = "CREATE INDEX {table}_by_room ON {table} (room_id, position)"
+TRANSFER_COLUMNS = ("ticket_id", "transfer_no", "room_id", "from_holder_id", "to_holder_id", "at_us", "position")
 
 
 # Created by migration 0012 (literal SQL there; keep the two the same). No row: refund policy `none`, never moved.
@@ -73,7 +83,7 @@ ROOM_COLUMNS = ("room_id", "host_id", "title", "state", "scheduled_start_us", "p
                 "capacity", "sales_end_us", "opened_us", "started_us", "ended_us", "cancelled_us", "paid_count", "position")
 TICKET_COLUMNS = ("ticket_id", "room_id", "holder_id", "host_id", "status", "price_amount", "price_currency",
                   "reserved_us", "hold_expires_us", "paid_us", "provider", "payment_id", "fee", "refunded_amount",
-                  "release_reason", "revoke_reason", "position", "revoked_position")
+                  "release_reason", "revoke_reason", "position", "revoked_position", "tier_id")
 
 
 class _Batch:
@@ -85,6 +95,7 @@ class _Batch:
         self.tiers = RowCache(f"room_tiers_view{s}", ("tier_id",), TIER_COLUMNS)
         self.policies = RowCache(f"room_policies_view{s}", ("room_id",), POLICY_COLUMNS)
         self.cast_ops: list[tuple[str, tuple[Any, ...]]] = []
+        self.transfers: list[tuple[Any, ...]] = []  # new rows of ticket_transfers_view, in TRANSFER_COLUMNS order
         self.s = s
         # One pass: tickets reserved in this batch are new rows, so only older ones are read.
         reserved: set[str] = set()
@@ -136,6 +147,7 @@ class _Batch:
         self.tiers.flush(tx)
         self.policies.flush(tx)
         self.tickets.flush(tx)
+        insert_many(tx, f"ticket_transfers_view{self.s}", TRANSFER_COLUMNS, self.transfers)
         for sql, params in self.cast_ops:
             tx.execute(sql, params)
 
@@ -221,7 +233,7 @@ def _ticket_reserved(b: _Batch, e: Any, pos: int) -> None:
         "ticket_id": str(e.originator_id), "room_id": str(e.room_id), "holder_id": e.holder_id, "host_id": e.host_id,
         "status": "reserved", "price_amount": e.price_amount, "price_currency": e.price_currency,
         "reserved_us": to_us(e.reserved_at), "hold_expires_us": to_us(e.hold_expires_at), "fee": 0,
-        "refunded_amount": 0, "position": pos,
+        "refunded_amount": 0, "position": pos, "tier_id": str(e.tier_id),
     })
 
 
@@ -245,6 +257,12 @@ def _paid(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
 
 def _released(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
     t.update(status="released", release_reason=e.reason)
+
+
+def _transferred(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
+    t["holder_id"] = e.to_holder_id
+    b.transfers.append((str(e.originator_id), e.transfer_count, str(e.room_id), e.from_holder_id, e.to_holder_id,
+                        to_us(e.at), pos))
 
 
 def _refund_requested(b: _Batch, t: dict[str, Any], e: Any, pos: int) -> None:
@@ -322,6 +340,7 @@ HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
     "Ticket.PaymentStarted": _ticket(_payment_started),
     "Ticket.Paid": _ticket(_paid),
     "Ticket.Released": _ticket(_released),
+    "Ticket.Transferred": _ticket(_transferred),
     "Ticket.RefundRequested": _ticket(_refund_requested),
     "Ticket.Revoked": _ticket(_revoked),
     "Ticket.DisputeOpened": _ticket(_dispute_opened),

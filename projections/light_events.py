@@ -83,4 +83,5 @@ class LightReader:
 
 
 # The attributes the admission index reads (projections/admission_index.py).
-_FIELDS = frozenset({"room_id", "holder_id", "host_id", "user_id", "full", "access_revoked", "won"})
+_FIELDS = frozenset({"room_id", "holder_id", "host_id", "user_id", "full", "access_revoked", "won", "from_holder_id",
+                     "to_holder_id"})

@@ -31,6 +31,7 @@ from domain.money import Money
 from store.claim_reads_sql import ClaimReads
 from store.code_guards_sql import CODES, CodeGuards
 from store.tier_guards_sql import TierGuards, tier_inventory
+from store.transfer_guards_sql import TransferGuards
 from store.timecodes import to_us
 from store.columns import column as _col
 
@@ -41,7 +42,7 @@ HOLD_COLUMNS = "ticket_id, room_id, holder_id, live, paid, hold_expires_us, crea
 
 
 
-class SqlGuards(ClaimReads, TierGuards, CodeGuards):
+class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
     """`domain.guards.WriteGuards` over a DB-API cursor."""
 
     def __init__(self, cursor: Any, placeholder: str) -> None:

@@ -122,8 +122,9 @@ def revocations(
     since: Annotated[int, Query(ge=0, le=BIGINT_MAX, description="a position from a previous answer's next_since")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> Response:
-    """Tickets refunded or revoked after `since`, so a media server can drop listeners whose
-    admission token is still valid. Poll with `next_since`."""
+    """Tickets refunded or revoked, and old holders of tickets given away (`reason: transferred`),
+    after `since`, so a media server can drop listeners whose admission token is still valid.
+    Poll with `next_since`."""
     rid = parse_id(room_id, "room")
     if not user.has("media", "finance"):
         if services.app.get_room(rid).host_id != user.sub:
@@ -135,6 +136,13 @@ def revocations(
     )
     items = [{"ticket_id": r["ticket_id"], "user_id": r["holder_id"], "status": r["status"],
               "reason": r["revoke_reason"] or r["status"], "position": r["revoked_position"]} for r in rows]
+    # A ticket given away revokes its old holder's tokens (the ticket itself stays live for the receiver).
+    given = services.db.query(
+        "SELECT ticket_id, from_holder_id, position FROM ticket_transfers_view"
+        " WHERE room_id = %s AND position > %s ORDER BY position LIMIT %s", (str(rid), since, limit))
+    items += [{"ticket_id": r["ticket_id"], "user_id": r["from_holder_id"], "status": "transferred",
+               "reason": "transferred", "position": r["position"]} for r in given]
+    items = sorted(items, key=lambda item: item["position"])[:limit]
     next_since = items[-1]["position"] if items else since
     return JSONResponse({"room_id": str(rid), "items": items, "next_since": next_since})
 

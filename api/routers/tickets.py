@@ -12,7 +12,8 @@ from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.presenters import cursor_int, decode_cursor, encode_cursor, ticket_public, ticket_row_public
 from api.problems import Problem
 from api.routers.purchase import serve_purchase
-from api.schemas import BuyerList, BuyerPublic, MoneyOut, RefundCreate, TicketCreate, TicketList, TicketPublic
+from api.schemas import (BuyerList, BuyerPublic, MoneyOut, RefundCreate, TicketCreate, TicketList, TicketPublic,
+                         TicketTransfer)
 from store.timecodes import from_us
 
 router = APIRouter(tags=["tickets"])
@@ -147,3 +148,24 @@ def refund_ticket(
     )
     wait_for(services, position)
     return ticket_public(ticket, provider=services.gateway.name)
+
+
+@router.post("/v1/tickets/{ticket_id}/transfer", response_model=TicketPublic)
+def transfer_ticket(
+    ticket_id: str,
+    body: TicketTransfer,
+    user: CurrentUser,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255, description="same key, same transfer")] = None,
+) -> Response:
+    """The holder of a paid ticket gives it to another listener before the room starts, at most
+    `BOXOFFICE_MAX_TRANSFERS` times. The buyer stays the payer (refunds go back to the buyer's card);
+    the old holder is denied (`transferred`) and listed on the revocation feed. Refusals: 409
+    `not_transferable` whose `rule` is `to_self`, `not_paid`, `room_started` (or `room_ended`,
+    `room_cancelled`), `transfer_limit`, `receiver_is_host`, `receiver_holds_ticket` or `not_held`."""
+    ticket, position, replayed = services.app.transfer_ticket(
+        user.sub, parse_id(ticket_id, "ticket"), body.to_user_id, idempotency_key)
+    wait_for(services, position)
+    public = ticket_public(ticket, provider=services.gateway.name)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(public.model_dump_json(), media_type="application/json", headers=headers)

@@ -4,12 +4,12 @@ Hypothesis draws a host with one or two rooms (a room cap of 2-6, one to three
 tiers, some hidden or pay what you want, caps up to the room's), a room code
 and a creator-wide code with a few uses, and then a sequence of: purchases
 (any tier or none, any code or none, any amount or none, some declined),
-host refunds, tier resizes, closes and additions. After every step the guard
-counters equal what the event log says and no cap is exceeded: the room's, each
-tier's, each code's. At the end the catalog rebuilt from zero equals the one
-the projector built as it went.
-
-Not covered here (not built): waitlist offers and ticket transfers.
+host refunds, tier resizes, closes and additions, and gifts of a ticket to any
+listener (its holder's, with whatever the transfer rules refuse). After every
+step the guard counters equal what the event log says and no cap is exceeded:
+the room's, each tier's, each code's; no listener holds two live tickets for a
+room, and every live hold names its ticket's holder. At the end the catalog
+rebuilt from zero equals the one the projector built as it went.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from domain.tiers import TierSpec
 from tests.projections.support import a_creator, projection_tables
 from tests.projections.test_ledger_properties import PROPERTY_SETTINGS, fresh_services, migrated_template  # noqa: F401
 
-OPERATIONS = ("buy",) * 6 + ("refund", "resize", "close", "add_tier")
+OPERATIONS = ("buy",) * 6 + ("refund", "resize", "close", "add_tier", "transfer", "transfer")
 LIVE = (TicketStatus.RESERVED, TicketStatus.PAID)
 USES = (TicketStatus.RESERVED, TicketStatus.PAID, TicketStatus.REFUNDED, TicketStatus.REVOKED)
 
@@ -54,9 +54,12 @@ def _check_caps(services: Any, rooms: list[Any], codes: dict[str, UUID | None]) 
         (inv,) = _rows(db, "SELECT capacity, taken FROM seat_inventory WHERE room_id = %s", (str(room.id),))
         live = [t for t in tickets if t.room_id == room.id and t.status in LIVE]
         assert inv["taken"] == len(live) <= inv["capacity"]
+        assert max(Counter(t.holder_id for t in live).values(), default=0) <= 1  # one live ticket per listener
         by_tier = Counter(str(t.tier_id) for t in live)
         for tier in _rows(db, "SELECT tier_id, capacity, taken FROM tier_inventory WHERE room_id = %s", (str(room.id),)):
             assert tier["taken"] == by_tier[tier["tier_id"]] <= tier["capacity"], tier
+    holds = {r["ticket_id"]: r["holder_id"] for r in _rows(db, "SELECT ticket_id, holder_id FROM seat_holds WHERE live")}
+    assert holds == {str(t.id): t.holder_id for t in tickets if t.status in LIVE}
     for code, code_id in codes.items():
         (row,) = _rows(db, "SELECT used, max_uses FROM code_inventory WHERE code_id = %s", (str(code_id),))
         spent = [t for t in tickets if t.code == code and t.status in USES]
@@ -105,6 +108,10 @@ def test_every_cap_holds_and_the_catalog_rebuilds_the_same(migrated_template, da
                     box.change_tier(host, room.id, tier_id, capacity=data.draw(st.integers(1, room.capacity)))
                 elif operation == "close":
                     box.close_tier(host, room.id, data.draw(st.sampled_from([str(t) for t in tier_ids[1:]])))
+                elif operation == "transfer" and sold:
+                    ticket = box.get_ticket(data.draw(st.sampled_from(sold), label="ticket"))
+                    receiver = data.draw(st.sampled_from([f"fan-{k}" for k in range(step + 1)]), label="receiver")
+                    box.transfer_ticket(ticket.holder_id, ticket.id, receiver)
                 elif operation == "add_tier":
                     box.add_tier(host, room.id, _tier(data, room.capacity, len(tier_ids)))
                 event(operation)

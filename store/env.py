@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlparse
 
 TRANSCODER_TOPIC = "store.transcoder:FastJSONTranscoder"
 DEFAULT_DATABASE_URL = "sqlite:///./var/boxoffice.db"
+MEMORY_URL = "memory://"  # events and write guards in this process's memory (store/memory.py): fast tests
 
 
 def configured_database_url() -> str:
@@ -20,7 +21,14 @@ def eventsourcing_env(database_url: str, pool_size: int = 10, connect_timeout: i
     Alembic owns every table (`CREATE_TABLE=false`); the recorder is ours, so
     commands can run the write guards in the same transaction as their events.
     The transcoder writes what the library's does and reads it faster (store/transcoder.py).
+    `MEMORY_URL` keeps everything in memory (store/memory.py), for tests of the domain.
     """
+    if database_url == MEMORY_URL:
+        return {
+            "PERSISTENCE_MODULE": "store.memory:MemoryFactory",
+            "APPLICATION_RECORDER_TOPIC": "store.memory:GuardedMemoryRecorder",
+            "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
+        }
     if database_url.startswith("sqlite:///"):
         path = sqlite_path(database_url)
         return {

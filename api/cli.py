@@ -62,10 +62,11 @@ def reconcile(
     as_json: Annotated[bool, typer.Option("--json", help="print the whole result as JSON")] = False,
 ) -> None:
     """Match the ledger against the processor's balance transactions; exit 1 if anything differs."""
-    from api.routers.reconciliation import run_reconciliation
+    from payouts.reconcile import run_reconciliation
 
     services = _services()
-    result = run_reconciliation(services, _when(from_, "--from"), _when(to, "--to"), "cli")
+    result = run_reconciliation(services.app, services.db, services.projector.catch_up,
+                                _when(from_, "--from"), _when(to, "--to"), "cli")
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:

@@ -24,6 +24,7 @@ from domain.application import BoxOffice
 from domain.errors import DuplicateDeliveryError, NotFoundError
 from domain.money import Money
 from payouts.model import Payout, PayoutStatus
+from projections.queries import payouts as payout_queries
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,8 @@ class PayoutWebhooks:
         user_id = self.app.guards.creator_of_account(account_id)
         if user_id is None:
             return []
-        rows = self.db.query("SELECT payout_id FROM payouts_view WHERE creator_id = %s ORDER BY scheduled_us DESC",
-                             (user_id,))
-        payouts = [self.app.repository.get(UUID(r["payout_id"])) for r in rows]
+        ids = payout_queries.payout_ids(self.db, creator_id=user_id)
+        payouts = [self.app.repository.get(UUID(i)) for i in ids]
         return [p for p in payouts if isinstance(p, Payout) and p.status in statuses]
 
     def _seen(self, key: str) -> bool:

@@ -19,19 +19,30 @@ transaction is stamped a second later is not a false difference.
 
 Disputes: the processor's dispute fee is compared as a note, not as a
 difference; the ledger books the disputed amount.
+
+`run_reconciliation` is the use case the API and the CLI share: reconcile a
+range and record the run (`Reconciliation`) with what it found.
+
+May import: domain/, store/, projections/ (the ledger's accounts and
+projections/queries/) and payouts/.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from store.db import Database
 from store.timecodes import from_us, to_us
+from domain.application import BoxOffice
+from domain.errors import ValidationError
 from domain.payments import PaymentGateway
+from payouts.model import Reconciliation
 from projections.ledger import CASH, FEES
+from projections.queries import reconciliation as queries
 
 MARGIN = timedelta(days=2)
 CATEGORIES = ("matched", "missing_at_processor", "missing_in_ledger", "amount_mismatch")
@@ -68,14 +79,7 @@ class Line:
 
 
 def _expected_from_ledger(db: Database, start: datetime, end: datetime) -> list[Expected]:
-    rows = db.query(
-        "SELECT e.entry_id, e.kind, e.reference, e.currency, e.occurred_us, p.account, p.amount"
-        " FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.entry_id"
-        " WHERE e.occurred_us >= %s AND e.occurred_us < %s AND e.kind IN"
-        " ('sale', 'sale_settlement', 'refund_paid', 'dispute_opened', 'dispute_won', 'payout_paid', 'payout_failed', 'payout_reversed')"
-        " ORDER BY e.position, p.line",
-        (to_us(start), to_us(end)),
-    )
+    rows = queries.cash_postings(db, to_us(start), to_us(end))
     entries: dict[str, dict[str, Any]] = {}
     for r in rows:
         e = entries.setdefault(r["entry_id"], {**r, "cash": 0, "fee": 0, "moves_cash": False})
@@ -103,20 +107,15 @@ def _expected_from_ledger(db: Database, start: datetime, end: datetime) -> list[
             expected.append(Expected("transfer_refund", ref, e["currency"], e["cash"], None, at, e["entry_id"]))
     # Transfers made for payouts not yet confirmed paid, or failed before: not cash in the
     # ledger yet (or any more), but real at the processor.
-    for p in db.query(
-        "SELECT payout_id, status, transfer_id, currency, amount, updated_us FROM payouts_view"
-        " WHERE transfer_id IS NOT NULL AND status IN ('submitted', 'failed') AND updated_us >= %s AND updated_us < %s",
-        (to_us(start), to_us(end)),
-    ):
+    for p in queries.transfers_in_flight(db, to_us(start), to_us(end)):
         at = from_us(p["updated_us"])
         assert at is not None
         expected.append(Expected("transfer", p["transfer_id"], p["currency"], -int(p["amount"]), None, at,
                                  f"payout:{p['payout_id']}", note=f"payout {p['status']}"))
         if p["status"] == "failed":
-            reversal = db.query_one("SELECT reference FROM ledger_entries WHERE entry_id = %s",
-                                    (f"payout-failed:{p['payout_id']}",))
-            if reversal and reversal["reference"] and reversal["reference"] != p["transfer_id"]:
-                expected.append(Expected("transfer_refund", reversal["reference"], p["currency"], int(p["amount"]),
+            reversal = queries.entry_reference(db, f"payout-failed:{p['payout_id']}")
+            if reversal and reversal != p["transfer_id"]:
+                expected.append(Expected("transfer_refund", reversal, p["currency"], int(p["amount"]),
                                          None, at, f"payout-failed:{p['payout_id']}", note="payout failed"))
     return expected
 
@@ -169,3 +168,21 @@ def reconcile(db: Database, gateway: PaymentGateway, start: datetime, end: datet
         "totals": {c: {"count": v["count"], "amounts": dict(v["amounts"])} for c, v in totals.items()},
         "items": [asdict(line) for line in lines],
     }
+
+
+def run_reconciliation(app: BoxOffice, db: Database, catch_up: Callable[[], object], start: datetime,
+                       end: datetime, requested_by: str) -> dict[str, Any]:
+    """Reconcile [start, end) against the application's gateway and record that it was done (and
+    what it found). `catch_up` brings the read tables to the log head: before reading the ledger,
+    and after saving the run so that its record is listed at once."""
+    if end <= start:
+        raise ValidationError("`to` must be after `from`")
+    catch_up()
+    result = reconcile(db, app.gateway, start, end)
+    summary = {"totals": result["totals"], "differences": result["differences"],
+               "items": [i for i in result["items"] if i["category"] != "matched"][:1000]}
+    run = Reconciliation(range_from=start, range_to=end, requested_by=requested_by, clean=result["clean"],
+                         summary=summary, at=app.clock.now())
+    app.save(run)
+    catch_up()
+    return {"run_id": str(run.id), "provider": app.gateway.name, **result}

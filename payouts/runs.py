@@ -54,6 +54,7 @@ from domain.money import Money, minor_units
 from domain.rooms import Room
 from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
 from payouts.model import Payout, PayoutRun, PayoutStatus, payout_id_for
+from projections.queries import payouts as payout_queries
 
 
 Schedule = Literal["monthly", "weekly", "daily"]
@@ -164,8 +165,8 @@ class PayoutRunner:
 
     def _repair(self, report: RunReport) -> None:
         self.wait_for(self.app.position())
-        rows = self.db.query("SELECT payout_id FROM payouts_view WHERE status = %s", ("scheduled",))
-        payouts = self.app.load_many(Payout, [UUID(r["payout_id"]) for r in rows], "payout")
+        ids = payout_queries.payout_ids(self.db, status="scheduled")
+        payouts = self.app.load_many(Payout, [UUID(i) for i in ids], "payout")
         pending = [p for p in payouts if p.status is PayoutStatus.SCHEDULED]
         if pending:
             report.repaired = [str(p.id) for p in pending]
@@ -176,12 +177,7 @@ class PayoutRunner:
     def _rooms_due(self, as_of: datetime) -> list[UUID]:
         self.wait_for(self.app.position())
         cutoff = to_us(as_of - self.policy.refund_window)
-        rows = self.db.query(
-            "SELECT r.room_id FROM rooms_view r JOIN ledger_rooms l ON l.room_id = r.room_id"
-            " WHERE r.state = %s AND r.ended_us <= %s AND l.released = %s ORDER BY r.ended_us",
-            ("ended", cutoff, False),
-        )
-        return [UUID(r["room_id"]) for r in rows]
+        return [UUID(i) for i in payout_queries.rooms_due_for_release(self.db, cutoff)]
 
     def _release(self, room_ids: Sequence[UUID], as_of: datetime) -> int | None:
         position = None
@@ -199,25 +195,15 @@ class PayoutRunner:
         """Wait until the read tables hold the whole event log; refuse to go on otherwise."""
         head = self.app.position()
         self.wait_for(head)
-        positions = dict.fromkeys(("ledger", "payouts"), 0)
-        for r in self.db.query("SELECT name, position FROM projection_positions WHERE name IN (%s, %s)",
-                               tuple(positions)):
-            positions[r["name"]] = int(r["position"])
+        positions = payout_queries.projection_positions(self.db, ("ledger", "payouts"))
         behind = {name: position for name, position in positions.items() if position < head}
         if behind:
             raise ProjectionsBehindError(f"read tables at {behind}, behind the log head {head}; retry")
 
     def _available(self, extra_rooms: Sequence[UUID] = ()) -> dict[tuple[str, str], int]:
-        owed: dict[tuple[str, str], int] = {}
-        for r in self.db.query(
-            "SELECT account, currency, balance FROM ledger_balances"  # kept by the ledger projection
-            " WHERE account LIKE %s", ("creator:%:available",)
-        ):
-            creator = r["account"][len("creator:"):-len(":available")]
-            owed[(creator, r["currency"])] = -int(r["balance"])
+        owed = payout_queries.available_balances(self.db)  # kept by the ledger projection
         for rid in extra_rooms:  # dry run: what the release would add
-            for r in self.db.query("SELECT p.currency, p.amount, l.creator_id FROM ledger_room_pending p JOIN ledger_rooms l"
-                                   " ON l.room_id = p.room_id WHERE p.room_id = %s", (str(rid),)):
+            for r in payout_queries.room_pending(self.db, str(rid)):
                 key = (r["creator_id"], r["currency"])
                 owed[key] = owed.get(key, 0) + int(r["amount"])
         return owed
@@ -230,8 +216,7 @@ class PayoutRunner:
         # Payouts already made this period, from the payouts table (caught up above). Should it
         # ever lag, scheduling the same payout id again is refused by the event store: a
         # payout is never made twice.
-        made = {r["payout_id"] for r in self.db.query("SELECT payout_id FROM payouts_view WHERE period = %s",
-                                                      (report.period,))}
+        made = set(payout_queries.payout_ids(self.db, period=report.period))
         for (creator_id, currency), amount in owed_items:
             skip = None
             if amount < 0:

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
+
+
+@overload
+def to_us(at: datetime) -> int: ...
+@overload
+def to_us(at: None) -> None: ...
+@overload
+def to_us(at: datetime | None) -> int | None: ...
 
 
 def to_us(at: datetime | None) -> int | None:

@@ -19,7 +19,9 @@ from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.presenters import BIGINT_MAX
 from api.problems import Problem
 from api.schemas import UtcDatetime
-from store.timecodes import from_us
+from projections.queries import attendance as attendance_queries
+from projections.queries import catalog
+from store.timecodes import from_us, to_us
 from projections.admission_index import AdmissionIndex
 
 router = APIRouter(tags=["admission"])
@@ -129,20 +131,7 @@ def revocations(
     if not user.has("media", "finance"):
         if services.app.get_room(rid).host_id != user.sub:
             raise Problem("forbidden", "the revocation feed is for media servers, the host and finance")
-    rows = services.db.query(
-        "SELECT ticket_id, holder_id, status, revoke_reason, revoked_position FROM tickets_view"
-        " WHERE room_id = %s AND revoked_position > %s ORDER BY revoked_position LIMIT %s",
-        (str(rid), since, limit),
-    )
-    items = [{"ticket_id": r["ticket_id"], "user_id": r["holder_id"], "status": r["status"],
-              "reason": r["revoke_reason"] or r["status"], "position": r["revoked_position"]} for r in rows]
-    # A ticket given away revokes its old holder's tokens (the ticket itself stays live for the receiver).
-    given = services.db.query(
-        "SELECT ticket_id, from_holder_id, position FROM ticket_transfers_view"
-        " WHERE room_id = %s AND position > %s ORDER BY position LIMIT %s", (str(rid), since, limit))
-    items += [{"ticket_id": r["ticket_id"], "user_id": r["from_holder_id"], "status": "transferred",
-               "reason": "transferred", "position": r["position"]} for r in given]
-    items = sorted(items, key=lambda item: item["position"])[:limit]
+    items = catalog.revocations(services.db, str(rid), since=since, limit=limit)
     next_since = items[-1]["position"] if items else since
     return JSONResponse({"room_id": str(rid), "items": items, "next_since": next_since})
 
@@ -169,28 +158,9 @@ def attendance(room_id: str, user: CurrentUser, services: ServicesDep) -> Respon
     room = services.app.get_room(rid)
     if user.sub != room.host_id and not user.has("finance"):
         raise Problem("forbidden", "attendance is visible to the room's host, finance and admins")
-    now_us = int(services.clock.now().timestamp() * 1_000_000)
-    rows = services.db.query(
-        "SELECT user_id, role, session_id, joined_us, left_us FROM attendance_sessions WHERE room_id = %s"
-        " ORDER BY user_id, joined_us", (str(rid),))
-    people: dict[str, dict] = {}
-    for r in rows:
-        p = people.setdefault(r["user_id"], {"user_id": r["user_id"], "role": r["role"], "sessions": 0, "seconds": 0,
-                                             "first_joined_at": None, "last_left_at": None, "present": False})
-        p["sessions"] += 1
-        p["role"] = p["role"] or r["role"]
-        joined, left = r["joined_us"], r["left_us"]
-        if joined is not None:
-            end = left if left is not None else now_us
-            p["seconds"] += max(0, (end - joined) // 1_000_000)
-            first = p["first_joined_at"]
-            p["first_joined_at"] = min(first, joined) if first is not None else joined
-        if left is None and joined is not None:
-            p["present"] = True
-        if left is not None:
-            p["last_left_at"] = max(p["last_left_at"] or 0, left)
+    people = attendance_queries.attendance(services.db, str(rid), to_us(services.clock.now()))
     items = []
-    for p in people.values():
+    for p in people:
         p["first_joined_at"] = from_us(p["first_joined_at"]).isoformat() if p["first_joined_at"] else None  # type: ignore[union-attr]
         p["last_left_at"] = from_us(p["last_left_at"]).isoformat() if p["last_left_at"] else None  # type: ignore[union-attr]
         items.append(p)

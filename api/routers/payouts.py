@@ -17,6 +17,7 @@ from api.schemas import UtcDatetime
 from store.timecodes import from_us
 from payouts.model import Payout, PayoutRun
 from projections.queries import entries as entry_queries
+from projections.queries import payouts as payout_queries
 
 router = APIRouter(tags=["payouts"])
 
@@ -76,16 +77,7 @@ def list_payouts(
         if not user.has("creator") or (creator_id is not None and creator_id != user.sub):
             raise Problem("forbidden", "creators see their own payouts; finance sees all")
         creator_id = user.sub
-    where, params = [], []
-    if creator_id:
-        where.append("creator_id = %s")
-        params.append(creator_id)
-    if status:
-        where.append("status = %s")
-        params.append(status)
-    rows = services.db.query(
-        "SELECT * FROM payouts_view" + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY scheduled_us DESC, payout_id LIMIT %s", (*params, limit))
+    rows = payout_queries.payouts(services.db, creator_id=creator_id, status=status, limit=limit)
     items = [_payout_row(r) for r in rows]
     if wants_csv(request):
         flat = [{**i, "amount": i["amount"]["amount"], "currency": i["amount"]["currency"]} for i in items]
@@ -101,7 +93,7 @@ def get_payout(payout_id: str, user: CurrentUser, services: ServicesDep) -> Resp
     if not user.has("finance") and user.sub != payout.creator_id:
         raise Problem("forbidden", "a payout is visible to its creator and finance")
     db = services.db
-    row = db.query_one("SELECT * FROM payouts_view WHERE payout_id = %s", (str(pid),))
+    row = payout_queries.payout(db, str(pid))
     entry_ids = [f"payout:{pid}", f"payout-paid:{pid}", f"payout-failed:{pid}", f"payout-cancelled:{pid}"]
     entries = [e for e in entry_queries.entries(db, account=None, from_us=None, to_us=None, after=None,
                                                  limit=100_000, entry_ids=entry_ids)]

@@ -12,7 +12,7 @@ from api.presenters import cursor_int, decode_cursor, encode_cursor, room_public
 from api.problems import Problem
 from api.schemas import RefundPolicy, RefundUntil, RoomCreate, RoomList, RoomPublic, RoomReschedule, RoomUpdate, TierCreate
 from domain.money import Money
-from projections.hosting_queries import rooms_hosted_since
+from projections.queries import catalog
 from domain.rooms_service import RoomChanges
 from domain.tiers import TierSpec
 
@@ -52,7 +52,7 @@ def open_room(
         raise Problem("invalid_price", "send either a ticket_price (one price for the room) or tiers")
     hosted = 0
     if services.app.policies.eligibility.min_rooms_hosted_30d:
-        hosted = rooms_hosted_since(services.db, user.sub, services.clock.now())
+        hosted = catalog.rooms_hosted_since(services.db, user.sub, services.clock.now())
     room, position = services.app.open_room(
         user.sub,
         title=body.title,
@@ -97,30 +97,16 @@ def list_rooms(
     cursor: str | None = None,
 ) -> RoomList:
     """Rooms newest first, from the catalog read model."""
-    where, params = [], []
-    if host_id is not None:
-        where.append("host_id = %s")
-        params.append(host_id)
-    if state is not None:
-        where.append("state = %s")
-        params.append(state)
+    after = None
     if cursor:
         opened, room_id = decode_cursor(cursor, 2)
-        opened_us = cursor_int(opened)
-        where.append("(opened_us < %s OR (opened_us = %s AND room_id < %s))")
-        params += [opened_us, opened_us, room_id]
-    sql = "SELECT * FROM rooms_view" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY opened_us DESC, room_id DESC LIMIT %s"
-    db = services.db
-    rows = db.query(sql, (*params, limit + 1))
+        after = (cursor_int(opened), room_id)
+    rows = catalog.rooms(services.db, host_id=host_id, state=state, after=after, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
     inventories = services.app.guards.inventories([parse_id(r["room_id"], "room") for r in page])
     items, now = [], services.clock.now()
     for row in page:
-        cast = db.query("SELECT user_id, role FROM room_cast WHERE room_id = %s", (row["room_id"],))
-        tiers = db.query("SELECT * FROM room_tiers_view WHERE room_id = %s ORDER BY added_position",
-                         (row["room_id"],))
-        policy = db.query_one("SELECT * FROM room_policies_view WHERE room_id = %s", (row["room_id"],))
+        cast, tiers, policy = catalog.room_details(services.db, row["room_id"])
         items.append(room_row_public(row, cast, inventories.get(parse_id(row["room_id"], "room")), now, tiers,
                                      show_hidden=user.is_admin or user.sub == row["host_id"], policy=policy))
     next_cursor = encode_cursor(page[-1]["opened_us"], page[-1]["room_id"]) if more else None

@@ -14,6 +14,7 @@ from api.problems import Problem
 from api.routers.purchase import serve_purchase
 from api.schemas import (BuyerList, BuyerPublic, MoneyOut, RefundCreate, TicketCreate, TicketList, TicketPublic,
                          TicketTransfer)
+from projections.queries import catalog
 from store.timecodes import from_us
 
 router = APIRouter(tags=["tickets"])
@@ -59,22 +60,12 @@ def my_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> TicketList:
-    where, params = ["holder_id = %s"], [user.sub]
-    if room_id:
-        where.append("room_id = %s")
-        params.append(str(parse_id(room_id, "room")))
-    if status:
-        where.append("status = %s")
-        params.append(status)
+    room = str(parse_id(room_id, "room")) if room_id else None
+    after = None
     if cursor:
         reserved_us, tid = decode_cursor(cursor, 2)
-        where.append("(reserved_us < %s OR (reserved_us = %s AND ticket_id < %s))")
-        us = cursor_int(reserved_us)
-        params += [us, us, tid]
-    rows = services.db.query(
-        "SELECT * FROM tickets_view WHERE " + " AND ".join(where) + " ORDER BY reserved_us DESC, ticket_id DESC LIMIT %s",
-        (*params, limit + 1),
-    )
+        after = (cursor_int(reserved_us), tid)
+    rows = catalog.holder_tickets(services.db, user.sub, room_id=room, status=status, after=after, limit=limit + 1)
     page = rows[:limit]
     return TicketList(
         items=[ticket_row_public(r) for r in page],
@@ -95,17 +86,11 @@ def room_buyers(
     room = services.app.get_room(rid)
     if user.sub != room.host_id and not user.is_admin:
         raise Problem("forbidden", "only the room's host sees its buyers")
-    where, params = ["room_id = %s", "status = %s"], [str(rid), "paid"]
+    after = None
     if cursor:
         paid_us, tid = decode_cursor(cursor, 2)
-        us = cursor_int(paid_us)
-        where.append("(paid_us > %s OR (paid_us = %s AND ticket_id > %s))")
-        params += [us, us, tid]
-    rows = services.db.query(
-        "SELECT ticket_id, holder_id, paid_us, price_amount, price_currency FROM tickets_view WHERE "
-        + " AND ".join(where) + " ORDER BY paid_us, ticket_id LIMIT %s",
-        (*params, limit + 1),
-    )
+        after = (cursor_int(paid_us), tid)
+    rows = catalog.buyers(services.db, str(rid), after=after, limit=limit + 1)
     page = rows[:limit]
     return BuyerList(
         items=[

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from api.admission_keys import AdmissionKeyring, b64url_encode
 from api.admission_tokens import AdmissionTokenError, AdmissionTokenIssuer, AdmissionTokenVerifier, TokenRejection
 from api.main import create_app
 from projections.admission_index import AdmissionIndex, AdmissionTail, Decision
+from store.timecodes import to_us
 from tests.api.builders import (
     NOW,
     Caller,
@@ -704,6 +705,22 @@ def test_the_same_report_twice_counts_once(client, paid_listener, live_room) -> 
 
     assert (first.json()["recorded"], again.json()["recorded"]) == (2, 0)
     assert client.get(f"/v1/rooms/{room['id']}/attendance", headers=host.headers).json()["total_seconds"] == 60
+
+
+def test_an_open_session_counts_whole_seconds_up_to_an_instant_a_float_timestamp_rounds_early(  # noqa: ANN001
+        client, clock, paid_listener, live_room) -> None:
+    listener, room, _ = paid_listener
+    host, _ = live_room
+    now = datetime(2004, 10, 27, 3, 59, 33, 676633, tzinfo=UTC)  # a float timestamp * 1e6 makes it ...632
+    assert int(now.timestamp() * 1_000_000) == to_us(now) - 1  # the premise: the float version is early here
+    clock.set(now)
+
+    report(client, presence("joined", room["id"], listener.sub, "s1", now - timedelta(seconds=10)))
+    response = client.get(f"/v1/rooms/{room['id']}/attendance", headers=host.headers)
+
+    assert response.status_code == 200, response.text
+    (person,) = response.json()["items"]
+    assert (person["seconds"], person["present"]) == (10, True)  # the float version counted 9
 
 
 def test_attendance_is_hidden_from_listeners_and_other_creators(client, paid_listener) -> None:  # noqa: ANN001

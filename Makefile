@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test bench demo migrate clean simulate
+.PHONY: run test test-unit test-integration test-api test-e2e bench demo migrate clean simulate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,21 @@ run: $(STAMP)
 	$(BIN)/boxoffice migrate
 	$(BIN)/boxoffice serve --host 127.0.0.1 --port 8000 --no-migrate
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP)  # everything below, in one run (what .ci/run calls)
 	$(BIN)/python -m pytest tests
+
+# The suite by what it needs (README, Tests): pick the floor you are working on.
+test-unit: $(DEV_STAMP)  # no I/O: no sockets, no SQLite files, no alembic
+	$(BIN)/python -m pytest tests/unit
+
+test-integration: $(DEV_STAMP)  # SQLite and PostgreSQL, the Stripe and LiveKit stand-ins, the money simulation
+	$(BIN)/python -m pytest tests/integration
+
+test-api: $(DEV_STAMP)  # every route through HTTP, in process (TestClient) on a temporary SQLite store
+	$(BIN)/python -m pytest tests/api
+
+test-e2e: $(DEV_STAMP)  # a running server: uvicorn worker processes, headless Chromium
+	$(BIN)/python -m pytest tests/e2e
 
 demo: $(STAMP)
 	$(BIN)/boxoffice demo

@@ -35,7 +35,7 @@ from migrations.runner import upgrade
 from tests.conftest import POSTGRES_ADMIN_URL, bearer
 from tests.integration import sim_checks
 from tests.integration.sim_world import World
-from tests.payouts.builders import CrashingGateway, ProcessCrash
+from tests.integration.payouts.builders import CrashingGateway, ProcessCrash
 
 Step = tuple[Any, ...]  # ("name", *args)
 CREATORS = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from tests.domain.test_sales import open_room
+from tests.integration.domain.test_sales import open_room
 
 pytestmark = pytest.mark.postgres
 

@@ -1,7 +1,7 @@
 """Discount and access codes over HTTP: each rule once, with the frozen clock of tests/conftest.py.
 
 The use count under concurrency is proven in tests/integration/test_codes_postgres.py,
-and the money of a discounted sale in tests/projections/test_discounted_split.py.
+and the money of a discounted sale in tests/integration/projections/test_discounted_split.py.
 """
 
 from __future__ import annotations

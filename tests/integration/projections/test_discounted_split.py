@@ -2,7 +2,7 @@
 
 100 tickets at 999.00 with a 25%-off code: each pays 749.25. The creator's
 first 50,000.00 of lifetime revenue earns 97%, the rest 80% (ARCHITECTURE.md,
-"Money rules"); computed here by hand, as tests/projections/test_threshold.py does.
+"Money rules"); computed here by hand, as tests/integration/projections/test_threshold.py does.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The balances, their hourly history, the movement days and the revenue days the ledger projection
 keeps always say what the postings say, for ANY sequence of money operations, and after a rebuild.
 
-The oracle (tests/projections/support.py, `kept_books_mismatches` and `balances_at`) recomputes
+The oracle (tests/integration/projections/support.py, `kept_books_mismatches` and `balances_at`) recomputes
 every figure from the postings themselves; balances as of a moment are compared with a sum over
 the postings dated at or before it, at moments Hypothesis picks (hour and day edges included).
 """

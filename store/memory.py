@@ -30,7 +30,7 @@ from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.utils import resolve_topic
 
 from domain.codes import CodeTerms
-from domain.guards import SeatClaim, SeatWanted
+from domain.guards import SeatClaim, SeatWanted, TransferStatus
 from domain.money import Money
 from domain.tiers import choose_tier
 from store.env import MEMORY_URL, eventsourcing_env
@@ -261,6 +261,16 @@ class MemoryGuards:
         hold = self.staged.holds.get(ticket_id)
         if hold is not None:
             self.staged.put_hold(replace(hold, paid=True))
+
+    def transfer_hold(self, ticket_id: UUID, room_id: UUID, from_holder: str, to_holder: str) -> TransferStatus:
+        self.lock_rooms([room_id])  # rooms before holds: every claim and transfer in the room waits here
+        if self.staged.live_ticket(room_id, to_holder) is not None:
+            return "receiver_holds"
+        hold = self.staged.holds.get(ticket_id)
+        if hold is None or not hold.live or hold.room_id != room_id or hold.holder_id != from_holder:
+            return "no_hold"
+        self.staged.put_hold(replace(hold, holder_id=to_holder))
+        return "transferred"
 
     def release_seat(self, ticket_id: UUID, room_id: UUID, code_id: UUID | None = None) -> bool:
         if code_id is not None:

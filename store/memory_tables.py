@@ -171,13 +171,14 @@ class StagedTables:
         before = self.holds.get(row.ticket_id)
         if new and before is not None:
             raise IntegrityError(f"duplicate key in seat_holds: {row.ticket_id}")
-        key = (row.room_id, row.holder_id)
-        if row.live and (before is None or not before.live):
-            if self.live_ticket(*key) is not None:
-                raise IntegrityError(f"seat_holds_one_live_ticket: {key!r}")
-            self._live[key] = row.ticket_id
-        elif before is not None and before.live and not row.live:
-            self._live[key] = None
+        old_key = (before.room_id, before.holder_id) if before is not None and before.live else None
+        new_key = (row.room_id, row.holder_id) if row.live else None
+        if new_key is not None and new_key != old_key and self.live_ticket(*new_key) is not None:
+            raise IntegrityError(f"seat_holds_one_live_ticket: {new_key!r}")
+        if old_key is not None and old_key != new_key:
+            self._live[old_key] = None
+        if new_key is not None:
+            self._live[new_key] = row.ticket_id
         self.holds.put(row.ticket_id, row)
 
     def apply(self) -> None:

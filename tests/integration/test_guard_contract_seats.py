@@ -150,6 +150,34 @@ def test_a_late_payment_finds_no_seat_when_the_room_sold_out_or_the_holder_bough
     assert [t.taken for t in store.reads.inventory(roomy).tiers] == [1]  # type: ignore[union-attr]
 
 
+def test_a_transferred_ticket_is_the_receivers_one_live_ticket_and_frees_the_giver(store: Store) -> None:
+    room = store.open_room(capacity=5)
+    gift = store.sell(room, "ann")
+    store.sell(room, "cat")
+
+    moved = store.run(lambda g: g.transfer_hold(gift, room, "ann", "ben"))
+
+    assert moved == "transferred"
+    assert store.claim(room, "ben") == SeatClaim("already_holds", ticket_id=gift)
+    assert store.claim(room, "ann").status == "claimed"  # the giver holds nothing now
+    assert store.taken(room) == 3
+
+
+def test_a_transfer_is_refused_to_a_holder_and_of_a_ticket_the_giver_does_not_hold(store: Store) -> None:
+    room = store.open_room(capacity=5)
+    gift, held = store.sell(room, "ann"), store.sell(room, "ben")
+    released = store.sell(room, "dan")
+    store.release(released, room)
+
+    to_holder = store.run(lambda g: g.transfer_hold(gift, room, "ann", "ben"))
+    not_givers = store.run(lambda g: g.transfer_hold(held, room, "ann", "cat"))
+    not_live = store.run(lambda g: g.transfer_hold(released, room, "dan", "cat"))
+
+    assert (to_holder, not_givers, not_live) == ("receiver_holds", "no_hold", "no_hold")
+    assert store.claim(room, "ben") == SeatClaim("already_holds", ticket_id=held)
+    assert store.claim(room, "cat").status == "claimed"
+
+
 def test_paid_tickets_are_counted_and_never_expire(store: Store) -> None:
     room = store.open_room(capacity=3)
     paid, unpaid = store.sell(room, "ann"), store.sell(room, "ben")

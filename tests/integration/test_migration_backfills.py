@@ -12,7 +12,8 @@ to head runs the backfills:
   revenue days from the postings and revenue facts;
 - 0010 gives every room its default tier (guard row and catalog row) and every
   hold that tier;
-- 0012 creates the refund policies table, empty.
+- 0012 creates the refund policies table, empty;
+- 0014 creates the transfers table, empty, and 0015 gives every ticket its tier.
 
 Each backfilled read table must equal what a rebuild of its projection from the
 events gives, and each backfilled guard row what the application itself kept.
@@ -46,7 +47,7 @@ from tests.projections.support import rows
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 LEDGER_KEPT = ("ledger_balances", "ledger_balance_hours", "ledger_movement_days", "revenue_days")  # 0009
-CATALOG_BACKFILLED = ("room_tiers_view", "room_policies_view")  # 0010, 0012
+CATALOG_BACKFILLED = ("room_tiers_view", "room_policies_view", "tickets_view", "ticket_transfers_view")  # 0010, 0012, 0014-15
 GUARDS_BACKFILLED = ("tier_inventory", "seat_holds")  # 0010 (seat_holds.tier_id)
 
 
@@ -113,7 +114,8 @@ def at_revision_0008_with_its_read_tables(database_url: str) -> None:
         # Arrangement check: the old read tables hold the books; what 0009-0012 backfill is gone.
         assert db.query_one("SELECT COUNT(*) AS n FROM ledger_postings")["n"] > 0
         assert db.query_one("SELECT COUNT(*) AS n FROM revenue_facts")["n"] > 0
-        assert present.isdisjoint({*LEDGER_KEPT, *CATALOG_BACKFILLED, "tier_inventory"}), present
+        assert present.isdisjoint({*LEDGER_KEPT, "room_tiers_view", "room_policies_view", "ticket_transfers_view",
+                                   "tier_inventory"}), present
     finally:
         db.close()
 

@@ -41,8 +41,8 @@ from store.db import Database
 from store.env import sqlalchemy_url
 from tests.conftest import make_settings
 from tests.integration.empty_databases import empty_database
-from tests.payouts.builders import Desk
-from tests.projections.support import rows
+from tests.integration.payouts.builders import Desk
+from tests.integration.projections.support import rows
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

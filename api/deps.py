@@ -1,15 +1,23 @@
-"""Dependencies shared by the routers."""
+"""Dependencies shared by the routers: the services, ids from paths, read-your-writes, and the one
+authorization guard (`owner_or`) every route that serves "its owner, or these roles" declares.
+
+May import: api/ (bootstrap, auth, problems) and, for the guard's loaders, domain/ and payouts/.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import CurrentUser, Principal
 from api.bootstrap import Services
 from api.problems import Problem
+from payouts.model import Payout
 
 
 async def get_services(request: Request) -> Services:
@@ -49,3 +57,107 @@ async def fresh_reads(request: Request) -> None:
 
 
 FreshReads = Depends(fresh_reads)
+
+
+# --- the one authorization guard --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owned:
+    """What a request names, and how to find who owns it: the path (or query) parameter that names
+    it, what it is called in a 404, and a loader answering (the thing, its owners' user ids).
+    `load` None: the parameter is the owner's user id itself (a creator)."""
+
+    param: str
+    what: str
+    load: Callable[[Services, UUID], tuple[Any, tuple[str, ...]]] | None = None
+    in_query: bool = False  # a filter (`?creator_id=`), not a path segment: absent means "every one"
+
+
+ROOM = Owned("room_id", "room", lambda s, rid: (room := s.app.get_room(rid), (room.host_id,)))
+TICKET = Owned("ticket_id", "ticket",  # its holder and the room's host
+               lambda s, tid: (ticket := s.app.get_ticket(tid), (ticket.holder_id, ticket.host_id)))
+PAYOUT = Owned("payout_id", "payout", lambda s, pid: (payout := s.app.load(Payout, pid, "payout"), (payout.creator_id,)))
+CREATOR = Owned("creator_id", "creator")
+CREATOR_FILTER = Owned("creator_id", "creator", in_query=True)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The caller, let in: `id` is what the request named (a UUID, or a creator's user id; None for a
+    filter left out by a caller whose role sees everything) and `subject` the thing loaded, if any."""
+
+    user: Principal
+    id: Any
+    subject: Any = None
+
+
+def owner_or(owned: Owned, *roles: str, rule: str, role: str | None = None, owner_role: str | None = None,
+             load: bool = True, default_to_caller: bool = False) -> Any:
+    """The dependency for "the owner of what the request names, or a caller with one of `roles`"
+    (admins hold every role). In order, as the routes always answered:
+
+    1. `role`, when given, is needed by everyone (403 naming it), owner or not;
+    2. the id is parsed (404 for one that names nothing we have) and the thing loaded (404);
+       `load=False` skips loading for callers holding `roles` (a media server polling a feed);
+    3. the caller must own it (holding `owner_role` too, when given) or hold one of `roles`,
+       else 403 `forbidden` with `rule` as detail.
+
+    A query filter (`CREATOR_FILTER`) left out is allowed to `roles`; with `default_to_caller`
+    anyone else sees their own (the id becomes the caller's), without it they are refused.
+    """
+
+    def owns(user: Principal, owners: tuple[str, ...]) -> bool:
+        return user.sub in owners and (owner_role is None or user.has(owner_role))
+
+    def guard(request: Request, user: CurrentUser, services: ServicesDep) -> Allowed:
+        if role is not None and not user.has(role):
+            raise Problem("forbidden", f"this needs one of the roles: {role}")
+        raw = (request.query_params if owned.in_query else request.path_params).get(owned.param)
+        if raw is None:  # only a query filter may be absent
+            if user.has(*roles):
+                return Allowed(user, None)
+            if default_to_caller and owns(user, (user.sub,)):
+                return Allowed(user, user.sub)
+            raise Problem("forbidden", rule)
+        if owned.load is None:
+            if not owns(user, (raw,)) and not user.has(*roles):
+                raise Problem("forbidden", rule)
+            return Allowed(user, raw)
+        key = parse_id(raw, owned.what)
+        if not load and user.has(*roles):
+            return Allowed(user, key)
+        subject, owners = owned.load(services, key)
+        if not owns(user, owners) and not user.has(*roles):
+            raise Problem("forbidden", rule)
+        return Allowed(user, key, subject)
+
+    return Depends(guard)
+
+
+# Each route that serves an owner or a role declares one of these (and nothing else decides who may).
+TicketReader = Annotated[Allowed, owner_or(
+    TICKET, "finance", rule="a ticket is visible to its holder, the room's host, finance and admins")]
+RoomBuyersReader = Annotated[Allowed, owner_or(
+    ROOM, "admin", role="creator", rule="only the room's host sees its buyers")]
+RevocationsReader = Annotated[Allowed, owner_or(
+    ROOM, "media", "finance", load=False, rule="the revocation feed is for media servers, the host and finance")]
+AttendanceReader = Annotated[Allowed, owner_or(
+    ROOM, "finance", rule="attendance is visible to the room's host, finance and admins")]
+PayoutReader = Annotated[Allowed, owner_or(
+    PAYOUT, "finance", rule="a payout is visible to its creator and finance")]
+PayoutsLister = Annotated[Allowed, owner_or(
+    CREATOR_FILTER, "finance", owner_role="creator", default_to_caller=True,
+    rule="creators see their own payouts; finance sees all")]
+RevenueReader = Annotated[Allowed, owner_or(
+    CREATOR_FILTER, "finance", owner_role="creator", rule="revenue reports are for finance; a creator may read their own (creator_id)")]
+EarningsReader = Annotated[Allowed, owner_or(
+    CREATOR, "finance", rule="earnings are visible to the creator, finance and admins")]
+CreatorReader = Annotated[Allowed, owner_or(
+    CREATOR, "finance", rule="a creator's profile is visible to the creator, finance and admins")]
+PayoutAccountManager = Annotated[Allowed, owner_or(
+    CREATOR, "admin", role="creator", rule="a creator manages only their own payout account")]
+PayoutAccountReader = Annotated[Allowed, owner_or(
+    CREATOR, "finance", rule="a payout account is visible to its creator, finance and admins")]
+CreatorCodeMaker = Annotated[Allowed, owner_or(
+    CREATOR, "admin", role="creator", rule="a creator makes codes for their own rooms")]

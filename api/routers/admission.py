@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.types import Scope
 
 from api.auth import CurrentUser, Media, TokenVerifier, authorize_scope
-from api.deps import FreshReads, ServicesDep, parse_id, wait_for
+from api.deps import AttendanceReader, FreshReads, RevocationsReader, ServicesDep, parse_id, wait_for
 from api.presenters import BIGINT_MAX
 from api.problems import Problem
 from api.schemas import UtcDatetime
@@ -119,7 +119,7 @@ def jwks(services: ServicesDep) -> Response:
 @router.get("/v1/rooms/{room_id}/revocations", dependencies=[FreshReads])
 def revocations(
     room_id: str,
-    user: CurrentUser,
+    allowed: RevocationsReader,
     services: ServicesDep,
     since: Annotated[int, Query(ge=0, le=BIGINT_MAX, description="a position from a previous answer's next_since")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
@@ -127,10 +127,7 @@ def revocations(
     """Tickets refunded or revoked, and old holders of tickets given away (`reason: transferred`),
     after `since`, so a media server can drop listeners whose admission token is still valid.
     Poll with `next_since`."""
-    rid = parse_id(room_id, "room")
-    if not user.has("media", "finance"):
-        if services.app.get_room(rid).host_id != user.sub:
-            raise Problem("forbidden", "the revocation feed is for media servers, the host and finance")
+    rid = allowed.id
     items = catalog.revocations(services.db, str(rid), since=since, limit=limit)
     next_since = items[-1]["position"] if items else since
     return JSONResponse({"room_id": str(rid), "items": items, "next_since": next_since})
@@ -152,12 +149,9 @@ def media_events(body: MediaReports, user: Media, services: ServicesDep, request
 
 
 @router.get("/v1/rooms/{room_id}/attendance", dependencies=[FreshReads])
-def attendance(room_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+def attendance(room_id: str, allowed: AttendanceReader, services: ServicesDep) -> Response:
     """Who attended and for how long: the host's and finance's view."""
-    rid = parse_id(room_id, "room")
-    room = services.app.get_room(rid)
-    if user.sub != room.host_id and not user.has("finance"):
-        raise Problem("forbidden", "attendance is visible to the room's host, finance and admins")
+    rid = allowed.id
     people = attendance_queries.attendance(services.db, str(rid), to_us(services.clock.now()))
     items = []
     for p in people:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.auth import Creator
-from api.deps import ServicesDep, parse_id, wait_for
-from api.problems import Problem
+from api.deps import CreatorCodeMaker, ServicesDep, parse_id, wait_for
 from api.routers.rooms import _actor, _money
 from api.schemas import CodeCreate, CodePublic, MoneyOut
 from domain.codes import PromoCode
@@ -32,10 +31,8 @@ def create_room_code(room_id: str, body: CodeCreate, user: Creator, services: Se
 
 
 @router.post("/v1/creators/{creator_id}/codes", response_model=CodePublic, status_code=201)
-def create_creator_code(creator_id: str, body: CodeCreate, user: Creator, services: ServicesDep) -> CodePublic:
+def create_creator_code(creator_id: str, body: CodeCreate, allowed: CreatorCodeMaker, services: ServicesDep) -> CodePublic:
     """A code for every room of the creator (present and future)."""
-    if creator_id != user.sub and not user.is_admin:
-        raise Problem("forbidden", "a creator makes codes for their own rooms")
     return _create(services, creator_id, body)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.auth import Creator, CurrentUser, Platform
-from api.deps import ServicesDep, wait_for
+from api.auth import Creator, Platform
+from api.deps import CreatorReader, PayoutAccountManager, PayoutAccountReader, ServicesDep, wait_for
 from api.presenters import creator_public
 from api.problems import Problem
 from api.schemas import CreatorCreate, CreatorPublic, EligibilityAttestation, PayoutAccountPublic
@@ -25,9 +25,9 @@ def register_creator(body: CreatorCreate, user: Creator, services: ServicesDep, 
 
 
 @router.get("/{creator_id}", response_model=CreatorPublic)
-def get_creator(creator_id: str, user: CurrentUser, services: ServicesDep) -> CreatorPublic:
-    if user.sub != creator_id and not user.has("finance"):
-        raise Problem("forbidden", "a creator's profile is visible to the creator, finance and admins")
+def get_creator(creator_id: str, allowed: CreatorReader, services: ServicesDep) -> CreatorPublic:
+    """A creator's profile, for the creator, finance and admins."""
+    user = allowed.user
     creator = services.app.get_creator(creator_id)
     return creator_public(creator, services.app.policies.eligibility, private=True,
                           claims=user.claims if user.sub == creator_id else None)
@@ -43,17 +43,12 @@ def attest_eligibility(creator_id: str, body: EligibilityAttestation, user: Plat
     return creator_public(creator, services.app.policies.eligibility, private=True)
 
 
-def _own(user: CurrentUser, creator_id: str) -> None:
-    if user.sub != creator_id and not user.is_admin:
-        raise Problem("forbidden", "a creator manages only their own payout account")
-
-
 @router.post("/{creator_id}/payout-account", response_model=PayoutAccountPublic, status_code=201)
-def open_payout_account(creator_id: str, user: Creator, services: ServicesDep, response: Response) -> PayoutAccountPublic:
+def open_payout_account(creator_id: str, allowed: PayoutAccountManager, services: ServicesDep,
+                        response: Response) -> PayoutAccountPublic:
     """Create the creator's connected (Express) account once and return an onboarding link.
     Calling again returns the same account (200) with a fresh link. Until the account is
     enabled the creator can still sell; their earnings wait."""
-    _own(user, creator_id)
     existed = services.app.get_creator(creator_id).payout_account_id is not None
     creator, position = services.app.open_payout_account(creator_id)
     wait_for(services, position)
@@ -69,10 +64,8 @@ def open_payout_account(creator_id: str, user: Creator, services: ServicesDep, r
 
 
 @router.get("/{creator_id}/payout-account", response_model=PayoutAccountPublic)
-def get_payout_account(creator_id: str, user: CurrentUser, services: ServicesDep) -> PayoutAccountPublic:
+def get_payout_account(creator_id: str, allowed: PayoutAccountReader, services: ServicesDep) -> PayoutAccountPublic:
     """The account's status: pending, enabled or restricted (kept current from `account.updated`)."""
-    if user.sub != creator_id and not user.has("finance"):
-        raise Problem("forbidden", "a payout account is visible to its creator, finance and admins")
     creator = services.app.get_creator(creator_id)
     if creator.payout_account_id is None:
         raise Problem("not_found", "the creator has no payout account yet; POST to create it")

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import CurrentUser, Finance
+from api.auth import Finance
 from api.csv_export import csv_response
-from api.deps import FreshReads, ServicesDep
+from api.deps import EarningsReader, FreshReads, RevenueReader, ServicesDep
 from api.exports import JOURNAL_COLUMNS, csv_chunks, journal_rows, ndjson_chunks, streamed
 from api.presenters import cursor_int, decode_cursor, encode_cursor
 from api.problems import Problem
@@ -127,7 +127,7 @@ def _export(db: Any, chosen: str, **filters: Any) -> Response:
 @router.get("/v1/reports/revenue", dependencies=[FreshReads])
 def revenue_report(
     request: Request,
-    user: CurrentUser,
+    allowed: RevenueReader,
     services: ServicesDep,
     by: Literal["room", "creator", "day"] = "room",
     from_: Annotated[UtcDatetime | None, Query(alias="from")] = None,
@@ -136,8 +136,6 @@ def revenue_report(
 ) -> Response:
     """Gross, refunds, fees, commission, creator share and net per room, creator or UTC day, and
     currency. Finance reads every creator; a creator reads their own (`creator_id` = themselves)."""
-    if not user.has("finance") and not (user.has("creator") and creator_id == user.sub):
-        raise Problem("forbidden", "revenue reports are for finance; a creator may read their own (creator_id)")
     start, end = _range(from_, to)
     rows = revenue_queries.revenue(_db(services), by=by, from_us=start, to_us=end, creator_id=creator_id)
     key = {"room": ("room_id", "creator_id"), "creator": ("creator_id",), "day": ("day",)}[by]
@@ -154,10 +152,9 @@ def revenue_report(
 
 
 @router.get("/v1/creators/{creator_id}/earnings", dependencies=[FreshReads])
-def creator_earnings(request: Request, creator_id: str, user: CurrentUser, services: ServicesDep) -> Response:
-    """A creator's earnings per currency: pending (held), available, in transit, paid out, lifetime."""
-    if user.sub != creator_id and not user.has("finance"):
-        raise Problem("forbidden", "earnings are visible to the creator, finance and admins")
+def creator_earnings(request: Request, creator_id: str, allowed: EarningsReader, services: ServicesDep) -> Response:
+    """A creator's earnings per currency: pending (held), available, in transit, paid out, lifetime:
+    for the creator, finance and admins."""
     services.app.get_creator(creator_id)
     rows = earnings_queries.creator_earnings(_db(services), creator_id)
     if wants_csv(request):

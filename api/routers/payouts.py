@@ -8,14 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from api.auth import CurrentUser, Finance
+from api.auth import Finance
 from api.csv_export import csv_response
 from api.routers.finance import wants_csv
-from api.deps import FreshReads, ServicesDep, parse_id
-from api.problems import Problem
+from api.deps import FreshReads, PayoutReader, PayoutsLister, ServicesDep, parse_id
 from api.schemas import UtcDatetime
 from store.timecodes import from_us
-from payouts.model import Payout, PayoutRun
+from payouts.model import PayoutRun
 from projections.queries import entries as entry_queries
 from projections.queries import payouts as payout_queries
 
@@ -66,18 +65,14 @@ def get_payout_run(run_id: str, user: Finance, services: ServicesDep) -> Respons
 @router.get("/v1/payouts", dependencies=[FreshReads])
 def list_payouts(
     request: Request,
-    user: CurrentUser,
+    allowed: PayoutsLister,
     services: ServicesDep,
     creator_id: str | None = None,
     status: Literal["scheduled", "submitted", "paid", "failed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     """Payouts, newest first. A creator sees only their own."""
-    if not user.has("finance"):
-        if not user.has("creator") or (creator_id is not None and creator_id != user.sub):
-            raise Problem("forbidden", "creators see their own payouts; finance sees all")
-        creator_id = user.sub
-    rows = payout_queries.payouts(services.db, creator_id=creator_id, status=status, limit=limit)
+    rows = payout_queries.payouts(services.db, creator_id=allowed.id, status=status, limit=limit)
     items = [_payout_row(r) for r in rows]
     if wants_csv(request):
         flat = [{**i, "amount": i["amount"]["amount"], "currency": i["amount"]["currency"]} for i in items]
@@ -86,12 +81,9 @@ def list_payouts(
 
 
 @router.get("/v1/payouts/{payout_id}", dependencies=[FreshReads])
-def get_payout(payout_id: str, user: CurrentUser, services: ServicesDep) -> Response:
-    """One payout with the ledger entries that moved its money."""
-    pid = parse_id(payout_id, "payout")
-    payout = services.app.load(Payout, pid, "payout")
-    if not user.has("finance") and user.sub != payout.creator_id:
-        raise Problem("forbidden", "a payout is visible to its creator and finance")
+def get_payout(payout_id: str, allowed: PayoutReader, services: ServicesDep) -> Response:
+    """One payout with the ledger entries that moved its money: for its creator and finance."""
+    pid, payout = allowed.id, allowed.subject
     db = services.db
     row = payout_queries.payout(db, str(pid))
     entry_ids = [f"payout:{pid}", f"payout-paid:{pid}", f"payout-failed:{pid}", f"payout-cancelled:{pid}"]

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-unit test-integration test-api test-e2e bench demo migrate clean simulate
+.PHONY: run test lint-imports test-unit test-integration test-api test-e2e bench demo migrate clean simulate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,12 @@ run: $(STAMP)
 	$(BIN)/boxoffice migrate
 	$(BIN)/boxoffice serve --host 127.0.0.1 --port 8000 --no-migrate
 
-test: $(DEV_STAMP)  # everything below, in one run (what .ci/run calls)
+test: $(DEV_STAMP)  # the import contracts (pyproject.toml), then everything below in one run (what .ci/run calls)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests
+
+lint-imports: $(DEV_STAMP)  # the import contracts alone (floors, migrations, the domain's imports, no cycles)
+	$(BIN)/lint-imports
 
 # The suite by what it needs (README, Tests): pick the floor you are working on.
 test-unit: $(DEV_STAMP)  # no I/O: no sockets, no SQLite files, no alembic

@@ -8,5 +8,6 @@ disagree, and tests/integration/test_migration_backfills.py checks that the
 backfills leave an existing database as a rebuild from zero would.
 
 May import: alembic, sqlalchemy and store/ (the database URL, store.env). Never
-domain/, projections/, payouts/, integrations/ or api/.
+domain/, projections/, payouts/, integrations/ or api/ (the "Migrations import store only"
+contract in pyproject.toml). Only api/ runs migrations (the "Floors" contract).
 """

@@ -4,7 +4,8 @@ Jinja2 templates, a few lines of plain JavaScript, every asset served from here
 (no CDN; a strict Content-Security-Policy). Pages call the JSON API in-process as
 the signed-in user (client.py), so they enforce exactly the API's roles.
 
-May import: api/ modules below the routers (auth, settings, problems), domain value types.
+May import: api/ modules below the routers (auth, settings, problems), domain value types,
+jinja2 and itsdangerous. Nothing below api/ imports it (the "Floors" contract in pyproject.toml).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ through SQLAlchemy's inspector: tables, columns in order (type, nullability,
 default), primary key, unique and check constraints, and indexes (name,
 columns, uniqueness, partial-index predicate). Index names must be equal too:
 a rebuild swaps tables and indexes in by name, and queries name them in plans.
-A change to one side without the other fails here.
+A change to one side without the other fails here, and so does a table the
+migrations create that neither a projection declares nor OWNED_ELSEWHERE lists.
 """
 
 from __future__ import annotations
@@ -24,6 +25,21 @@ from store.env import sqlalchemy_url
 from tests.integration.empty_databases import empty_database
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+# Tables `upgrade head` creates that no projection declares, and who owns them. A read table a
+# projection stops declaring (still created by the migrations) or a new table nobody owns fails here.
+OWNED_ELSEWHERE = {
+    "alembic_version": "alembic",
+    "stored_events": "the event store on SQLite (0001)",
+    "boxoffice_events": "the event store on PostgreSQL (0001)",
+    "projection_positions": "the projector (projections/batches.py)",
+    **dict.fromkeys(("seat_inventory", "seat_holds", "tier_inventory", "code_inventory", "creator_revenue",
+                     "processed_keys", "payout_accounts"), "the write guards (store/guards_sql.py)"),
+    "admission_keyring": "the admission signing keys (api/admission_keystore.py)",
+    **dict.fromkeys(("reactor_positions", "livekit_calls", "webhook_messages", "webhook_deliveries",
+                     "webhook_attempts", "webhook_endpoint_health"), "the integrations' reactors (integrations/)"),
+    **dict.fromkeys(("rate_buckets", "payment_queue"), "Stripe pacing (0013)"),
+}
 
 
 def declared_read_tables(services: Services) -> list[tuple[str, str, list[str]]]:
@@ -85,8 +101,22 @@ def test_upgrade_head_creates_exactly_the_read_tables_the_projections_declare(
         create_declared(projected, declared)
 
         from_migrations, from_projections = schema_of(migrated, tables), schema_of(projected, tables)
+        undeclared = set(table_names(migrated)) - set(tables)
 
     assert from_migrations == from_projections, drift(from_migrations, from_projections)
+    event_store_elsewhere = "boxoffice_events" if engine == "sqlite" else "stored_events"
+    assert undeclared == set(OWNED_ELSEWHERE) - {event_store_elsewhere}, (
+        "tables upgrade head creates that no projection declares, or owned tables missing:"
+        f" {sorted(undeclared ^ (set(OWNED_ELSEWHERE) - {event_store_elsewhere}))}; a read table belongs in its"
+        " projection's DDL, any other in OWNED_ELSEWHERE with its owner")
+
+
+def table_names(database_url: str) -> list[str]:
+    engine = create_engine(sqlalchemy_url(database_url), poolclass=pool.NullPool)
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
 
 
 def drift(from_migrations: dict[str, Any], from_projections: dict[str, Any]) -> str:

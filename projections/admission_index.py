@@ -32,17 +32,13 @@ from uuid import UUID
 
 import orjson
 
+from domain.rooms import Room
+from domain.tickets import Ticket
 from projections.light_events import LightReader, uuid_text
+from projections.projection import HandlesEvents, handles
 
 log = logging.getLogger(__name__)
 
-# The events the index applies; the tail passes over the rest without decoding them.
-APPLIED = frozenset({
-    "Room.Opened", "Room.Started", "Room.Ended", "Room.Cancelled", "Room.CohostAdded", "Room.SpeakerAdded",
-    "Room.CohostRemoved", "Room.SpeakerRemoved", "Ticket.Reserved", "Ticket.Paid", "Ticket.Released",
-    "Ticket.RefundRequested", "Ticket.Revoked", "Ticket.DisputeOpened", "Ticket.DisputeClosed",
-    "Ticket.Transferred",
-})
 # 6: the old holder's mark of a ticket they gave away (its own ordinal; the receiver has the ticket's).
 STATUS_CODES = {"reserved": 1, "paid": 2, "released": 3, "refunded": 4, "revoked": 5, "transferred": 6}
 STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
@@ -90,11 +86,12 @@ class RoomAccess:
     answers: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
 
-class AdmissionIndex:
+class AdmissionIndex(HandlesEvents):
     """Tickets by ordinal in packed arrays (about 100 bytes a ticket, not 300): the id as
     16 raw bytes and the status as one byte; each room maps its holders to their
     latest ticket's ordinal. Ticket events name their room and holder, so no
-    ticket-id lookup table is needed."""
+    ticket-id lookup table is needed. One handler per event kind (`@handles`, below),
+    the same registry as the table projections' (projections/projection.py)."""
 
     # Cached answers across all rooms before they are all dropped (about 200 bytes each).
     ANSWERS_BUDGET = 50_000
@@ -240,43 +237,88 @@ class AdmissionIndex:
         with self._lock:
             if position <= self.position:
                 return
-            if kind == "Room.Opened":
-                self._add_room(oid, event.host_id)
-            elif kind in ("Room.Started", "Room.Ended", "Room.Cancelled"):
-                room = self.rooms.get(oid)
-                if room is not None:
-                    room.state = {"Room.Started": "live", "Room.Ended": "ended", "Room.Cancelled": "cancelled"}[kind]
-            elif kind in ("Room.CohostAdded", "Room.SpeakerAdded"):
-                room = self.rooms.get(oid)
-                if room is not None:
-                    room.cast[event.user_id] = "cohost" if kind == "Room.CohostAdded" else "speaker"
-            elif kind in ("Room.CohostRemoved", "Room.SpeakerRemoved"):
-                room = self.rooms.get(oid)
-                if room is not None:
-                    room.cast.pop(event.user_id, None)
-            elif kind == "Ticket.Reserved":
-                self._add(oid, str(event.room_id), event.holder_id, 1)
-            elif kind == "Ticket.Paid":
-                self._set_status(event, 2)
-            elif kind == "Ticket.Transferred":
-                self._transfer(str(event.room_id), event.originator_id, event.from_holder_id, event.to_holder_id)
-            elif kind == "Ticket.Released":
-                self._set_status(event, 3)
-            elif kind == "Ticket.RefundRequested":
-                if event.full:
-                    self._set_status(event, 4)
-            elif kind == "Ticket.Revoked" or (kind == "Ticket.DisputeOpened" and event.access_revoked):
-                self._set_status(event, 5)
-            elif kind == "Ticket.DisputeClosed" and event.won:
-                room = self.rooms.get(str(event.room_id))
-                ordinal = room.holders.get(event.holder_id) if room else None
-                if ordinal is not None and self._status[ordinal] == 5:
-                    self._set_status(event, 2)
+            handler = self.handlers.get(kind)
+            if handler is not None:
+                handler(self, event, oid)
             # After the change, never before: see answer().
             touched = self.rooms.get(oid if kind.startswith("Room.") else str(event.room_id))
             if touched is not None:
                 touched.version += 1
             self.position = max(self.position, position)
+
+    # --- one handler per event kind (called by apply, under the lock) -----------------------------
+
+    @handles(Room.Opened)
+    def _opened(self, e: Any, room_id: str) -> None:
+        self._add_room(room_id, e.host_id)
+
+    @handles(Room.Started)
+    def _started(self, e: Any, room_id: str) -> None:
+        self._set_state(room_id, "live")
+
+    @handles(Room.Ended)
+    def _ended(self, e: Any, room_id: str) -> None:
+        self._set_state(room_id, "ended")
+
+    @handles(Room.Cancelled)
+    def _cancelled(self, e: Any, room_id: str) -> None:
+        self._set_state(room_id, "cancelled")
+
+    @handles(Room.CohostAdded)
+    def _cohost_added(self, e: Any, room_id: str) -> None:
+        if (room := self.rooms.get(room_id)) is not None:
+            room.cast[e.user_id] = "cohost"
+
+    @handles(Room.SpeakerAdded)
+    def _speaker_added(self, e: Any, room_id: str) -> None:
+        if (room := self.rooms.get(room_id)) is not None:
+            room.cast[e.user_id] = "speaker"
+
+    @handles(Room.CohostRemoved, Room.SpeakerRemoved)
+    def _cast_removed(self, e: Any, room_id: str) -> None:
+        if (room := self.rooms.get(room_id)) is not None:
+            room.cast.pop(e.user_id, None)
+
+    @handles(Ticket.Reserved)
+    def _reserved(self, e: Any, ticket_id: str) -> None:
+        self._add(ticket_id, str(e.room_id), e.holder_id, 1)
+
+    @handles(Ticket.Paid)
+    def _paid(self, e: Any, ticket_id: str) -> None:
+        self._set_status(e, 2)
+
+    @handles(Ticket.Transferred)
+    def _transferred(self, e: Any, ticket_id: str) -> None:
+        self._transfer(str(e.room_id), e.originator_id, e.from_holder_id, e.to_holder_id)
+
+    @handles(Ticket.Released)
+    def _released(self, e: Any, ticket_id: str) -> None:
+        self._set_status(e, 3)
+
+    @handles(Ticket.RefundRequested)
+    def _refund_requested(self, e: Any, ticket_id: str) -> None:
+        if e.full:
+            self._set_status(e, 4)
+
+    @handles(Ticket.Revoked)
+    def _revoked(self, e: Any, ticket_id: str) -> None:
+        self._set_status(e, 5)
+
+    @handles(Ticket.DisputeOpened)
+    def _dispute_opened(self, e: Any, ticket_id: str) -> None:
+        if e.access_revoked:
+            self._set_status(e, 5)
+
+    @handles(Ticket.DisputeClosed)
+    def _dispute_closed(self, e: Any, ticket_id: str) -> None:
+        room = self.rooms.get(str(e.room_id))
+        ordinal = room.holders.get(e.holder_id) if room else None
+        if e.won and ordinal is not None and self._status[ordinal] == 5:
+            self._set_status(e, 2)
+
+    def _set_state(self, room_id: str, state: str) -> None:
+        if (room := self.rooms.get(room_id)) is not None:
+            room.state = state
 
     def advance(self, position: int) -> None:
         """Pass over an event that changes nothing here."""
@@ -302,7 +344,7 @@ class AdmissionTail:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._catching_up = threading.Lock()  # one reader of the log at a time: read and apply together
-        self._reader = LightReader(mapper, APPLIED)
+        self._reader = LightReader(mapper, AdmissionIndex.handlers)  # the rest of the log is not decoded
 
     def load_snapshot(self) -> None:
         with self.db.transaction() as tx:  # one consistent read of position and tables

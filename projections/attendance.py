@@ -1,31 +1,33 @@
-"""The check-in log as a read table: one row per participant session."""
+"""The check-in log as a read table: one row per participant session.
+
+One handler per event kind, writing through an `AttendanceView`
+(projections/attendance_view.py: PostgreSQL and SQLite). Imports domain/,
+store/ and this package only.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from store.db import Tx
 from store.timecodes import to_us
+from domain.attendance import Presence
+from projections.attendance_view import AttendanceView, PostgresAttendanceView, SqliteAttendanceView
+from projections.projection import Projection, handles
 
 
-class AttendanceProjection:
+class AttendanceProjection(Projection[AttendanceView]):
     name = "attendance"
-    handles = frozenset({"Presence.Joined", "Presence.Left"})
+    views = {"postgresql": PostgresAttendanceView, "sqlite": SqliteAttendanceView}
 
     def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
         t = f"attendance_sessions{suffix}"
         return [(t, f"CREATE TABLE {t} (room_id VARCHAR(36) NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL,"
                     " role VARCHAR(16), joined_us BIGINT, left_us BIGINT, PRIMARY KEY (room_id, user_id, session_id))", [])]
 
-    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        kind = type(event).__qualname__
-        t = f"attendance_sessions{suffix}"
-        if kind == "Presence.Joined":
-            tx.execute(f"INSERT INTO {t} (room_id, user_id, session_id, role, joined_us) VALUES (%s, %s, %s, %s, %s)"
-                       " ON CONFLICT (room_id, user_id, session_id) DO UPDATE SET joined_us = excluded.joined_us,"
-                       f" role = excluded.role",
-                       (str(event.room_id), event.user_id, event.session_id, event.role, to_us(event.at)))
-        elif kind == "Presence.Left":
-            tx.execute(f"INSERT INTO {t} (room_id, user_id, session_id, left_us) VALUES (%s, %s, %s, %s)"
-                       " ON CONFLICT (room_id, user_id, session_id) DO UPDATE SET left_us = excluded.left_us",
-                       (str(event.room_id), event.user_id, event.session_id, to_us(event.at)))
+    @handles(Presence.Joined)
+    def joined(self, view: AttendanceView, e: Any, pos: int) -> None:
+        view.joined(str(e.room_id), e.user_id, e.session_id, e.role, to_us(e.at))
+
+    @handles(Presence.Left)
+    def left(self, view: AttendanceView, e: Any, pos: int) -> None:
+        view.left(str(e.room_id), e.user_id, e.session_id, to_us(e.at))

@@ -48,14 +48,8 @@ def decode(mapper: Any, notifications: Sequence[Any], projections: Iterable[Proj
 
 def apply(projection: Projection, tx: Tx, events: list[tuple[int, Any]], suffix: str) -> None:
     """The batch's events to one projection (set-based: it reads and writes its rows once)."""
-    if not events:
-        return
-    batch = getattr(projection, "apply_batch", None)
-    if batch is not None:
-        batch(tx, events, suffix)
-        return
-    for position, event in events:  # TODO(projections): gone once every projection applies batches
-        projection.apply(tx, event, position, suffix)  # type: ignore[attr-defined]
+    if events:
+        projection.apply_batch(tx, events, suffix)
 
 
 # --- positions ----------------------------------------------------------------------------

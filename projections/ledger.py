@@ -7,10 +7,13 @@ credit negative; every entry sums to zero per currency, so the trial balance
 is zero. An unbalanced entry raises and rolls the batch back: a money bug
 stops the projector rather than corrupting the books.
 
-Beside the postings, in the same batch transaction, the projection keeps
-what finance reads: balances per account and currency with their hourly
-history (ledger_balances.py), movements per account, day and kind
-(ledger_movements.py), and revenue per room and day (revenue_rollups.py).
+One handler per event kind, below, writing through a `LedgerView`
+(projections/ledger_view.py: PostgreSQL and SQLite), which keeps beside the
+postings, in the same batch transaction, what finance reads: balances per
+account and currency with their hourly history (ledger_balances.py),
+movements per account, day and kind (ledger_movements.py), and revenue per
+room and day (revenue_rollups.py). Imports domain/, store/ and this package
+only (Payout events are named by kind: they are defined in payouts/, a floor above).
 
 Accounts (per currency):
     platform:cash              the platform's balance at the processor (asset)
@@ -27,13 +30,14 @@ Accounts (per currency):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from store.db import Tx
 from store.timecodes import to_us
+from domain.rooms import Room
+from domain.tickets import Ticket
 from projections import ledger_balances, ledger_movements, revenue_rollups
-from projections.rows import BatchedProjection, RowCache, insert_many
+from projections.ledger_view import LedgerView, PostgresLedgerView, SqliteLedgerView
+from projections.projection import Projection, handles
 
 CASH, FEES, COMMISSION = "platform:cash", "platform:processor_fees", "platform:commission"
 REFUNDS_PAYABLE, DISPUTES = "platform:refunds_payable", "platform:disputes"
@@ -87,253 +91,195 @@ def _ddl(s: str) -> list[tuple[str, str, list[str]]]:
     ]
 
 
-ENTRY_COLUMNS = ("entry_id", "kind", "position", "occurred_us", "currency", "room_id", "creator_id", "ticket_id",
-                 "reference", "memo")
-POSTING_COLUMNS = ("entry_id", "line", "account", "currency", "amount", "occurred_us", "position")
-FACT_COLUMNS = ("fact_id", "kind", "occurred_us", "room_id", "creator_id", "currency", "tickets", "gross", "fees",
-                "commission", "creator_share", "refunds")
+MONEY_EVENTS = frozenset(k.__qualname__ for k in (Ticket.Paid, Ticket.RefundRequested, Ticket.RefundSettled,
+                                                  Ticket.DisputeOpened, Ticket.DisputeClosed))
 
 
-class _Batch:
-    """What one batch of events adds to the ledger, written at the end in a few statements."""
+class LedgerProjection(Projection[LedgerView]):
+    name = "ledger"
+    views = {"postgresql": PostgresLedgerView, "sqlite": SqliteLedgerView}
+    # Written only by COPY and never read while the log is applied: a replay loads them
+    # without their primary keys and builds each once at the end (projections/rebuild.py).
+    append_only = frozenset({"ledger_entries", "ledger_postings", "revenue_facts"})
 
-    def __init__(self, tx: Tx, s: str, events: list[tuple[int, Any]]) -> None:
-        self.s = s
-        self.entries: list[tuple[Any, ...]] = []
-        self.postings: list[tuple[Any, ...]] = []
-        self.facts: list[tuple[Any, ...]] = []
-        self.rooms = RowCache(f"ledger_rooms{s}", ("room_id",), ("room_id", "creator_id", "released"))
-        self.pending = RowCache(f"ledger_room_pending{s}", ("room_id", "currency"), ("room_id", "currency", "amount"))
-        # The currencies each room holds pending earnings in: a release finds its rows
-        # without scanning every pending row of the batch.
-        self.pending_currencies: dict[str, set[str]] = {}
-        room_ids = set()
+    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
+        return _ddl(suffix)
+
+    def prepare(self, view: LedgerView, events: list[tuple[int, Any]]) -> None:
+        rooms = set()
         for _, e in events:
             kind = type(e).__qualname__
             if kind.startswith("Room."):
-                room_ids.add(str(e.originator_id))
-            elif hasattr(e, "room_id") and kind in MONEY_EVENTS:
-                room_ids.add(str(e.room_id))
-        self.rooms.load(tx, [(r,) for r in room_ids])
-        if room_ids:
-            marks = ", ".join(["%s"] * len(room_ids))
-            for row in tx.all(f"SELECT room_id, currency, amount FROM ledger_room_pending{s} WHERE room_id IN ({marks})",
-                              list(room_ids)):
-                self.pending.rows[(row["room_id"], row["currency"])] = dict(row)
-                self.pending_currencies.setdefault(row["room_id"], set()).add(row["currency"])
+                rooms.add(str(e.originator_id))
+            elif kind in MONEY_EVENTS:
+                rooms.add(str(e.room_id))
+        view.preload(rooms)
 
-    def post(self, *, entry_id: str, kind: str, position: int, at: Any, currency: str,
-             postings: list[tuple[str, int]], room_id: Any = None, creator_id: str | None = None,
-             ticket_id: Any = None, reference: str | None = None, memo: str | None = None) -> None:
-        lines = [(account, amount) for account, amount in postings if amount != 0]
-        if sum(amount for _, amount in lines) != 0:
-            raise UnbalancedEntryError(f"{entry_id}: postings {lines} do not balance")
-        if not lines:
+    # --- rooms ---------------------------------------------------------------------------
+
+    @handles(Room.Opened)
+    def room_opened(self, view: LedgerView, e: Any, pos: int) -> None:
+        view.add_room(str(e.originator_id), e.host_id)
+
+    @handles(Room.EarningsReleased)
+    def earnings_released(self, view: LedgerView, e: Any, pos: int) -> None:
+        room_id = str(e.originator_id)
+        room = view.room(room_id)
+        if room is None:  # Safeguard, should never happen: a room opens before it ends.
             return
-        occurred = to_us(at)
-        self.entries.append((entry_id, kind, position, occurred, currency, str(room_id) if room_id else None,
-                             creator_id, str(ticket_id) if ticket_id else None, reference, memo))
-        self.postings += [(entry_id, i, account, currency, amount, occurred, position)
-                          for i, (account, amount) in enumerate(lines)]
+        creator = room["creator_id"]
+        for currency, amount in sorted(view.pending(room_id).items()):
+            _post(view, entry_id=f"release:{room_id}:{currency}", kind="earnings_released", position=pos, at=e.at,
+                  currency=currency, room_id=room_id, creator_id=creator,
+                  memo=f"refund window passed as of {e.as_of.isoformat()}",
+                  postings=[(pending(creator), amount), (available(creator), -amount)])
+            view.add_pending(room_id, currency, -amount)
+        view.release(room_id)
 
-    def fact(self, fact_id: str, kind: str, at: Any, room_id: Any, creator_id: str, currency: str, *, tickets: int = 0,
-             gross: int = 0, fees: int = 0, commission: int = 0, creator_share: int = 0, refunds: int = 0) -> None:
-        self.facts.append((fact_id, kind, to_us(at), str(room_id), creator_id, currency, tickets, gross, fees,
-                           commission, creator_share, refunds))
+    # --- tickets ---------------------------------------------------------------------------
 
-    def earnings_account(self, room_id: Any, creator_id: str, currency: str, delta: int) -> str:
-        """Where a room's creator share sits now: pending until released, then available.
+    @handles(Ticket.Paid)
+    def paid(self, view: LedgerView, e: Any, pos: int) -> None:
+        """A sale. The fee is posted in its own (settlement) currency.
 
-        While pending, the room's own pending balance per currency is tracked too,
-        so the release moves exactly what that room earned.
+        Same currency: one entry, cash in, split out, fee from cash to fees.
+        Settled in another currency (a EUR ticket paid into a USD balance): the
+        sale entry debits `fx_clearing` in the ticket's currency instead of cash,
+        and a `sale_settlement` entry in the settlement currency brings what
+        reached the balance (net + fee) into cash against `fx_clearing` and moves
+        the fee. The two fx_clearing postings are the FX pair; each entry
+        balances in its own currency, so every currency's trial balance stays 0.
         """
-        room = self.rooms.get((str(room_id),))
-        if room is not None and room["released"]:
-            return available(creator_id)
-        key = (str(room_id), currency)
-        row = self.pending.get(key)
-        if row is None:
-            self.pending.insert({"room_id": key[0], "currency": currency, "amount": delta})
-            self.pending_currencies.setdefault(key[0], set()).add(currency)
+        ticket, room = str(e.originator_id), str(e.room_id)  # once: a rebuild runs this for every sale
+        earnings = _earnings_account(view, room, e.creator_id, e.currency, e.creator_share)
+        reference = e.charge_id or e.payment_id
+        if e.fee_currency == e.currency:
+            _post(view, entry_id=f"sale:{ticket}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
+                  room_id=room, creator_id=e.creator_id, ticket_id=ticket,
+                  reference=reference, memo=f"policy {e.policy_version}",
+                  postings=[(CASH, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission),
+                            (FEES, e.fee), (CASH, -e.fee)])
+            _fact(view, f"sale:{ticket}", "sale", e.paid_at, room, e.creator_id, e.currency,
+                  tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
+            return
+        _post(view, entry_id=f"sale:{ticket}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
+              room_id=room, creator_id=e.creator_id, ticket_id=ticket,
+              reference=reference, memo=f"policy {e.policy_version}; settled in {e.fee_currency}",
+              postings=[(FX_CLEARING, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission)])
+        settled = e.net + e.fee
+        _post(view, entry_id=f"sale-settled:{ticket}", kind="sale_settlement", position=pos, at=e.paid_at,
+              currency=e.fee_currency, room_id=room, creator_id=e.creator_id, ticket_id=ticket, reference=reference,
+              memo=f"{e.gross} {e.currency} at {e.exchange_rate}",
+              postings=[(CASH, settled), (FX_CLEARING, -settled), (FEES, e.fee), (CASH, -e.fee)])
+        _fact(view, f"sale:{ticket}", "sale", e.paid_at, room, e.creator_id, e.currency,
+              tickets=1, gross=e.gross, commission=e.commission, creator_share=e.creator_share)
+        _fact(view, f"sale-fee:{ticket}", "sale_fee", e.paid_at, room, e.creator_id, e.fee_currency, fees=e.fee)
+
+    @handles(Ticket.RefundRequested)
+    def refund_requested(self, view: LedgerView, e: Any, pos: int) -> None:
+        earnings = _earnings_account(view, str(e.room_id), e.creator_id, e.currency, -e.creator_reversal)
+        _post(view, entry_id=f"refund:{e.refund_id}", kind="refund", position=pos, at=e.at, currency=e.currency,
+              room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, memo=e.reason,
+              postings=[(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
+                        (REFUNDS_PAYABLE, -e.amount)])
+        _fact(view, f"refund:{e.refund_id}", "refund", e.at, e.room_id, e.creator_id, e.currency,
+              tickets=-1 if e.full else 0, commission=-e.commission_reversal, creator_share=-e.creator_reversal,
+              refunds=e.amount)
+
+    @handles(Ticket.RefundSettled)
+    def refund_settled(self, view: LedgerView, e: Any, pos: int) -> None:
+        _post(view, entry_id=f"refund-paid:{e.refund_id}", kind="refund_paid", position=pos, at=e.at,
+              currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
+              reference=e.processor_refund_id, postings=[(REFUNDS_PAYABLE, e.amount), (CASH, -e.amount)])
+
+    @handles(Ticket.DisputeOpened)
+    def dispute_opened(self, view: LedgerView, e: Any, pos: int) -> None:
+        _post(view, entry_id=f"dispute:{e.dispute_id}", kind="dispute_opened", position=pos, at=e.at,
+              currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
+              reference=e.dispute_id, postings=[(DISPUTES, e.amount), (CASH, -e.amount)])
+
+    @handles(Ticket.DisputeClosed)
+    def dispute_closed(self, view: LedgerView, e: Any, pos: int) -> None:
+        if e.won:
+            postings = [(CASH, e.disputed_amount), (DISPUTES, -e.disputed_amount)]
         else:
-            row["amount"] += delta
-            self.pending.touch(key)
-        return pending(creator_id)
+            earnings = _earnings_account(view, str(e.room_id), e.creator_id, e.currency, -e.creator_reversal)
+            # The held money is gone; what the buyer got back reverses the split.
+            postings = [(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
+                        (DISPUTES, -e.disputed_amount), (DISPUTE_LOSSES, e.disputed_amount - e.amount)]
+            _fact(view, f"dispute-lost:{e.dispute_id}", "dispute", e.at, e.room_id, e.creator_id, e.currency,
+                  tickets=-1, commission=-e.commission_reversal, creator_share=-e.creator_reversal, refunds=e.amount)
+        _post(view, entry_id=f"dispute-closed:{e.dispute_id}", kind="dispute_won" if e.won else "dispute_lost",
+              position=pos, at=e.at, currency=e.currency, room_id=e.room_id, creator_id=e.creator_id,
+              ticket_id=e.originator_id, reference=e.dispute_id, postings=postings)
 
-    def flush(self, tx: Tx) -> None:
-        self.rooms.flush(tx)
-        # A room's pending row that reached zero (released, or refunded to nothing) goes;
-        # one the batch created and emptied is never written.
-        empty = [k for k in self.pending.new | self.pending.dirty if self.pending.rows[k]["amount"] == 0]
-        self.pending.new.difference_update(empty)
-        gone = [k for k in empty if k in self.pending.dirty]
-        self.pending.dirty.difference_update(empty)
-        self.pending.flush(tx)
-        if gone:
-            tx.executemany(f"DELETE FROM ledger_room_pending{self.s} WHERE room_id = %s AND currency = %s", gone)
-        insert_many(tx, f"ledger_entries{self.s}", ENTRY_COLUMNS, self.entries)
-        insert_many(tx, f"ledger_postings{self.s}", POSTING_COLUMNS, self.postings)
-        insert_many(tx, f"revenue_facts{self.s}", FACT_COLUMNS, self.facts)
-        ledger_balances.BalanceBook(self.s).apply(tx, self.postings)
-        ledger_movements.add_movements(tx, self.s, {e[0]: e[1] for e in self.entries}, self.postings)
-        revenue_rollups.roll_up(tx, self.s, self.facts)
+    # --- payouts (payouts/model.py: named by kind, a floor above) ---------------------------------
+
+    @handles("Payout.Scheduled")
+    def payout_scheduled(self, view: LedgerView, e: Any, pos: int) -> None:
+        _post(view, entry_id=f"payout:{e.originator_id}", kind="payout_scheduled", position=pos, at=e.at,
+              currency=e.currency, creator_id=e.creator_id, reference=str(e.originator_id), memo=e.period,
+              postings=[(available(e.creator_id), e.amount), (IN_TRANSIT, -e.amount)])
+
+    @handles("Payout.Paid")
+    def payout_paid(self, view: LedgerView, e: Any, pos: int) -> None:
+        _post(view, entry_id=f"payout-paid:{e.originator_id}", kind="payout_paid", position=pos, at=e.at,
+              currency=e.currency, creator_id=e.creator_id, reference=e.transfer_id,
+              postings=[(IN_TRANSIT, e.amount), (CASH, -e.amount)])
+
+    @handles("Payout.Failed")
+    def payout_failed(self, view: LedgerView, e: Any, pos: int) -> None:
+        # Paid already: the transfer was reversed and the cash came back. Otherwise the
+        # money never left: it returns from in transit.
+        source = CASH if e.was == "paid" else IN_TRANSIT
+        _post(view, entry_id=f"payout-failed:{e.originator_id}", kind="payout_failed", position=pos, at=e.at,
+              currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id, memo=e.reason,
+              postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
+
+    @handles("Payout.PartiallyReversed")
+    def payout_partially_reversed(self, view: LedgerView, e: Any, pos: int) -> None:
+        source = CASH if e.was == "paid" else IN_TRANSIT
+        _post(view, entry_id=f"payout-reversed:{e.originator_id}:{pos}", kind="payout_reversed", position=pos,
+              at=e.at, currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id,
+              memo="partial transfer reversal", postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
+
+    @handles("Payout.Cancelled")
+    def payout_cancelled(self, view: LedgerView, e: Any, pos: int) -> None:
+        _post(view, entry_id=f"payout-cancelled:{e.originator_id}", kind="payout_cancelled", position=pos, at=e.at,
+              currency=e.currency, creator_id=e.creator_id, memo=e.reason,
+              postings=[(IN_TRANSIT, e.amount), (available(e.creator_id), -e.amount)])
 
 
-class LedgerProjection(BatchedProjection):
-    name = "ledger"
-    batch = _Batch
-    ddl = staticmethod(_ddl)
-    # Written only by COPY and never read while the log is applied: a replay loads them
-    # without their primary keys and builds each once at the end (Projector.replay).
-    append_only = frozenset({"ledger_entries", "ledger_postings", "revenue_facts"})
+def _post(view: LedgerView, *, entry_id: str, kind: str, position: int, at: Any, currency: str,
+          postings: list[tuple[str, int]], room_id: Any = None, creator_id: str | None = None,
+          ticket_id: Any = None, reference: str | None = None, memo: str | None = None) -> None:
+    """One balanced journal entry (zero lines dropped; none left, no entry), or UnbalancedEntryError."""
+    lines = [(account, amount) for account, amount in postings if amount != 0]
+    if sum(amount for _, amount in lines) != 0:
+        raise UnbalancedEntryError(f"{entry_id}: postings {lines} do not balance")
+    if not lines:
+        return
+    occurred = to_us(at)
+    view.post((entry_id, kind, position, occurred, currency, str(room_id) if room_id else None, creator_id,
+               str(ticket_id) if ticket_id else None, reference, memo),
+              [(entry_id, i, account, currency, amount, occurred, position) for i, (account, amount) in enumerate(lines)])
 
 
-def _room_opened(b: _Batch, e: Any, pos: int) -> None:
-    b.rooms.insert({"room_id": str(e.originator_id), "creator_id": e.host_id, "released": False})
+def _fact(view: LedgerView, fact_id: str, kind: str, at: Any, room_id: Any, creator_id: str, currency: str, *,
+          tickets: int = 0, gross: int = 0, fees: int = 0, commission: int = 0, creator_share: int = 0,
+          refunds: int = 0) -> None:
+    view.fact((fact_id, kind, to_us(at), str(room_id), creator_id, currency, tickets, gross, fees, commission,
+               creator_share, refunds))
 
 
-def _paid(b: _Batch, e: Any, pos: int) -> None:
-    """A sale. The fee is posted in its own (settlement) currency.
+def _earnings_account(view: LedgerView, room_id: str, creator_id: str, currency: str, delta: int) -> str:
+    """Where a room's creator share sits now: pending until released, then available.
 
-    Same currency: one entry, cash in, split out, fee from cash to fees.
-    Settled in another currency (a EUR ticket paid into a USD balance): the
-    sale entry debits `fx_clearing` in the ticket's currency instead of cash,
-    and a `sale_settlement` entry in the settlement currency brings what
-    reached the balance (net + fee) into cash against `fx_clearing` and moves
-    the fee. The two fx_clearing postings are the FX pair; each entry
-    balances in its own currency, so every currency's trial balance stays 0.
+    While pending, the room's own pending balance per currency is tracked too,
+    so the release moves exactly what that room earned.
     """
-    ticket, room = str(e.originator_id), str(e.room_id)  # once: a rebuild runs this for every sale
-    earnings = b.earnings_account(room, e.creator_id, e.currency, e.creator_share)
-    reference = e.charge_id or e.payment_id
-    if e.fee_currency == e.currency:
-        b.post(entry_id=f"sale:{ticket}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
-               room_id=room, creator_id=e.creator_id, ticket_id=ticket,
-               reference=reference, memo=f"policy {e.policy_version}",
-               postings=[(CASH, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission),
-                         (FEES, e.fee), (CASH, -e.fee)])
-        b.fact(f"sale:{ticket}", "sale", e.paid_at, room, e.creator_id, e.currency,
-               tickets=1, gross=e.gross, fees=e.fee, commission=e.commission, creator_share=e.creator_share)
-        return
-    b.post(entry_id=f"sale:{ticket}", kind="sale", position=pos, at=e.paid_at, currency=e.currency,
-           room_id=room, creator_id=e.creator_id, ticket_id=ticket,
-           reference=reference, memo=f"policy {e.policy_version}; settled in {e.fee_currency}",
-           postings=[(FX_CLEARING, e.gross), (earnings, -e.creator_share), (COMMISSION, -e.commission)])
-    settled = e.net + e.fee
-    b.post(entry_id=f"sale-settled:{ticket}", kind="sale_settlement", position=pos, at=e.paid_at,
-           currency=e.fee_currency, room_id=room, creator_id=e.creator_id, ticket_id=ticket, reference=reference,
-           memo=f"{e.gross} {e.currency} at {e.exchange_rate}",
-           postings=[(CASH, settled), (FX_CLEARING, -settled), (FEES, e.fee), (CASH, -e.fee)])
-    b.fact(f"sale:{ticket}", "sale", e.paid_at, room, e.creator_id, e.currency,
-           tickets=1, gross=e.gross, commission=e.commission, creator_share=e.creator_share)
-    b.fact(f"sale-fee:{ticket}", "sale_fee", e.paid_at, room, e.creator_id, e.fee_currency, fees=e.fee)
-
-
-def _refund_requested(b: _Batch, e: Any, pos: int) -> None:
-    earnings = b.earnings_account(e.room_id, e.creator_id, e.currency, -e.creator_reversal)
-    b.post(entry_id=f"refund:{e.refund_id}", kind="refund", position=pos, at=e.at, currency=e.currency,
-           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, memo=e.reason,
-           postings=[(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal), (REFUNDS_PAYABLE, -e.amount)])
-    b.fact(f"refund:{e.refund_id}", "refund", e.at, e.room_id, e.creator_id, e.currency,
-           tickets=-1 if e.full else 0, commission=-e.commission_reversal, creator_share=-e.creator_reversal,
-           refunds=e.amount)
-
-
-def _refund_settled(b: _Batch, e: Any, pos: int) -> None:
-    b.post(entry_id=f"refund-paid:{e.refund_id}", kind="refund_paid", position=pos, at=e.at, currency=e.currency,
-           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, reference=e.processor_refund_id,
-           postings=[(REFUNDS_PAYABLE, e.amount), (CASH, -e.amount)])
-
-
-def _dispute_opened(b: _Batch, e: Any, pos: int) -> None:
-    b.post(entry_id=f"dispute:{e.dispute_id}", kind="dispute_opened", position=pos, at=e.at, currency=e.currency,
-           room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, reference=e.dispute_id,
-           postings=[(DISPUTES, e.amount), (CASH, -e.amount)])
-
-
-def _dispute_closed(b: _Batch, e: Any, pos: int) -> None:
-    if e.won:
-        postings = [(CASH, e.disputed_amount), (DISPUTES, -e.disputed_amount)]
-    else:
-        earnings = b.earnings_account(e.room_id, e.creator_id, e.currency, -e.creator_reversal)
-        # The held money is gone; what the buyer got back reverses the split.
-        postings = [(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
-                    (DISPUTES, -e.disputed_amount), (DISPUTE_LOSSES, e.disputed_amount - e.amount)]
-        b.fact(f"dispute-lost:{e.dispute_id}", "dispute", e.at, e.room_id, e.creator_id, e.currency,
-               tickets=-1, commission=-e.commission_reversal, creator_share=-e.creator_reversal, refunds=e.amount)
-    b.post(entry_id=f"dispute-closed:{e.dispute_id}", kind="dispute_won" if e.won else "dispute_lost", position=pos,
-           at=e.at, currency=e.currency, room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id,
-           reference=e.dispute_id, postings=postings)
-
-
-def _earnings_released(b: _Batch, e: Any, pos: int) -> None:
-    room = b.rooms.get((str(e.originator_id),))
-    if room is None:  # Safeguard, should never happen: a room opens before it ends.
-        return
-    creator = room["creator_id"]
-    room_id = str(e.originator_id)
-    for currency in sorted(b.pending_currencies.get(room_id, ())):
-        key = (room_id, currency)
-        amount = int(b.pending.rows[key]["amount"])
-        b.post(entry_id=f"release:{e.originator_id}:{key[1]}", kind="earnings_released", position=pos, at=e.at,
-               currency=key[1], room_id=e.originator_id, creator_id=creator,
-               memo=f"refund window passed as of {e.as_of.isoformat()}",
-               postings=[(pending(creator), amount), (available(creator), -amount)])
-        b.pending.rows[key]["amount"] = 0
-        b.pending.touch(key)
-    room["released"] = True
-    b.rooms.touch((str(e.originator_id),))
-
-
-def _payout_scheduled(b: _Batch, e: Any, pos: int) -> None:
-    b.post(entry_id=f"payout:{e.originator_id}", kind="payout_scheduled", position=pos, at=e.at, currency=e.currency,
-           creator_id=e.creator_id, reference=str(e.originator_id), memo=e.period,
-           postings=[(available(e.creator_id), e.amount), (IN_TRANSIT, -e.amount)])
-
-
-def _payout_paid(b: _Batch, e: Any, pos: int) -> None:
-    b.post(entry_id=f"payout-paid:{e.originator_id}", kind="payout_paid", position=pos, at=e.at, currency=e.currency,
-           creator_id=e.creator_id, reference=e.transfer_id, postings=[(IN_TRANSIT, e.amount), (CASH, -e.amount)])
-
-
-def _payout_failed(b: _Batch, e: Any, pos: int) -> None:
-    # Paid already: the transfer was reversed and the cash came back. Otherwise the
-    # money never left: it returns from in transit.
-    source = CASH if e.was == "paid" else IN_TRANSIT
-    b.post(entry_id=f"payout-failed:{e.originator_id}", kind="payout_failed", position=pos, at=e.at,
-           currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id, memo=e.reason,
-           postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
-
-
-def _payout_partially_reversed(b: _Batch, e: Any, pos: int) -> None:
-    source = CASH if e.was == "paid" else IN_TRANSIT
-    b.post(entry_id=f"payout-reversed:{e.originator_id}:{pos}", kind="payout_reversed", position=pos, at=e.at,
-           currency=e.currency, creator_id=e.creator_id, reference=e.reversal_id or e.transfer_id,
-           memo="partial transfer reversal", postings=[(source, e.amount), (available(e.creator_id), -e.amount)])
-
-
-def _payout_cancelled(b: _Batch, e: Any, pos: int) -> None:
-    b.post(entry_id=f"payout-cancelled:{e.originator_id}", kind="payout_cancelled", position=pos, at=e.at,
-           currency=e.currency, creator_id=e.creator_id, memo=e.reason,
-           postings=[(IN_TRANSIT, e.amount), (available(e.creator_id), -e.amount)])
-
-
-MONEY_EVENTS = {"Ticket.Paid", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
-                "Ticket.DisputeClosed"}
-
-HANDLERS: dict[str, Callable[[_Batch, Any, int], None]] = {
-    "Room.Opened": _room_opened,
-    "Room.EarningsReleased": _earnings_released,
-    "Ticket.Paid": _paid,
-    "Ticket.RefundRequested": _refund_requested,
-    "Ticket.RefundSettled": _refund_settled,
-    "Ticket.DisputeOpened": _dispute_opened,
-    "Ticket.DisputeClosed": _dispute_closed,
-    "Payout.Scheduled": _payout_scheduled,
-    "Payout.Paid": _payout_paid,
-    "Payout.Failed": _payout_failed,
-    "Payout.PartiallyReversed": _payout_partially_reversed,
-    "Payout.Cancelled": _payout_cancelled,
-}
-
-LedgerProjection.handlers = HANDLERS
+    room = view.room(room_id)
+    if room is not None and room["released"]:
+        return available(creator_id)
+    view.add_pending(room_id, currency, delta)
+    return pending(creator_id)

@@ -30,18 +30,17 @@ history stays exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from store.db import Tx
-from projections.rows import RowCache, insert_many
+from projections.rows import ROWS, RowCache, Rows
 
 HOUR_US = 3_600_000_000  # one hour in microseconds (time codes are µs since the epoch, UTC)
 DAY_US = 24 * HOUR_US
 FIGURES = ("balance", "debits", "credits", "postings")
 BALANCE_COLUMNS = ("account", "currency", *FIGURES, "position", "last_hour")
 HOUR_COLUMNS = ("account", "currency", "hour", *FIGURES)
-CHUNK = 500
 
 
 def ddl(s: str) -> list[tuple[str, str, list[str]]]:
@@ -59,14 +58,17 @@ def ddl(s: str) -> list[tuple[str, str, list[str]]]:
 class BalanceBook:
     """What one batch's postings change in the balances and their hourly history."""
 
-    def __init__(self, s: str) -> None:
+    def __init__(self, s: str, sql: Rows | None = None) -> None:
+        """`sql`: the engine's `Rows` (projections/rows.py); by default, the transaction's."""
         self.s = s
-        self.balances = RowCache(f"ledger_balances{s}", ("account", "currency"), BALANCE_COLUMNS)
+        self.sql = sql
 
     def apply(self, tx: Tx, postings: Sequence[tuple[Any, ...]]) -> None:
         """Fold postings (entry_id, line, account, currency, amount, occurred_us, position) into the books."""
         if not postings:
             return
+        sql = self.sql or ROWS[tx.dialect]
+        self.balances = RowCache(sql, f"ledger_balances{self.s}", ("account", "currency"), BALANCE_COLUMNS)
         # (account, currency) -> hour -> [balance, debits, credits, postings, last position]
         moves: dict[tuple[str, str], dict[int, list[int]]] = {}
         for _, _, account, currency, amount, occurred, position in postings:
@@ -85,7 +87,9 @@ class BalanceBook:
             m[3] += 1
             if position > m[4]:
                 m[4] = position
-        self._load(tx, {account for account, _ in moves})
+        for row in sql.select(tx, self.balances.table, BALANCE_COLUMNS, ("account",),
+                              [(account,) for account in sorted({account for account, _ in moves})]):
+            self.balances.rows[(row["account"], row["currency"])] = dict(row)
         new_hours: list[tuple[Any, ...]] = []
         changed_hours: list[tuple[Any, ...]] = []
         late: list[tuple[str, str, int, list[int]]] = []
@@ -113,21 +117,11 @@ class BalanceBook:
                 row["position"] = max(row["position"], m[4])
             row["last_hour"] = max(last_hour, ordered[-1])
         self.balances.flush(tx)
-        insert_many(tx, f"ledger_balance_hours{self.s}", HOUR_COLUMNS, new_hours)
-        if changed_hours:
-            tx.executemany(f"UPDATE ledger_balance_hours{self.s} SET balance = %s, debits = %s, credits = %s,"
-                           " postings = %s WHERE account = %s AND currency = %s AND hour = %s",
-                           [(*r[3:], *r[:3]) for r in changed_hours])
+        sql.insert(tx, f"ledger_balance_hours{self.s}", HOUR_COLUMNS, new_hours)
+        sql.update(tx, f"ledger_balance_hours{self.s}", FIGURES, ("account", "currency", "hour"),
+                   [(*r[3:], *r[:3]) for r in changed_hours])
         for account, currency, hour, m in late:
             self._move_history(tx, account, currency, hour, m)
-
-    def _load(self, tx: Tx, accounts: Iterable[str]) -> None:
-        wanted = sorted(accounts)
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start:start + CHUNK]
-            for row in tx.all(f"SELECT {', '.join(BALANCE_COLUMNS)} FROM ledger_balances{self.s}"
-                              f" WHERE account IN ({', '.join(['%s'] * len(chunk))})", chunk):
-                self.balances.rows[(row["account"], row["currency"])] = dict(row)
 
     def _move_history(self, tx: Tx, account: str, currency: str, hour: int, m: list[int]) -> None:
         """Add one hour's change to an account's history where later hours already exist."""

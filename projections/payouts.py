@@ -1,18 +1,29 @@
-"""Payouts and reconciliation runs as read tables."""
+"""Payouts and reconciliation runs as read tables.
+
+One handler per event kind, below, writing through a `PayoutsView`
+(projections/payouts_view.py: PostgreSQL and SQLite). The events are
+defined in payouts/model.py, a floor above this one, so they are named by
+kind (`Payout.Scheduled`) rather than imported. Imports store/ and this
+package only.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
-from store.db import Tx
 from store.timecodes import to_us
-from projections.rows import RowCache, insert_many
+from projections.payouts_view import PayoutsView, PostgresPayoutsView, SqlitePayoutsView
+from projections.projection import Projection, handles
+
+# The events that change a payout's existing row.
+UPDATES = frozenset({"Payout.Submitted", "Payout.PartiallyReversed", "Payout.Paid", "Payout.Failed",
+                     "Payout.Cancelled"})
 
 
-class PayoutsProjection:
+class PayoutsProjection(Projection[PayoutsView]):
     name = "payouts"
-    handles: ClassVar[frozenset[str]]  # set below, from the kinds apply_batch dispatches on
+    views = {"postgresql": PostgresPayoutsView, "sqlite": SqlitePayoutsView}
 
     def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
         p, r = f"payouts_view{suffix}", f"reconciliation_runs{suffix}"
@@ -27,40 +38,49 @@ class PayoutsProjection:
              [f"CREATE INDEX {r}_by_time ON {r} (recorded_us)"]),
         ]
 
-    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        self.apply_batch(tx, [(position, event)], suffix)
+    def prepare(self, view: PayoutsView, events: list[tuple[int, Any]]) -> None:
+        view.preload(str(e.originator_id) for _, e in events if type(e).__qualname__ in UPDATES)
 
-    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
-        """A payout's row, written once per batch: a run's thousands of Scheduled and Submitted
-        events cost a COPY and one UPDATE per payout, not a statement per event."""
-        payouts = RowCache(f"payouts_view{suffix}", ("payout_id",), PAYOUT_COLUMNS)
-        payouts.load(tx, [(str(e.originator_id),) for _, e in events if type(e).__qualname__ in _UPDATES])
-        runs: list[tuple[Any, ...]] = []
-        for _, e in events:
-            kind = type(e).__qualname__
-            key = (str(e.originator_id),)
-            if kind == "Payout.Scheduled":
-                payouts.insert({"payout_id": key[0], "creator_id": e.creator_id, "currency": e.currency,
-                                "amount": e.amount, "period": e.period, "run_id": str(e.run_id),
-                                "destination": e.destination, "status": "scheduled",
-                                "scheduled_us": to_us(e.at), "updated_us": to_us(e.at)})
-            elif kind == "Reconciliation.Recorded":
-                runs.append((key[0], to_us(e.at), to_us(e.range_from), to_us(e.range_to), e.requested_by, e.clean,
-                             json.dumps(e.summary)))
-            elif (row := payouts.get(key)) is not None:  # Safeguard: a payout's row exists from its first event.
-                row["updated_us"] = to_us(e.at)
-                if kind == "Payout.Submitted":
-                    row["status"], row["transfer_id"] = "submitted", e.transfer_id
-                elif kind in _FINAL:
-                    row["status"], row["failure"] = _FINAL[kind], getattr(e, "reason", None)
-                payouts.touch(key)
-        payouts.flush(tx)
-        insert_many(tx, f"reconciliation_runs{suffix}", RUN_COLUMNS, runs)
+    @handles("Payout.Scheduled")
+    def scheduled(self, view: PayoutsView, e: Any, pos: int) -> None:
+        view.add_payout({"payout_id": str(e.originator_id), "creator_id": e.creator_id, "currency": e.currency,
+                         "amount": e.amount, "period": e.period, "run_id": str(e.run_id),
+                         "destination": e.destination, "status": "scheduled",
+                         "scheduled_us": to_us(e.at), "updated_us": to_us(e.at)})
+
+    @handles("Payout.Submitted")
+    def submitted(self, view: PayoutsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is not None:
+            row["status"], row["transfer_id"] = "submitted", e.transfer_id
+
+    @handles("Payout.PartiallyReversed")
+    def partially_reversed(self, view: PayoutsView, e: Any, pos: int) -> None:
+        _changed(view, e)
+
+    @handles("Payout.Paid")
+    def paid(self, view: PayoutsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is not None:
+            row["status"], row["failure"] = "paid", None
+
+    @handles("Payout.Failed")
+    def failed(self, view: PayoutsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is not None:
+            row["status"], row["failure"] = "failed", e.reason
+
+    @handles("Payout.Cancelled")
+    def cancelled(self, view: PayoutsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is not None:
+            row["status"], row["failure"] = "cancelled", e.reason
+
+    @handles("Reconciliation.Recorded")
+    def reconciliation_recorded(self, view: PayoutsView, e: Any, pos: int) -> None:
+        view.add_run((str(e.originator_id), to_us(e.at), to_us(e.range_from), to_us(e.range_to), e.requested_by,
+                      e.clean, json.dumps(e.summary)))
 
 
-PAYOUT_COLUMNS = ("payout_id", "creator_id", "currency", "amount", "period", "run_id", "destination", "status",
-                  "transfer_id", "failure", "scheduled_us", "updated_us")
-RUN_COLUMNS = ("run_id", "recorded_us", "from_us", "to_us", "requested_by", "clean", "summary")
-_FINAL = {"Payout.Paid": "paid", "Payout.Failed": "failed", "Payout.Cancelled": "cancelled"}
-_UPDATES = {"Payout.Submitted", "Payout.PartiallyReversed", *_FINAL}
-PayoutsProjection.handles = frozenset({"Payout.Scheduled", "Reconciliation.Recorded", *_UPDATES})
+def _changed(view: PayoutsView, e: Any) -> dict[str, Any] | None:
+    """The payout's row, its update time moved to the event's."""
+    row = view.payout(str(e.originator_id))
+    if row is not None:  # Safeguard: a payout's row exists from its first event.
+        row["updated_us"] = to_us(e.at)
+    return row

@@ -5,21 +5,111 @@ trip per event and tops out at a few thousand events a second. Instead, for
 each batch a `RowCache` loads every row the batch will touch in one query per
 table, handlers change plain dicts in memory, and `flush` writes new rows and
 changed rows with one `executemany` each.
+
+What differs between the engines sits in a `Rows` dialect: `PostgresRows`
+reads a batch's keys with one array parameter (`= ANY(%s)`, one statement
+whatever the batch size, planned once) and appends with binary COPY (through
+the store's `Tx.append`); `SqliteRows` reads them with `IN` lists within
+SQLite's limit on parameters and appends with one prepared statement run in
+C. The rest of the SQL (updates, adding upserts, deletes) is shared. Each
+read model's PostgreSQL and SQLite views differ only by the `Rows` they use.
+Imports store/ only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
-from typing import Any, ClassVar
+from typing import Any
 
 from store.db import Tx
 
 CHUNK = 500
 
 
+class Rows:
+    """How a view reads and writes many rows at once: the SQL both engines share."""
+
+    dialect: str
+
+    def select(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str],
+               keys: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """The rows whose `key` columns hold one of `keys`."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start:start + CHUNK]
+            if len(key) == 1:
+                where = f"{key[0]} IN ({', '.join(['%s'] * len(chunk))})"
+                params: list[Any] = [k[0] for k in chunk]
+            else:
+                one = "(" + " AND ".join(f"{c} = %s" for c in key) + ")"
+                where = " OR ".join([one] * len(chunk))
+                params = [v for k in chunk for v in k]
+            found += tx.all(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", params)
+        return found
+
+    def insert(self, tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """New rows, as fast as the engine allows (not multi-row VALUES: a statement with thousands
+        of placeholders costs more to parse than the rows cost to write)."""
+        if rows:
+            tx.append(table, columns, rows)
+
+    def update(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str],
+               rows: Sequence[Sequence[Any]]) -> None:
+        """Set `columns` of existing rows; each row gives the columns' values, then its key's."""
+        if rows:
+            tx.executemany(f"UPDATE {table} SET " + ", ".join(f"{c} = %s" for c in columns)
+                           + " WHERE " + " AND ".join(f"{c} = %s" for c in key), rows)
+
+    def add(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str], amounts: Sequence[str],
+            rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows, or add their `amounts` to the rows already there (order-free: a rebuild that
+        splits the log into other batches gives the same rows)."""
+        if rows:
+            adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in amounts)
+            tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+                           f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {adds}", rows)
+
+    def upsert(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows, or set their non-key `columns` on the rows already there, in order."""
+        if rows:
+            sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+            tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+                           f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}", rows)
+
+    def delete(self, tx: Tx, table: str, key: Sequence[str], keys: Sequence[Sequence[Any]]) -> None:
+        if keys:
+            tx.executemany(f"DELETE FROM {table} WHERE " + " AND ".join(f"{c} = %s" for c in key), keys)
+
+
+class SqliteRows(Rows):
+    dialect = "sqlite"  # IN lists of at most CHUNK parameters (older SQLite builds allow 999 a statement)
+
+
+class PostgresRows(Rows):
+    dialect = "postgresql"
+
+    def select(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str],
+               keys: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """One statement for any number of keys: one array parameter per key column."""
+        if not keys:
+            return []
+        if len(key) == 1:
+            return tx.all(f"SELECT {', '.join(columns)} FROM {table} WHERE {key[0]} = ANY(%s)", ([k[0] for k in keys],))
+        arrays = ", ".join(["%s::text[]"] * len(key))
+        return tx.all(f"SELECT {', '.join(columns)} FROM {table} WHERE ({', '.join(key)}) IN"
+                      f" (SELECT * FROM unnest({arrays}))", [[str(k[i]) for k in keys] for i in range(len(key))])
+
+
+SQLITE_ROWS, POSTGRES_ROWS = SqliteRows(), PostgresRows()
+ROWS: dict[str, Rows] = {"sqlite": SQLITE_ROWS, "postgresql": POSTGRES_ROWS}
+
+
 class RowCache:
-    def __init__(self, table: str, key: Sequence[str], columns: Sequence[str]) -> None:
+    """The rows of one table a batch touches, as dicts, read once and written once."""
+
+    def __init__(self, rows: Rows, table: str, key: Sequence[str], columns: Sequence[str]) -> None:
+        self.sql = rows
         self.table = table
         self.key = tuple(key)
         self.columns = tuple(columns)
@@ -34,21 +124,19 @@ class RowCache:
 
     def load(self, tx: Tx, keys: Iterable[tuple[Any, ...]]) -> None:
         wanted = [k for k in set(keys) if k not in self.rows and k not in self.missing]
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start:start + CHUNK]
-            if len(self.key) == 1:
-                where = f"{self.key[0]} IN ({', '.join(['%s'] * len(chunk))})"
-                params: list[Any] = [k[0] for k in chunk]
-            else:
-                one = "(" + " AND ".join(f"{c} = %s" for c in self.key) + ")"
-                where = " OR ".join([one] * len(chunk))
-                params = [v for k in chunk for v in k]
-            for row in tx.all(f"SELECT {', '.join(self.columns)} FROM {self.table} WHERE {where}", params):
-                self.rows[tuple(row[c] for c in self.key)] = dict(row)
-            self.missing.update(k for k in chunk if k not in self.rows)
+        for row in self.sql.select(tx, self.table, self.columns, self.key, wanted):
+            self.rows[tuple(row[c] for c in self.key)] = dict(row)
+        self.missing.update(k for k in wanted if k not in self.rows)
 
     def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
         return self.rows.get(key)
+
+    def changing(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        """The row, marked to be written back (the caller changes it in place)."""
+        row = self.rows.get(key)
+        if row is not None and key not in self.new:
+            self.dirty.add(key)
+        return row
 
     def insert(self, row: dict[str, Any]) -> dict[str, Any]:
         key = tuple(row[c] for c in self.key)
@@ -66,11 +154,9 @@ class RowCache:
 
     def flush(self, tx: Tx) -> None:
         if self.new:
-            insert_many(tx, self.table, self.columns, [self._values(self.rows[k]) for k in self.new])
+            self.sql.insert(tx, self.table, self.columns, [self._values(self.rows[k]) for k in self.new])
         if self.dirty:
-            sql = (f"UPDATE {self.table} SET " + ", ".join(f"{c} = %s" for c in self._settable)
-                   + " WHERE " + " AND ".join(f"{c} = %s" for c in self.key))
-            tx.executemany(sql, [self._set_values(self.rows[k]) for k in self.dirty])
+            self.sql.update(tx, self.table, self._settable, self.key, [self._set_values(self.rows[k]) for k in self.dirty])
         self.new.clear()
         self.dirty.clear()
 
@@ -81,42 +167,3 @@ def _tuple_getter(columns: Sequence[str]) -> Callable[[dict[str, Any]], tuple[An
         only = columns[0]
         return lambda row: (row[only],)
     return itemgetter(*columns)
-
-
-def insert_many(tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert rows with COPY (PostgreSQL) or one prepared statement run in C (sqlite3).
-
-    Not multi-row VALUES: a statement with thousands of placeholders costs more
-    to parse than the rows cost to write.
-    """
-    if rows:
-        tx.append(table, columns, rows)
-
-
-class BatchedProjection:
-    """A projection applied a batch at a time: a batch object collects the rows, handlers
-    (one per event class name) change them, and the batch writes them once at the end."""
-
-    name: ClassVar[str]
-    batch: ClassVar[Callable[[Tx, str, list[tuple[int, Any]]], Any]]
-    handlers: ClassVar[dict[str, Callable[[Any, Any, int], None]]]
-    ddl: ClassVar[Callable[[str], list[tuple[str, str, list[str]]]]]
-
-    def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
-        return type(self).ddl(suffix)
-
-    @property
-    def handles(self) -> frozenset[str]:
-        """The event class names this projection reacts to (the projector decodes no others)."""
-        return frozenset(self.handlers)
-
-    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        self.apply_batch(tx, [(position, event)], suffix)
-
-    def apply_batch(self, tx: Tx, events: list[tuple[int, Any]], suffix: str = "") -> None:
-        batch = type(self).batch(tx, suffix, events)
-        for position, event in events:
-            handler = self.handlers.get(type(event).__qualname__)
-            if handler is not None:
-                handler(batch, event, position)
-        batch.flush(tx)

@@ -5,6 +5,10 @@ an event from here: it never reads past this projection's position, and an
 endpoint receives the events after the one that registered it and before the
 one that deleted it (`created_position`, `deleted_position`). Deleted endpoints
 stay as rows (hidden from the API) so that rule holds for events still queued.
+
+One handler per event kind, below, writing through a `WebhookEndpointsView`
+(projections/webhook_endpoints_view.py: PostgreSQL and SQLite). Imports
+domain/, store/ and this package only.
 """
 
 from __future__ import annotations
@@ -12,16 +16,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from store.db import Tx
 from store.timecodes import to_us
+from domain.webhook_endpoints import WebhookEndpoint
+from projections.projection import Projection, handles
+from projections.webhook_endpoints_view import (
+    TABLE,
+    PostgresWebhookEndpointsView,
+    SqliteWebhookEndpointsView,
+    WebhookEndpointsView,
+)
 
-TABLE = "webhook_endpoints"
 
-
-class WebhookEndpointsProjection:
+class WebhookEndpointsProjection(Projection[WebhookEndpointsView]):
     name = "webhook_endpoints"
-    handles = frozenset({"WebhookEndpoint.Registered", "WebhookEndpoint.Changed", "WebhookEndpoint.SecretRotated",
-                         "WebhookEndpoint.Disabled", "WebhookEndpoint.Deleted"})
+    views = {"postgresql": PostgresWebhookEndpointsView, "sqlite": SqliteWebhookEndpointsView}
 
     def tables(self, suffix: str = "") -> list[tuple[str, str, list[str]]]:
         t = TABLE + suffix
@@ -31,37 +39,54 @@ class WebhookEndpointsProjection:
                     " created_us BIGINT NOT NULL, updated_us BIGINT NOT NULL, created_position BIGINT NOT NULL,"
                     " deleted_position BIGINT)", [])]
 
-    def apply(self, tx: Tx, event: Any, position: int, suffix: str = "") -> None:
-        kind = type(event).__qualname__
-        if kind not in self.handles:  # a batch carries every projection's events
+    def prepare(self, view: WebhookEndpointsView, events: list[tuple[int, Any]]) -> None:
+        view.preload(str(e.originator_id) for _, e in events if type(e).__qualname__ in _CHANGES)
+
+    @handles(WebhookEndpoint.Registered)
+    def registered(self, view: WebhookEndpointsView, e: Any, pos: int) -> None:
+        at = to_us(e.at)
+        view.add_endpoint({"id": str(e.originator_id), "url": e.url, "description": e.description,
+                           "events": json.dumps(list(e.events)), "enabled": True, "secret": e.secret,
+                           "created_by": e.created_by, "created_us": at, "updated_us": at, "created_position": pos})
+
+    @handles(WebhookEndpoint.Changed)
+    def changed(self, view: WebhookEndpointsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is None:  # Safeguard, should never happen: Changed always follows Registered.
             return
-        t = TABLE + suffix
-        eid = str(event.originator_id)
-        at = to_us(event.at)
-        if kind == "WebhookEndpoint.Registered":
-            tx.execute(f"INSERT INTO {t} (id, url, description, events, enabled, secret, created_by, created_us,"
-                       " updated_us, created_position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                       (eid, event.url, event.description, json.dumps(list(event.events)), True, event.secret,
-                        event.created_by, at, at, position))
-        elif kind == "WebhookEndpoint.Changed":
-            row = tx.one(f"SELECT url, description, events, enabled, disabled_reason FROM {t} WHERE id = %s", (eid,))
-            if row is None:  # Safeguard, should never happen: Changed always follows Registered.
-                return
-            enabled = bool(row["enabled"]) if event.enabled is None else event.enabled
-            reason = row["disabled_reason"] if event.enabled is None else (
-                None if event.enabled else "disabled by an administrator")
-            tx.execute(f"UPDATE {t} SET url = %s, description = %s, events = %s, enabled = %s, disabled_reason = %s,"
-                       " updated_us = %s WHERE id = %s",
-                       (event.url or row["url"], row["description"] if event.description is None else event.description,
-                        row["events"] if event.events is None else json.dumps(list(event.events)), enabled, reason,
-                        at, eid))
-        elif kind == "WebhookEndpoint.SecretRotated":
-            tx.execute(f"UPDATE {t} SET secret = %s, previous_secret = %s, previous_valid_until_us = %s, updated_us = %s"
-                       " WHERE id = %s", (event.secret, event.previous_secret, to_us(event.previous_valid_until), at,
-                                          eid))
-        elif kind == "WebhookEndpoint.Disabled":
-            tx.execute(f"UPDATE {t} SET enabled = %s, disabled_reason = %s, updated_us = %s WHERE id = %s",
-                       (False, event.reason, at, eid))
-        elif kind == "WebhookEndpoint.Deleted":
-            tx.execute(f"UPDATE {t} SET enabled = %s, deleted_position = %s, updated_us = %s WHERE id = %s",
-                       (False, position, at, eid))
+        if e.url:
+            row["url"] = e.url
+        if e.description is not None:
+            row["description"] = e.description
+        if e.events is not None:
+            row["events"] = json.dumps(list(e.events))
+        if e.enabled is not None:
+            row["enabled"] = bool(e.enabled)
+            row["disabled_reason"] = None if e.enabled else "disabled by an administrator"
+
+    @handles(WebhookEndpoint.SecretRotated)
+    def secret_rotated(self, view: WebhookEndpointsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is not None:
+            row.update(secret=e.secret, previous_secret=e.previous_secret,
+                       previous_valid_until_us=to_us(e.previous_valid_until))
+
+    @handles(WebhookEndpoint.Disabled)
+    def disabled(self, view: WebhookEndpointsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is not None:
+            row.update(enabled=False, disabled_reason=e.reason)
+
+    @handles(WebhookEndpoint.Deleted)
+    def deleted(self, view: WebhookEndpointsView, e: Any, pos: int) -> None:
+        if (row := _changed(view, e)) is not None:
+            row.update(enabled=False, deleted_position=pos)
+
+
+_CHANGES = frozenset(k.__qualname__ for k in (WebhookEndpoint.Changed, WebhookEndpoint.SecretRotated,
+                                              WebhookEndpoint.Disabled, WebhookEndpoint.Deleted))
+
+
+def _changed(view: WebhookEndpointsView, e: Any) -> dict[str, Any] | None:
+    """The endpoint's row, its update time moved to the event's."""
+    row = view.endpoint(str(e.originator_id))
+    if row is not None:
+        row["updated_us"] = to_us(e.at)
+    return row

@@ -1,4 +1,4 @@
-"""Migrations and projections declare the same read tables, on SQLite and on PostgreSQL.
+"""Migrations and projections declare the same read tables, on SQLite and on PostgreSQL; downgrades undo upgrades.
 
 Migrations hold their DDL as frozen literal SQL; each projection declares the
 tables it rebuilds into. This test runs `upgrade head` on one fresh database
@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, inspect, pool
 
 from api.bootstrap import Services
-from migrations.runner import upgrade
+from migrations.runner import alembic_config, upgrade
 from store.env import sqlalchemy_url
 from tests.integration.empty_databases import empty_database
 
@@ -131,3 +132,22 @@ def drift(from_migrations: dict[str, Any], from_projections: dict[str, Any]) -> 
             if migrated[key] != projected[key]:
                 lines.append(f"{table}.{key}:\n  migrations:  {migrated[key]}\n  projection:  {projected[key]}")
     return "read tables drifted from the projections' DDL:\n" + "\n".join(lines)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_downgrading_to_base_and_upgrading_again_gives_the_schema_of_a_fresh_upgrade(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    admin = request.getfixturevalue("postgres_admin_url") if engine == "postgresql" else None
+    with empty_database(engine, tmp_path, admin) as fresh, empty_database(engine, tmp_path, admin) as round_trip:
+        upgrade(fresh)
+        upgrade(round_trip)
+
+        command.downgrade(alembic_config(round_trip), "base")
+        left = set(table_names(round_trip)) - {"alembic_version"}
+        upgrade(round_trip)
+
+        tables = table_names(fresh)
+        assert left == set(), left
+        assert sorted(table_names(round_trip)) == sorted(tables)
+        assert schema_of(round_trip, tables) == schema_of(fresh, tables)

@@ -23,8 +23,8 @@ from api.admission_tokens import AdmissionTokenIssuer
 from api.settings import Settings
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock
-from domain.codes import CodePolicy
-from domain.refund_policies import ReschedulePolicy
+from domain.sales.codes import CodePolicy
+from domain.sales.refund_policies import ReschedulePolicy
 from domain.payments import PaymentGateway
 from domain.policies import (
     CapacityPolicy,

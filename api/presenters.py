@@ -20,12 +20,12 @@ from api.schemas import (
 )
 from store.pacing_sql import QueueState
 from store.timecodes import from_us
-from domain.creators import Creator
+from domain.creators.model import Creator
 from domain.guards import Inventory
 from domain.payments import PaymentSession
 from domain.policies import EligibilityClaims, HostEligibility
-from domain.rooms import Room
-from domain.tickets import Ticket
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
 
 
 def creator_public(creator: Creator, eligibility: HostEligibility, *, private: bool,

@@ -35,8 +35,8 @@ from api.settings import Settings
 from bench.common import SECRET, table, throwaway_database, write
 from domain.money import Money
 from domain.policies import CommissionPolicy
-from domain.rooms import Room
-from domain.tickets import Ticket
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
 from tests.support.server import running_server
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -20,12 +20,12 @@ from typing import Any
 from api.bootstrap import build_services
 from api.settings import Settings
 from bench.common import table, throwaway_database, write
-from domain.creators import Creator
+from domain.creators.model import Creator
 from domain.ids import creator_id_for
 from domain.money import Money
 from domain.policies import CommissionPolicy
-from domain.rooms import Room
-from domain.tickets import Ticket
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
 from payouts.stripe_gateway import StripeGateway
 from tests.stripe_standin import StripeStandIn
 

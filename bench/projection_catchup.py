@@ -26,8 +26,8 @@ from store.env import eventsourcing_env
 from bench.common import table, throwaway_database, write
 from domain.money import Money
 from domain.policies import CommissionPolicy
-from domain.rooms import Room
-from domain.tickets import Ticket
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
 from projections.ledger import LedgerProjection
 
 LIB_SUFFIX = "__lib"

@@ -20,26 +20,26 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 
-from domain.accounts_service import AccountCommands
-from domain.attendance_service import MediaCommands
-from domain.batching import GroupCommitter
+from domain.creators.accounts import AccountCommands
+from domain.attendance.commands import MediaCommands
+from domain.sales.group_commit import GroupCommitter
 from domain.clock import Clock, SystemClock
-from domain.creators import Creator
+from domain.creators.model import Creator
 from domain.errors import DuplicateDeliveryError, NotFoundError
 from domain.guards import GuardedRecorder, GuardReads, WriteGuards
 from domain.payments import PaymentGateway
 from domain.policies import Policies
-from domain.refunds_service import RefundCommands
-from domain.rooms import Room
-from domain.rooms_service import RoomCommands
-from domain.sales_service import SalesCommands
-from domain.tickets import Ticket
-from domain.webhook_endpoints_service import WebhookEndpointCommands
-from domain.tiers_service import TierCommands
-from domain.codes_service import CodeCommands
-from domain.holds_service import HoldCommands
-from domain.self_refunds_service import SelfRefundCommands
-from domain.transfers_service import TransferCommands
+from domain.sales.refunds import RefundCommands
+from domain.rooms.model import Room
+from domain.rooms.commands import RoomCommands
+from domain.sales.commands import SalesCommands
+from domain.sales.model import Ticket
+from domain.webhooks.commands import WebhookEndpointCommands
+from domain.rooms.tier_commands import TierCommands
+from domain.sales.code_commands import CodeCommands
+from domain.sales.holds import HoldCommands
+from domain.sales.self_refunds import SelfRefundCommands
+from domain.sales.transfers import TransferCommands
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Room aggregate serialises every sale on optimistic retries (about 18 sales/s
 with 8 buyers). Instead the store keeps a guarded counter per room and a hold
 row per ticket, and updates them in the SAME transaction that appends the
 ticket's events, so the counter and the event log can never disagree. Many
-reservations share one transaction (group commit, see domain/batching.py).
+reservations share one transaction (group commit, see domain/sales/group_commit.py).
 
 The domain sees only this port; `store/` implements it for SQLite and
 PostgreSQL.
@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-from domain.codes import CodeTerms
+from domain.sales.codes import CodeTerms
 from domain.money import Money
 
 # Guard kinds in the global lock order (see the module docstring); the store maps its tables onto them.

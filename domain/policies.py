@@ -20,9 +20,9 @@ from domain.errors import (
 from domain.money import CURRENCY_EXPONENTS, Money, minor_units
 
 if TYPE_CHECKING:
-    from domain.codes import CodePolicy
-    from domain.refund_policies import ReschedulePolicy
-    from domain.tiers import TierPolicy
+    from domain.sales.codes import CodePolicy
+    from domain.sales.refund_policies import ReschedulePolicy
+    from domain.rooms.tiers import TierPolicy
 
 
 @dataclass(frozen=True)
@@ -249,18 +249,18 @@ class Policies:
 
     @property
     def tiers(self) -> TierPolicy:
-        from domain.tiers import TierPolicy  # tiers build on the price policy defined here
+        from domain.rooms.tiers import TierPolicy  # tiers build on the price policy defined here
 
         return TierPolicy(price=self.price)
 
 
 def _reschedule_policy() -> ReschedulePolicy:
-    from domain.refund_policies import ReschedulePolicy
+    from domain.sales.refund_policies import ReschedulePolicy
 
     return ReschedulePolicy()
 
 
 def _code_policy() -> CodePolicy:
-    from domain.codes import CodePolicy  # codes build on the price policy defined here
+    from domain.sales.codes import CodePolicy  # codes build on the price policy defined here
 
     return CodePolicy()

@@ -31,7 +31,7 @@ import time
 from typing import Any
 
 from domain.payments import PaymentGateway, PaymentGatewayError, PaymentQueued, PaymentRequest, PaymentSession
-from domain.tickets import TicketStatus
+from domain.sales.model import TicketStatus
 from store.pacing_sql import PaymentQueue, QueuedPayment, RateBucket
 from store.timecodes import to_us
 

@@ -51,7 +51,7 @@ from store.timecodes import to_us
 from domain.application import BoxOffice
 from domain.errors import ConflictError, ValidationError
 from domain.money import Money, minor_units
-from domain.rooms import Room
+from domain.rooms.model import Room
 from domain.payments import PaymentGatewayError, TransferRequest, TransferResult
 from payouts.model import Payout, PayoutRun, PayoutStatus, payout_id_for
 from projections.queries import payouts as payout_queries

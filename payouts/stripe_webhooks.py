@@ -19,7 +19,7 @@ from uuid import UUID
 from domain.application import BoxOffice
 from domain.errors import DuplicateDeliveryError, NotFoundError
 from domain.payments import PaymentGateway
-from domain.tickets import Ticket
+from domain.sales.model import Ticket
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from uuid import UUID
 
 import orjson
 
-from domain.rooms import Room
-from domain.tickets import Ticket
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
 from projections.light_events import LightReader, uuid_text
 from projections.projection import HandlesEvents, handles
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from store.timecodes import to_us
-from domain.attendance import Presence
+from domain.attendance.model import Presence
 from projections.attendance_view import AttendanceView, PostgresAttendanceView, SqliteAttendanceView
 from projections.projection import Projection, handles
 

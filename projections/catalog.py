@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from store.timecodes import to_us
-from domain.rooms import Room
-from domain.tickets import Ticket
-from domain.tiers import DEFAULT_TIER_NAME
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
+from domain.rooms.tiers import DEFAULT_TIER_NAME
 from projections.catalog_view import CatalogView, PostgresCatalogView, SqliteCatalogView
 from projections.projection import Projection, handles
 

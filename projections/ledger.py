@@ -33,8 +33,8 @@ from __future__ import annotations
 from typing import Any
 
 from store.timecodes import to_us
-from domain.rooms import Room
-from domain.tickets import Ticket
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
 from projections import ledger_balances, ledger_movements, revenue_rollups
 from projections.ledger_view import LedgerView, PostgresLedgerView, SqliteLedgerView
 from projections.projection import Projection, handles

@@ -32,8 +32,9 @@ def uuid_text(h: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def event_kind(topic: str) -> str:
-    """`Ticket.Paid` for a stored topic such as `domain.tickets:Ticket.Paid` (through the
-    library's `resolve_topic`, so renamed or moved event classes are still recognised)."""
+    """`Ticket.Paid` for a stored topic such as `domain.sales.model:Ticket.Paid` (through the
+    library's `resolve_topic`, so renamed or moved event classes are still recognised: the topics
+    stored before the domain split are registered in domain/moved_topics.py)."""
     return str(resolve_topic(topic).__qualname__)
 
 

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from store.timecodes import to_us
-from domain.webhook_endpoints import WebhookEndpoint
+from domain.webhooks.model import WebhookEndpoint
 from projections.projection import Projection, handles
 from projections.webhook_endpoints_view import (
     TABLE,

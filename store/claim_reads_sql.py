@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.tiers import choose_tier
+from domain.rooms.tiers import choose_tier
 from store.tier_guards_sql import TIERS_SQL
 from store.columns import column as _col
 

@@ -29,10 +29,10 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.utils import resolve_topic
 
-from domain.codes import CodeTerms
+from domain.sales.codes import CodeTerms
 from domain.guards import SeatClaim, SeatWanted, TransferStatus
 from domain.money import Money
-from domain.tiers import choose_tier
+from domain.rooms.tiers import choose_tier
 from store.env import MEMORY_URL, eventsourcing_env
 from store.lock_order import ACCOUNTS, CODES, KEYS, REVENUE, ROOMS, LockOrder
 from store.memory_tables import (

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.codes import CodeTerms
+from domain.sales.codes import CodeTerms
 from domain.guards import ExpiredHold, Inventory, TierInventory
 from domain.money import Money
 from store.timecodes import from_us, to_us

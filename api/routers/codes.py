@@ -8,7 +8,7 @@ from api.auth import Creator
 from api.deps import CreatorCodeMaker, ServicesDep, parse_id, wait_for
 from api.routers.rooms import _actor, _money
 from api.schemas import CodeCreate, CodePublic, MoneyOut
-from domain.codes import PromoCode
+from domain.sales.codes import PromoCode
 
 router = APIRouter(tags=["codes"])
 

@@ -13,8 +13,8 @@ from api.problems import Problem
 from api.schemas import RefundPolicy, RefundUntil, RoomCreate, RoomList, RoomPublic, RoomReschedule, RoomUpdate, TierCreate
 from domain.money import Money
 from projections.queries import catalog
-from domain.rooms_service import RoomChanges
-from domain.tiers import TierSpec
+from domain.rooms.commands import RoomChanges
+from domain.rooms.tiers import TierSpec
 
 router = APIRouter(prefix="/v1/rooms", tags=["rooms"])
 

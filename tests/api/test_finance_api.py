@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from domain.ids import refund_id_for
 from domain.money import Money
-from domain.rooms_service import RoomChanges
+from domain.rooms.commands import RoomChanges
 from tests.api.builders import NOW, Caller, a_listener, assert_problem, finance, iso
 from tests.conftest import bearer
 from tests.integration.projections.support import a_paid_ticket, a_room, projected, unique

@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.codes import CodeTerms
+from domain.sales.codes import CodeTerms
 from domain.guards import GuardReads, SeatClaim, SeatWanted, WriteGuards
 from domain.money import Money
 

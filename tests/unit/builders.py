@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.application import BoxOffice
 from domain.money import Money
-from domain.rooms import Room
+from domain.rooms.model import Room
 
 ELIGIBLE_FOLLOWERS = 1_000
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.codes import CodeExhaustedError, CodeInvalidError
-from domain.tickets import TicketStatus
+from domain.sales.codes import CodeExhaustedError, CodeInvalidError
+from domain.sales.model import TicketStatus
 from tests.unit.builders import open_room
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import SoldOutError
-from domain.tickets import TicketStatus
+from domain.sales.model import TicketStatus
 from tests.unit.builders import events_since, names, open_room
 
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from eventsourcing.domain import CanMutateAggregate
 
-from domain.attendance import Presence
-from domain.rooms import Room
-from domain.tickets import Ticket
-from domain.webhook_endpoints import WebhookEndpoint
+from domain.attendance.model import Presence
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
+from domain.webhooks.model import WebhookEndpoint
 from payouts.model import Payout, Reconciliation
 from projections.admission_index import AdmissionIndex
 from projections.attendance import AttendanceProjection

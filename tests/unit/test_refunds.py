@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import ForbiddenError, TicketStateError
-from domain.tickets import TicketStatus
+from domain.sales.model import TicketStatus
 from tests.unit.builders import events_since, names, open_room
 
 

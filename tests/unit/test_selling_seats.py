@@ -17,9 +17,9 @@ from domain.errors import (
     SoldOutError,
     TierSoldOutError,
 )
-from domain.rooms_service import RoomChanges
-from domain.tickets import TicketStatus
-from domain.tiers import TierSpec
+from domain.rooms.commands import RoomChanges
+from domain.sales.model import TicketStatus
+from domain.rooms.tiers import TierSpec
 from tests.unit.builders import events_since, names, open_room, usd
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from store import recorders
 from domain.errors import NotFoundError
-from domain.rooms import Room
+from domain.rooms.model import Room
 from tests.conftest import ServicesFactory
 from tests.integration.domain.test_sales import open_room
 

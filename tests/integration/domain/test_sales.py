@@ -21,8 +21,8 @@ from domain.errors import (
     SoldOutError,
     TicketStateError,
 )
-from domain.rooms_service import RoomChanges
-from domain.tickets import TicketStatus
+from domain.rooms.commands import RoomChanges
+from domain.sales.model import TicketStatus
 from tests.support.fakes import PendingGateway, usd
 
 

@@ -10,7 +10,7 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 
 from domain.money import Money
-from domain.tiers import DEFAULT_TIER_NAME, TierSpec
+from domain.rooms.tiers import DEFAULT_TIER_NAME, TierSpec
 from tests.integration.projections.support import a_creator, projection_tables, unique
 
 

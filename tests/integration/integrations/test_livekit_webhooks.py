@@ -109,7 +109,7 @@ def test_room_finished_is_recorded_once(lk_client, livekit, lk_services):
 
     assert (first.json()["handled"], again.json()["duplicate"]) == (True, True)
     assert lk_services.app.position() == position
-    from domain.media_rooms import media_room_id
+    from domain.attendance.media_rooms import media_room_id
 
     media = lk_services.app.repository.get(media_room_id(uuid.UUID(room["id"])))
     assert media.finished_sessions == [f"RM_{room['id'][:8]}"]

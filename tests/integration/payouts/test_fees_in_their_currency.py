@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from domain.clock import FrozenClock
-from domain.tickets import Ticket
+from domain.sales.model import Ticket
 from payouts.stripe_gateway import StripeGateway
 from projections.ledger import CASH, COMMISSION, FEES, FX_CLEARING
 from tests.integration.payouts.builders import STRIPE_KEY, WHSEC, Desk, a_listener, iso

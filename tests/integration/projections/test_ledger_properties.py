@@ -35,8 +35,8 @@ from migrations.runner import upgrade
 from domain.clock import FrozenClock
 from domain.money import Money
 from domain.policies import CommissionPolicy
-from domain.rooms import RoomState
-from domain.tickets import TicketStatus
+from domain.rooms.model import RoomState
+from domain.sales.model import TicketStatus
 from projections.queries import revenue as revenue_queries
 from projections.admission_index import AdmissionIndex, AdmissionTail
 from projections.ledger import CASH, COMMISSION, DISPUTES, FEES, REFUNDS_PAYABLE, available, pending

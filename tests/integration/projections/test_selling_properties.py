@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from domain.errors import DomainError
 from domain.money import Money
-from domain.tickets import TicketStatus
-from domain.tiers import TierSpec
+from domain.sales.model import TicketStatus
+from domain.rooms.tiers import TierSpec
 from tests.integration.projections.support import a_creator, projection_tables
 from tests.integration.projections.test_ledger_properties import PROPERTY_SETTINGS, fresh_services, migrated_template  # noqa: F401
 

@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import TicketStateError
 from domain.money import Money
 from domain.policies import CommissionPolicy, Split
-from domain.ticket_states import RefundState, TicketStatus, apply_transfer, upcast_paid_v1_v2, upcast_reserved_v1_v2
+from domain.sales.states import RefundState, TicketStatus, apply_transfer, upcast_paid_v1_v2, upcast_reserved_v1_v2
 
 __all__ = ["RefundState", "Ticket", "TicketStatus"]
 
@@ -85,7 +85,7 @@ class Ticket(Aggregate):
         self.dispute_id: str | None = None
         self.dispute_amount = 0
         self.dispute_outcome: str | None = None
-        self.transfer_count, self.transfer_keys = 0, {}  # see domain/ticket_states.py, apply_transfer
+        self.transfer_count, self.transfer_keys = 0, {}  # see domain/sales/states.py, apply_transfer
 
     @property
     def price(self) -> Money:
@@ -237,7 +237,7 @@ class Ticket(Aggregate):
         self.status = TicketStatus.RELEASED
         self.release_reason = reason
 
-    # --- gifts and transfers (the rules: domain/transfers_service.py) ---------
+    # --- gifts and transfers (the rules: domain/sales/transfers.py) ---------
 
     @event("Transferred")
     def _transfer(self, room_id: UUID, from_holder_id: str, to_holder_id: str, transfer_count: int,

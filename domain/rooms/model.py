@@ -24,7 +24,7 @@ from domain.errors import (
     TooManySpeakersError,
 )
 from domain.money import Money
-from domain.tiers import DEFAULT_TIER_NAME, Tier, TierSpec, check_tier_capacity
+from domain.rooms.tiers import DEFAULT_TIER_NAME, Tier, TierSpec, check_tier_capacity
 
 
 class RoomState(StrEnum):

@@ -23,8 +23,8 @@ from uuid import UUID
 
 from domain.errors import ConflictError, ForbiddenError, IdempotencyConflictError, ValidationError
 from domain.guards import WriteGuards
-from domain.rooms import Room, RoomState
-from domain.tickets import Ticket, TicketStatus
+from domain.rooms.model import Room, RoomState
+from domain.sales.model import Ticket, TicketStatus
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

@@ -18,8 +18,8 @@ from domain.errors import ForbiddenError, IdempotencyConflictError
 from domain.guards import WriteGuards
 from domain.ids import client_refund_id_for, refund_id_for
 from domain.payments import PaymentGatewayError, RefundRequest, RefundResult
-from domain.rooms import Room
-from domain.tickets import RefundState, Ticket, TicketStatus
+from domain.rooms.model import Room
+from domain.sales.model import RefundState, Ticket, TicketStatus
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

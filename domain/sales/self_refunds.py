@@ -2,7 +2,7 @@
 
 A holder's own refund is always in full, goes back to the buyer's card (the
 refund is the same refund a host would make, keyed "full", so it happens once
-whoever asks), and is allowed only inside a window domain/refund_policies.py
+whoever asks), and is allowed only inside a window domain/sales/refund_policies.py
 defines.
 """
 
@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain.errors import ForbiddenError, ValidationError
-from domain.refund_policies import check_self_refund
-from domain.rooms import Room
-from domain.tickets import Ticket
+from domain.sales.refund_policies import check_self_refund
+from domain.rooms.model import Room
+from domain.sales.model import Ticket
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

@@ -13,8 +13,8 @@ from uuid import UUID, uuid4
 from domain.errors import InvalidCapacityError
 from domain.guards import WriteGuards
 from domain.money import Money
-from domain.rooms import Room
-from domain.tiers import TierSpec, tier_id_for
+from domain.rooms.model import Room
+from domain.rooms.tiers import TierSpec, tier_id_for
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

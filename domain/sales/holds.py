@@ -17,8 +17,8 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.errors import NotFoundError
 from domain.guards import WriteGuards
 from domain.payments import PaymentGatewayError
-from domain.sales_service import Settlement
-from domain.tickets import Ticket, TicketStatus
+from domain.sales.commands import Settlement
+from domain.sales.model import Ticket, TicketStatus
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

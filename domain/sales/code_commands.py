@@ -11,15 +11,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.codes import CodeTakenError, PromoCode, code_id_for
-from domain.tickets import Ticket
+from domain.sales.codes import CodeTakenError, PromoCode, code_id_for
+from domain.sales.model import Ticket
 from domain.errors import ValidationError
 from domain.guards import WriteGuards
 from domain.money import Money
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice
-    from domain.sales_service import ReserveRequest
+    from domain.sales.commands import ReserveRequest
 
 
 class CodeCommands:

@@ -1,6 +1,6 @@
 """A ticket's states and its refunds' states, the upcasts of its events, and what a transfer changes.
 
-Kept beside domain/tickets.py (which re-exports them) so that the aggregate's
+Kept beside domain/sales/model.py (which re-exports them) so that the aggregate's
 module holds its commands and events.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain.creators import Creator
+from domain.creators.model import Creator
 from domain.errors import NotFoundError
 from domain.guards import WriteGuards
 

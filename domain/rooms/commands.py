@@ -24,8 +24,8 @@ from domain.guards import WriteGuards
 from domain.ids import room_id_for
 from domain.money import Money
 from domain.policies import EligibilityClaims, as_utc
-from domain.rooms import Room
-from domain.tiers import TierSpec, tier_id_for
+from domain.rooms.model import Room
+from domain.rooms.tiers import TierSpec, tier_id_for
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.attendance import Presence, presence_id
+from domain.attendance.model import Presence, presence_id
 from domain.guards import WriteGuards
-from domain.media_rooms import MediaRoom, media_room_id
-from domain.rooms import RoomState
+from domain.attendance.media_rooms import MediaRoom, media_room_id
+from domain.rooms.model import RoomState
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

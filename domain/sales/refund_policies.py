@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from domain.errors import ConflictError, ForbiddenError
 
 if TYPE_CHECKING:
-    from domain.rooms import Room
-    from domain.tickets import Ticket
+    from domain.rooms.model import Room
+    from domain.sales.model import Ticket
 
 
 class NoSelfRefundError(ForbiddenError):

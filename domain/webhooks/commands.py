@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.webhook_endpoints import WebhookEndpoint
+from domain.webhooks.model import WebhookEndpoint
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

@@ -37,12 +37,12 @@ from domain.errors import (
     TierSoldOutError,
     UnknownTierError,
 )
-from domain.codes import CodeExhaustedError, CodeInvalidError, normalise_code
+from domain.sales.codes import CodeExhaustedError, CodeInvalidError, normalise_code
 from domain.guards import SeatClaim, SeatWanted, WriteGuards
 from domain.ids import refund_id_for, ticket_id_for
 from domain.money import Money
 from domain.payments import PaymentGatewayError, PaymentQueued, PaymentRequest, PaymentSession
-from domain.tickets import Ticket, TicketStatus
+from domain.sales.model import Ticket, TicketStatus
 
 if TYPE_CHECKING:
     from domain.application import BoxOffice

@@ -40,9 +40,8 @@ from integrations.reactors import Reactors
 from api.metrics import WEBHOOK_DELIVERIES
 from integrations.webhook_dispatcher import WebhookDispatcher
 from payouts.pacing import BUCKET, PacedGateway, Pacer
-from payouts.payout_webhooks import PayoutWebhooks
 from payouts.runs import PayoutPolicy, PayoutRunner
-from payouts.stripe_webhooks import StripeWebhookHandler
+from payouts.stripe_events import StripeEvents
 from projections.admission_index import AdmissionIndex, AdmissionTail
 from projections.attendance import AttendanceProjection
 from projections.catalog import CatalogProjection
@@ -101,7 +100,7 @@ class Services:
     db: Database  # the read tables
     projector: Projector
     payouts: PayoutRunner
-    webhooks: StripeWebhookHandler
+    webhooks: StripeEvents  # Stripe events -> commands (payouts/stripe_events.py)
     admission_index: AdmissionIndex
     admission_tail: AdmissionTail
     keys: KeyStore
@@ -146,7 +145,7 @@ def build_services(
                                                functools.partial(replay_projector, settings.database_url))
     payouts = PayoutRunner(app, db, lambda position: projector.catch_up(until=position) if position else None,
                            build_payout_policy(settings), workers=settings.payout_workers)
-    webhooks = StripeWebhookHandler(app, gateway, extra=PayoutWebhooks(app, db).handlers())
+    webhooks = StripeEvents(app, gateway, db)
     index = AdmissionIndex()
     tail = AdmissionTail(index, app.recorder, app.mapper, db, poll_interval=settings.admission_poll_seconds)
     livekit = config_from(settings)

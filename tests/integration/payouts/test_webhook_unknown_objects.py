@@ -39,7 +39,7 @@ def state(desk: Desk) -> tuple[Any, Any, Any]:
 def test_transfer_reversed_naming_no_payout_of_ours_is_acknowledged_and_writes_nothing(
     stripe_desk: Desk, payout_id: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="payouts.stripe_webhooks")
+    caplog.set_level(logging.INFO, logger="payouts.stripe_events")
     desk = stripe_desk
     maya = desk.a_creator()
     room_id, _, (ticket,) = desk.an_ended_room(maya, tickets=1)

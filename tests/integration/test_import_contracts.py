@@ -58,6 +58,8 @@ def test_the_code_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
      "Migrations import store only", "migrations.env -> projections.ledger"),
     ("domain/money.py", "import fastapi",
      "The domain imports eventsourcing and the stdlib only", "domain.money -> fastapi"),
+    ("store/timecodes.py", "from store import guards_sql",  # guards_sql imports timecodes
+     "No import cycles between the modules of a package", "No cycles are allowed in store."),
 ])
 def test_a_planted_import_that_breaks_a_rule_fails_lint_imports_and_is_named(
     tmp_path: Path, module: str, line: str, contract: str, named: str

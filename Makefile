@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint-imports test-unit test-integration test-api test-e2e bench demo migrate clean simulate
+.PHONY: run test lint-imports test-unit test-properties test-integration test-api test-e2e bench demo migrate clean simulate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,11 @@ lint-imports: $(DEV_STAMP)  # the import contracts alone (floors, migrations, th
 	$(BIN)/lint-imports
 
 # The suite by what it needs (README, Tests): pick the floor you are working on.
-test-unit: $(DEV_STAMP)  # no I/O: no sockets, no SQLite files, no alembic
+test-unit: $(DEV_STAMP)  # the domain on the in-memory store; no I/O: no sockets, no SQLite files, no alembic (a few seconds)
 	$(BIN)/python -m pytest tests/unit
+
+test-properties: $(DEV_STAMP)  # hypothesis against a reference (PyJWT, the library's transcoder); no I/O, CPU-bound
+	$(BIN)/python -m pytest tests/properties
 
 test-integration: $(DEV_STAMP)  # SQLite and PostgreSQL, the Stripe and LiveKit stand-ins, the money simulation
 	$(BIN)/python -m pytest tests/integration

@@ -6,7 +6,7 @@ path only ever *accepts*: a token in the exact form our issuers produce (one of
 the canonical headers, a canonical signature, plain claim types) whose claims
 pass the same checks PyJWT makes. Anything else, including every invalid
 token, returns None and goes to PyJWT, which decides and words the error.
-So the fast path cannot accept what PyJWT rejects; tests/unit/test_hs256.py
+So the fast path cannot accept what PyJWT rejects; tests/properties/test_hs256.py
 fuzzes exactly that. What PyJWT refuses and this path once let through: a
 token without `exp` (required here and by the verifier), a payload whose
 base64 is not canonical (trailing bits set), non-ASCII bytes (which made the

@@ -3,6 +3,10 @@
 PostgreSQL tests read the server from BOXOFFICE_TEST_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/postgres), create their own database and
 drop it. Outside CI an unreachable server skips them; with CI=true it fails.
+
+The application's heavy modules (FastAPI, alembic, the composition root) are
+imported inside the fixtures that need them, not here: tests/unit imports this
+module too, and must start in well under a second.
 """
 
 from __future__ import annotations
@@ -12,17 +16,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.auth import issue_token
-from api.bootstrap import Services, build_services
-from api.main import create_app
-from api.settings import Settings
-from migrations.runner import upgrade
 from domain.clock import FrozenClock
-from domain.payments import PaymentGateway
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from api.bootstrap import Services
+    from api.settings import Settings
+    from domain.payments import PaymentGateway
 
 POSTGRES_ADMIN_URL = os.environ.get("BOXOFFICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "test-secret-0123456789abcdef0123456789"
@@ -35,22 +40,28 @@ def clock() -> FrozenClock:
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
+    from api.settings import Settings
+
     settings = {"environment": "test", "log_level": "WARNING", "sweep_interval_seconds": 3600, **overrides}
     return Settings(database_url=database_url, auth_secret=SECRET, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    from migrations.runner import upgrade
+
     url = f"sqlite:///{tmp_path / 'boxoffice.db'}"
     upgrade(url)
     return url
 
 
-ServicesFactory = Callable[..., Services]
+ServicesFactory = Callable[..., "Services"]
 
 
 @pytest.fixture
 def make_services(clock: FrozenClock) -> Iterator[ServicesFactory]:
+    from api.bootstrap import build_services
+
     made: list[Services] = []
 
     def factory(database_url: str, gateway: PaymentGateway | None = None, **overrides: object) -> Services:
@@ -75,11 +86,17 @@ def box(services: Services):  # noqa: ANN201 - the BoxOffice application
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
     with TestClient(create_app(services), raise_server_exceptions=False) as http:
         yield http
 
 
 def bearer(sub: str, *roles: str, secret: str = SECRET) -> dict[str, str]:
+    from api.auth import issue_token
+
     return {"Authorization": f"Bearer {issue_token(secret, sub, list(roles))}"}
 
 
@@ -118,6 +135,8 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     base = postgres_admin_url.rsplit("/", 1)[0]
     url = f"{base}/{name}"
+    from migrations.runner import upgrade
+
     try:
         upgrade(url)
         yield url

@@ -70,7 +70,7 @@ def test_a_token_signed_with_the_public_key_as_hmac_secret_is_unauthenticated(ma
     """Key confusion: a service misconfigured with a PEM public key as its HMAC secret accepts nothing."""
     from fastapi.testclient import TestClient
 
-    from tests.unit.test_hs256 import PEM_PUBLIC_KEY, b64, sign
+    from tests.properties.test_hs256 import PEM_PUBLIC_KEY, b64, sign
     import json
 
     services = make_services(sqlite_url)

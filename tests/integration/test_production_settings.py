@@ -16,7 +16,7 @@ from api.key_encryption import KeyEncryption
 from api.settings import Settings, refusal
 from tests.api.builders import a_hosted_room, a_listener, assert_problem
 from tests.conftest import bearer
-from tests.unit.test_hs256 import PEM_PUBLIC_KEY, SSH_PUBLIC_KEY
+from tests.properties.test_hs256 import PEM_PUBLIC_KEY, SSH_PUBLIC_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "a-production-secret-of-more-than-32-bytes-0123"

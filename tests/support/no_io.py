@@ -1,9 +1,9 @@
-"""A guard for tests that must do no I/O (tests/unit): sockets, SQLite files, PostgreSQL, alembic.
+"""A guard for tests that must do no I/O (tests/unit, tests/properties): sockets, SQLite files, PostgreSQL, alembic.
 
 An audit hook (PEP 578) sees every socket connect/bind and sqlite3.connect of
 the process, whoever calls it and however it was imported; psycopg (libpq
 opens its sockets in C) and alembic's migrations are refused by patches the
-fixture puts in place (tests/unit/conftest.py, `no_io`). The hook acts only
+fixture `no_io` puts in place (autouse in tests/unit and tests/properties). The hook acts only
 while a unit test runs, refuses the call, and remembers it, so a test whose
 code swallows the error still fails.
 """
@@ -11,7 +11,10 @@ code swallows the error still fails.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 
 class IOInUnitTestError(RuntimeError):
@@ -45,3 +48,23 @@ def _in_memory(database: object) -> bool:
 
 IO_GUARD = IOGuard()
 sys.addaudithook(IO_GUARD.audit)  # audit hooks cannot be removed; the guard acts only while `active`
+
+
+@pytest.fixture(autouse=True)
+def no_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[IOGuard]:
+    """Fails the test if it tried I/O, even if the code under test caught the error."""
+    import psycopg
+    from alembic.runtime.environment import EnvironmentContext
+
+    monkeypatch.setattr(EnvironmentContext, "run_migrations", lambda *a, **k: IO_GUARD.refuse("alembic migrations"))
+    monkeypatch.setattr(psycopg.Connection, "connect",  # libpq opens its sockets in C: no audit event
+                        classmethod(lambda cls, *a, **k: IO_GUARD.refuse(f"psycopg.connect{a!r}")))
+    monkeypatch.setattr(psycopg, "connect", lambda *a, **k: IO_GUARD.refuse(f"psycopg.connect{a!r}"))
+    IO_GUARD.attempts.clear()
+    IO_GUARD.active = True
+    try:
+        yield IO_GUARD
+    finally:
+        IO_GUARD.active = False
+    if IO_GUARD.attempts:
+        pytest.fail(f"unit tests do no I/O; this one tried: {IO_GUARD.attempts}")

@@ -19,27 +19,7 @@ from domain.payments import PaymentGateway
 from payouts.sandbox_gateway import SandboxGateway
 from store.memory import memory_env
 from tests.support.fakes import PendingGateway
-from tests.support.no_io import IO_GUARD, IOGuard
-
-
-@pytest.fixture(autouse=True)
-def no_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[IOGuard]:
-    """Fails the test if it tried I/O, even if the code under test caught the error."""
-    import psycopg
-    from alembic.runtime.environment import EnvironmentContext
-
-    monkeypatch.setattr(EnvironmentContext, "run_migrations", lambda *a, **k: IO_GUARD.refuse("alembic migrations"))
-    monkeypatch.setattr(psycopg.Connection, "connect",  # libpq opens its sockets in C: no audit event
-                        classmethod(lambda cls, *a, **k: IO_GUARD.refuse(f"psycopg.connect{a!r}")))
-    monkeypatch.setattr(psycopg, "connect", lambda *a, **k: IO_GUARD.refuse(f"psycopg.connect{a!r}"))
-    IO_GUARD.attempts.clear()
-    IO_GUARD.active = True
-    try:
-        yield IO_GUARD
-    finally:
-        IO_GUARD.active = False
-    if IO_GUARD.attempts:
-        pytest.fail(f"unit tests do no I/O; this one tried: {IO_GUARD.attempts}")
+from tests.support.no_io import no_io  # noqa: F401 - the autouse guard fixture
 
 
 BoxFactory = Callable[..., BoxOffice]

@@ -8,6 +8,10 @@ at `standin.url`:
         ...
 
 See server.py for what it guarantees and how faults are injected.
+
+May import: the stdlib and its own modules only, nothing of the application: it plays Stripe, so
+it must not share our reading of Stripe's objects (tests/integration/stripe/ checks the gateway
+against it, and one smoke test against localstripe). bench/ uses it too.
 """
 
 from tests.stripe_standin.objects import ANY_ACCOUNT, API_VERSION, stripe_fee

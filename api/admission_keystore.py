@@ -1,7 +1,7 @@
 """Admission signing keys, shared by every API process through one database row.
 
-The row holds the keyring's records and a version; rotation is a
-compare-and-set on the version, so two processes rotating at once cannot fork
+The row holds the keyring's records and a version (store/keyring_sql.py); rotation
+is a compare-and-set on the version, so two processes rotating at once cannot fork
 the keyring. Processes reload the row at most every `reload_seconds`
 (well inside the retired-key retention of api/admission_keys.py).
 
@@ -20,15 +20,16 @@ import time
 
 from api.admission_keys import AdmissionKeyring
 from api.key_encryption import KeyEncryption, is_sealed
-from store.db import Database
 from domain.clock import Clock
+from store.db import Database
+from store.keyring_sql import KeyringRow
 
 log = logging.getLogger(__name__)
 
 
 class KeyStore:
     def __init__(self, db: Database, clock: Clock, sealer: KeyEncryption, reload_seconds: float = 60.0) -> None:
-        self._db = db
+        self._row = KeyringRow(db)
         self._clock = clock
         self._sealer = sealer
         self._reload_seconds = reload_seconds
@@ -50,25 +51,20 @@ class KeyStore:
         return self._sealer.seal(json.dumps(ring.to_records()))
 
     def _load_or_create(self) -> AdmissionKeyring:
-        row = self._db.query_one("SELECT records FROM admission_keyring WHERE id = 1")
-        if row is None:
-            fresh = AdmissionKeyring.generate(self._clock)
-            with self._db.transaction() as tx:
-                tx.execute("INSERT INTO admission_keyring (id, records, version) VALUES (1, %s, 1) ON CONFLICT (id) DO NOTHING",
-                           (self._seal(fresh),))
-            row = self._db.query_one("SELECT records FROM admission_keyring WHERE id = 1")
-        assert row is not None  # Safeguard: inserted just above.
-        return AdmissionKeyring.from_records(self._records(row["records"]), clock=self._clock)
+        stored = self._row.load()
+        if stored is None:
+            self._row.create(self._seal(AdmissionKeyring.generate(self._clock)))
+            stored = self._row.load()
+        assert stored is not None  # Safeguard: created just above.
+        return AdmissionKeyring.from_records(self._records(stored.records), clock=self._clock)
 
     def seal_at_rest(self) -> bool:
         """Seal a keyring stored in plain text (written before encryption at rest); True if it was."""
-        row = self._db.query_one("SELECT records, version FROM admission_keyring WHERE id = 1")
-        if row is None or is_sealed(row["records"]):
+        stored = self._row.load()
+        if stored is None or is_sealed(stored.records):
             return False
-        sealed = self._sealer.seal(row["records"])
-        with self._db.transaction() as tx:  # compare-and-set: a concurrent rotation wins, and is sealed
-            tx.execute("UPDATE admission_keyring SET records = %s, version = version + 1 WHERE id = 1 AND version = %s",
-                       (sealed, row["version"]))
+        # compare-and-set: a concurrent rotation wins, and is sealed
+        self._row.replace(self._sealer.seal(stored.records), stored.version)
         log.info("admission signing keys sealed at rest under the key-encryption key")
         with self._lock:
             self._cached = None
@@ -76,30 +72,23 @@ class KeyStore:
 
     def rotate_kek(self) -> None:
         """Re-seal the stored keyring under the current (first) key-encryption key."""
-        lock = " FOR UPDATE" if self._db.dialect == "postgresql" else ""
-        with self._db.transaction() as tx:
-            row = tx.one("SELECT records, version FROM admission_keyring WHERE id = 1" + lock)
-            if row is None:
+        with self._row.locked() as row:
+            if row.stored is None:
                 return
-            stored = row["records"]
-            sealed = self._sealer.reseal(stored) if is_sealed(stored) else self._sealer.seal(stored)
-            tx.execute("UPDATE admission_keyring SET records = %s, version = version + 1 WHERE id = 1 AND version = %s",
-                       (sealed, row["version"]))
+            stored = row.stored.records
+            row.write(self._sealer.reseal(stored) if is_sealed(stored) else self._sealer.seal(stored))
         with self._lock:
             self._cached = None
 
     def rotate(self, prune: bool = True) -> tuple[str, list[str]]:
         """Make a new current key (the old one stays published); returns (new kid, pruned kids)."""
         self.keyring()
-        lock = " FOR UPDATE" if self._db.dialect == "postgresql" else ""
-        with self._db.transaction() as tx:
-            row = tx.one("SELECT records, version FROM admission_keyring WHERE id = 1" + lock)
-            assert row is not None  # Safeguard: keyring() created it.
-            ring = AdmissionKeyring.from_records(self._records(row["records"]), clock=self._clock)
+        with self._row.locked() as row:
+            assert row.stored is not None  # Safeguard: keyring() created it.
+            ring = AdmissionKeyring.from_records(self._records(row.stored.records), clock=self._clock)
             new = ring.rotate()
             pruned = ring.prune() if prune else []
-            tx.execute("UPDATE admission_keyring SET records = %s, version = version + 1 WHERE id = 1 AND version = %s",
-                       (self._seal(ring), row["version"]))
+            row.write(self._seal(ring))
         with self._lock:
             self._cached = None
         return new.kid, pruned

@@ -7,8 +7,9 @@ same way.
 
 No deadlock: every row lock goes through `_acquire`, which keeps the global
 lock order of domain/guards.py (guard kind, then key in "C" string order) and
-raises LockOrderError on a row that sorts before one already locked. Tables
-and their place in that order (`RANK`): processed_keys, code_inventory,
+raises LockOrderError on a row that sorts before one already locked (the one
+check, shared with the in-memory store: store/lock_order.py). Tables
+and their place in that order: processed_keys, code_inventory,
 seat_inventory, creator_revenue, seat_holds, payout_accounts; the events
 table lock is taken last, by the recorder. tier_inventory rows are written
 only behind their room's row (store/tier_guards_sql.py). A hold row is changed only by commands on its own
@@ -26,18 +27,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.guards import LOCK_ORDER, LockOrderError, SeatClaim, SeatWanted
+from domain.guards import SeatClaim, SeatWanted
 from domain.money import Money
 from store.claim_reads_sql import ClaimReads
 from store.code_guards_sql import CODES, CodeGuards
+from store.lock_order import ACCOUNTS, KEYS, LOCK_RANKS, REVENUE, ROOMS, LockOrder
 from store.tier_guards_sql import TierGuards, tier_inventory
 from store.transfer_guards_sql import TransferGuards
 from store.timecodes import to_us
 from store.columns import column as _col
 
-KEYS, _CODES, ROOMS, REVENUE, HOLDS, ACCOUNTS = range(len(LOCK_ORDER))  # ranks, in the order of LOCK_ORDER
-assert _CODES == CODES  # Safeguard: store/code_guards_sql.py names the codes' rank
-TABLES = ("processed_keys", "code_inventory", "seat_inventory", "creator_revenue", "seat_holds", "payout_accounts")
+assert LOCK_RANKS["code"] == CODES  # Safeguard: store/code_guards_sql.py names the codes' rank
 HOLD_COLUMNS = "ticket_id, room_id, holder_id, live, paid, hold_expires_us, created_us, tier_id, code_id"
 
 
@@ -49,8 +49,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
         self._cursor = cursor
         self._ph = placeholder
         self._pg = placeholder == "%s"
-        self._held: set[tuple[int, Any]] = set()  # (rank, key) of every guard row locked so far
-        self._last: tuple[int, Any] | None = None  # the greatest of them
+        self._locks = LockOrder()  # every guard row locked so far, and the greatest of them
         # Written once at flush(), just before the events: one statement per kind, not per ticket.
         self._lifetimes: dict[tuple[str, str], int] = {}
         self._dirty_lifetimes: set[tuple[str, str]] = set()
@@ -66,16 +65,8 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
     def _acquire(self, rank: int, keys: Iterable[Any]) -> list[Any]:
         """Record locks about to be taken on these rows; returns the keys not held yet, sorted.
 
-        Raises LockOrderError if a new row sorts before a row already locked."""
-        fresh = sorted({k for k in keys if (rank, k) not in self._held})
-        if fresh:
-            first = (rank, fresh[0])
-            if self._last is not None and first < self._last:
-                raise LockOrderError(f"{TABLES[rank]} {fresh[0]!r} locked after {TABLES[self._last[0]]}"
-                                     f" {self._last[1]!r}: guard rows must be locked in one global order")
-            self._held.update((rank, k) for k in fresh)
-            self._last = (rank, fresh[-1])
-        return fresh
+        Raises LockOrderError if a new row sorts before a row already locked (store/lock_order.py)."""
+        return self._locks.acquire(rank, keys)
 
     def flush(self) -> None:
         """Write what was buffered; the recorder calls this before appending the events.

@@ -16,6 +16,7 @@ from domain.guards import LOCK_ORDER, LockOrderError
 
 # Ranks, in the order of LOCK_ORDER, and the table each kind lives in (named in the errors).
 KEYS, CODES, ROOMS, REVENUE, HOLDS, ACCOUNTS = range(len(LOCK_ORDER))
+LOCK_RANKS = {kind: rank for rank, kind in enumerate(LOCK_ORDER)}
 TABLES = ("processed_keys", "code_inventory", "seat_inventory", "creator_revenue", "seat_holds", "payout_accounts")
 
 

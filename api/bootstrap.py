@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from api.admission_keystore import KeyStore
+from api.admission.keystore import KeyStore
 from api.key_encryption import KeyEncryption
-from api.admission_tokens import AdmissionTokenIssuer
+from api.admission.tokens import AdmissionTokenIssuer
 from api.settings import Settings
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock

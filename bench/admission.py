@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from api.admission_keys import b64url_decode_strict
-from api.admission_tokens import AdmissionTokenVerifier
+from api.admission.keys import b64url_decode_strict
+from api.admission.tokens import AdmissionTokenVerifier
 from api.auth import issue_token
 from api.bootstrap import build_services
 from api.settings import Settings

@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))
 
 import jwt
 
-from api.admission_keys import AdmissionKeyring, b64url_decode_strict
-from api.admission_tokens import AdmissionTokenIssuer, AdmissionTokenVerifier
+from api.admission.keys import AdmissionKeyring, b64url_decode_strict
+from api.admission.tokens import AdmissionTokenIssuer, AdmissionTokenVerifier
 from domain.clock import SystemClock
 
 TARGET_PER_SECOND = 10_000

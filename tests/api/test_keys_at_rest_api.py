@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.admission_keys import AdmissionKeyring
+from api.admission.keys import AdmissionKeyring
 from api.key_encryption import KeyEncryption, KeyEncryptionError, is_sealed
 from api.main import create_app
 from tests.api.builders import a_hosted_room, a_paid_ticket, a_listener

@@ -4,7 +4,7 @@ The verifier replaces PyJWT on a hot path, so beyond the stories below a
 differential fuzz checks, for forged, mutated and malformed tokens, that it
 accepts exactly what PyJWT accepts (EdDSA only, same JWKS, issuer, leeway and
 required claims), minus the deliberately stricter profile documented in
-api/admission_tokens.py, and that it never raises anything but
+api/admission/tokens.py, and that it never raises anything but
 AdmissionTokenError.
 """
 
@@ -23,13 +23,13 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from api.admission_keys import (
+from api.admission.keys import (
     DEFAULT_RETIRED_KEY_RETENTION_SECONDS,
     AdmissionKeyring,
     b64url_decode_strict,
     b64url_encode,
 )
-from api.admission_tokens import (
+from api.admission.tokens import (
     MAX_TIMESTAMP,
     MAX_TOKEN_CHARS,
     AdmissionRole,
@@ -426,7 +426,7 @@ def pyjwt_verdict(token: str, room: str | None) -> dict[str, Any] | None:
 
 
 def within_strict_profile(token: str, claims: dict[str, Any]) -> bool:
-    """The deliberate extra strictness of the fast verifier (see api/admission_tokens.py)."""
+    """The deliberate extra strictness of the fast verifier (see api/admission/tokens.py)."""
     if len(token) > MAX_TOKEN_CHARS or "=" in token:
         return False
     header_segment, payload_segment, _ = token.split(".")

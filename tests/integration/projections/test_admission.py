@@ -22,8 +22,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from api.admission_keys import AdmissionKeyring, b64url_encode
-from api.admission_tokens import AdmissionTokenError, AdmissionTokenIssuer, AdmissionTokenVerifier, TokenRejection
+from api.admission.keys import AdmissionKeyring, b64url_encode
+from api.admission.tokens import AdmissionTokenError, AdmissionTokenIssuer, AdmissionTokenVerifier, TokenRejection
 from api.main import create_app
 from projections.admission_index import AdmissionIndex, AdmissionTail, Decision
 from store.timecodes import to_us

@@ -37,7 +37,7 @@ import nacl.exceptions
 import nacl.signing
 import orjson
 
-from api.admission_keys import (
+from api.admission.keys import (
     CANONICAL_LAST_CHAR_REM2,
     CANONICAL_LAST_CHAR_REM3,
     MAX_TOKEN_TTL_SECONDS,

@@ -3,7 +3,7 @@
 The row holds the keyring's records and a version (store/keyring_sql.py); rotation
 is a compare-and-set on the version, so two processes rotating at once cannot fork
 the keyring. Processes reload the row at most every `reload_seconds`
-(well inside the retired-key retention of api/admission_keys.py).
+(well inside the retired-key retention of api/admission/keys.py).
 
 The records hold private seeds, so the row holds them sealed under the
 key-encryption key (api/key_encryption.py). A row written in plain text before
@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 
-from api.admission_keys import AdmissionKeyring
+from api.admission.keys import AdmissionKeyring
 from api.key_encryption import KeyEncryption, is_sealed
 from domain.clock import Clock
 from store.db import Database

@@ -19,16 +19,14 @@ Each command is registered, with every other Stripe event type we act on, in
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from domain.errors import DuplicateDeliveryError, NotFoundError
 from domain.money import Money
 from payouts.model import Payout, PayoutStatus
+from payouts.stripe_context import EventContext
 from projections.queries import payouts as payout_queries
-
-if TYPE_CHECKING:  # the registry (payouts/stripe_events.py) imports these commands; only the type goes back
-    from payouts.stripe_events import EventContext
 
 log = logging.getLogger(__name__)
 

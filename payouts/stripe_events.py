@@ -19,7 +19,6 @@ May import: domain/, store/, projections/queries/ and payouts/.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -29,22 +28,10 @@ from domain.errors import DuplicateDeliveryError, NotFoundError
 from domain.payments import PaymentGateway
 from domain.sales.model import Ticket
 from payouts import payout_events
+from payouts.stripe_context import Command, EventContext
 from store.db import Database
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EventContext:
-    """What a command needs: the application, the gateway to re-read objects with, the read tables."""
-
-    app: BoxOffice
-    gateway: PaymentGateway
-    db: Database
-
-
-Command = Callable[[EventContext, dict[str, Any], str, dict[str, Any]], str]
-"""(context, the event's object, the dedupe key `stripe:<evt_id>`, the whole event) -> what it did."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A rebuild of the catalog and the ledger in one pass runs on one core; the
 projections share nothing while they replay (each writes its own fresh
 tables), so on PostgreSQL each replays in a process of its own and the
-projector then swaps them all in, in one transaction (projections/projector.py).
+projector then swaps them all in, in one transaction (projections/rebuild.py).
 
 Each process builds its own projector with `factory`, a picklable callable
 returning a context manager that yields a `Projector` and closes what it opened
@@ -38,6 +38,6 @@ def replay_in_processes(factory: ProjectorFactory, names: Sequence[str], suffix:
 def _replay(factory: ProjectorFactory, name: str, suffix: str, batch_size: int) -> int:
     with factory() as projector:
         # This process lives for one replay: what exists now (modules, settings, pools) is
-        # never garbage, so the collector need not walk it again (projector.collector_paused).
+        # never garbage, so the collector need not walk it again (batches.collector_paused).
         gc.freeze()
         return projector.replay([name], suffix, batch_size)

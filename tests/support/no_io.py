@@ -2,7 +2,8 @@
 
 An audit hook (PEP 578) sees every socket connect/bind and sqlite3.connect of
 the process, whoever calls it and however it was imported; psycopg (libpq
-opens its sockets in C) and alembic's migrations are refused by patches the
+opens its sockets in C) and alembic (importing it, or running its migrations
+if it was loaded already) are refused by the hook and by patches the
 fixture `no_io` puts in place (autouse in tests/unit and tests/properties). The hook acts only
 while a unit test runs, refuses the call, and remembers it, so a test whose
 code swallows the error still fails.
@@ -39,6 +40,8 @@ class IOGuard:
             self.refuse(f"{event} {args[1:]!r}")
         elif event == "sqlite3.connect" and not _in_memory(args[0]):
             self.refuse(f"sqlite3.connect({args[0]!r})")
+        elif event == "import" and str(args[0]).partition(".")[0] == "alembic":
+            self.refuse(f"import {args[0]}")  # only a module not loaded yet raises this event
 
 
 def _in_memory(database: object) -> bool:
@@ -54,9 +57,12 @@ sys.addaudithook(IO_GUARD.audit)  # audit hooks cannot be removed; the guard act
 def no_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[IOGuard]:
     """Fails the test if it tried I/O, even if the code under test caught the error."""
     import psycopg
-    from alembic.runtime.environment import EnvironmentContext
 
-    monkeypatch.setattr(EnvironmentContext, "run_migrations", lambda *a, **k: IO_GUARD.refuse("alembic migrations"))
+    alembic = sys.modules.get("alembic.runtime.environment")
+    if alembic is not None:  # loaded (by collection, or an earlier test): refuse to run it
+        monkeypatch.setattr(alembic.EnvironmentContext, "run_migrations",
+                            lambda *a, **k: IO_GUARD.refuse("alembic migrations"))
+    # else the audit hook refuses importing alembic while the test runs (and nobody pays for loading it)
     monkeypatch.setattr(psycopg.Connection, "connect",  # libpq opens its sockets in C: no audit event
                         classmethod(lambda cls, *a, **k: IO_GUARD.refuse(f"psycopg.connect{a!r}")))
     monkeypatch.setattr(psycopg, "connect", lambda *a, **k: IO_GUARD.refuse(f"psycopg.connect{a!r}"))

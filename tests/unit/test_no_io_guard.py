@@ -9,7 +9,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from migrations.runner import upgrade
 from tests.support.no_io import IOGuard, IOInUnitTestError
 
 
@@ -21,6 +20,8 @@ def test_the_guard_refuses_an_sqlite_file_a_socket_postgresql_and_alembic(no_io:
     with pytest.raises(IOInUnitTestError):
         psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=1)
     with pytest.raises(IOInUnitTestError):
+        from migrations.runner import upgrade  # refused here, or its migrations below if alembic was loaded
+
         upgrade(f"sqlite:///{tmp_path / 'migrated.db'}")
 
     refused = list(no_io.attempts)

@@ -7,6 +7,7 @@ and a frozen clock.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 import pytest
@@ -116,3 +117,21 @@ def test_a_tier_cap_never_drops_below_what_the_tier_sold(box) -> None:  # noqa: 
 
     with pytest.raises(TierSoldOutError):
         box.buy_ticket(room.id, "cat", tier_id=tier)
+
+
+def test_buyers_at_the_same_time_never_take_more_seats_than_the_capacity(box) -> None:  # noqa: ANN001
+    room = open_room(box, capacity=7)
+
+    def buy(holder: str) -> str:
+        try:
+            return box.buy_ticket(room.id, holder).ticket.status.value
+        except SoldOutError:
+            return "sold_out"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(buy, [f"listener-{i}" for i in range(20)]))
+
+    assert sorted(outcomes) == ["paid"] * 7 + ["sold_out"] * 13
+    inventory = box.guards.inventory(room.id)
+    assert (inventory.taken, inventory.paid) == (7, 7)
+    assert len(box.guards.tickets_of_room(room.id)) == 7

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.auth import CurrentUser, Principal
+from api.auth import CurrentUser, Finance, Principal
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.problems import Problem
 from integrations import webhook_log
@@ -91,10 +91,8 @@ def create_endpoint(body: WebhookEndpointCreate, user: CurrentUser, services: Se
 
 
 @router.get("/v1/webhook-endpoints", dependencies=[FreshReads])
-def list_endpoints(user: CurrentUser, services: ServicesDep) -> JSONResponse:
+def list_endpoints(user: Finance, services: ServicesDep) -> JSONResponse:
     """Every endpoint (admin and finance), with `enabled` and why one was disabled."""
-    if not user.has("admin", "finance"):
-        raise Problem("forbidden", "webhook endpoints are visible to admins and finance")
     now = services.clock.now()
     return JSONResponse({"items": [webhook_log.endpoint_public(r, now) for r in webhook_log.endpoints(_db(services))],
                          "event_types": event_types()})
@@ -108,9 +106,8 @@ def _existing(services, user: Principal, endpoint_id: str):  # noqa: ANN001, ANN
 
 
 @router.get("/v1/webhook-endpoints/{endpoint_id}", dependencies=[FreshReads])
-def get_endpoint(endpoint_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
-    if not user.has("admin", "finance"):
-        raise Problem("forbidden", "webhook endpoints are visible to admins and finance")
+def get_endpoint(endpoint_id: str, user: Finance, services: ServicesDep) -> JSONResponse:
+    """One endpoint (admin and finance)."""
     return JSONResponse(_public(services, str(parse_id(endpoint_id, "webhook endpoint"))))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from tests.integration.domain.test_sales import open_room
+from tests.unit.test_sales import open_room
 
 pytestmark = pytest.mark.postgres
 

@@ -10,7 +10,7 @@ from store import recorders
 from domain.errors import NotFoundError
 from domain.rooms.model import Room
 from tests.conftest import ServicesFactory
-from tests.integration.domain.test_sales import open_room
+from tests.unit.test_sales import open_room
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,7 +1,8 @@
 """Selling seats: the cap, one ticket per listener, holds, late payments, refunds.
 
-These run the application against a real (temporary) SQLite store, because the
-cap is held by the store's write guards.
+The cap is held by the store's write guards; these run the application on the
+in-memory store (store/memory.py), which the guards' contract tests
+(tests/integration/test_guard_contract_*.py) hold to the SQL stores' answers.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def test_unknown_room_is_not_found(box) -> None:  # noqa: ANN001
         box.buy_ticket(uuid.uuid4(), "ann")
 
 
-def test_cancelling_refunds_every_paid_ticket_once(box, services) -> None:  # noqa: ANN001
+def test_cancelling_refunds_every_paid_ticket_once(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=3)
     for who in ("ann", "ben", "cat"):
         box.buy_ticket(room.id, who)
@@ -186,7 +187,7 @@ def test_cancelling_refunds_every_paid_ticket_once(box, services) -> None:  # no
 
     assert first.refunds_requested == 3 and first.refunds_succeeded == 3
     assert second.refunds_requested == 0
-    assert len(services.gateway._refunds) == 3
+    assert len(box.gateway._refunds) == 3
     assert events_of(box)["Ticket.RefundRequested"] == 3
     assert box.guards.lifetime_revenue("host", "USD") == 0
 
@@ -219,9 +220,9 @@ def test_a_host_cannot_refund_part_of_a_ticket_but_an_admin_can(box) -> None:  #
 
 
 @pytest.fixture
-def pending(make_services, sqlite_url, clock):  # noqa: ANN001, ANN201
+def pending(make_box, clock):  # noqa: ANN001, ANN201
     gateway = PendingGateway(clock)
-    return make_services(sqlite_url, gateway=gateway).app, gateway
+    return make_box(gateway), gateway
 
 
 def test_a_pending_payment_holds_the_seat(pending) -> None:  # noqa: ANN001

@@ -5,7 +5,7 @@ holds, codes) are held by the write guards (domain/guards.py), so a test of a
 rule needs a guarded recorder. This one keeps the events in eventsourcing's
 plain-Python recorder and the guard tables in dicts (store/memory_tables.py),
 with the same answers as store/guards_sql.py on SQLite and PostgreSQL (the
-contract tests in tests/integration/test_guard_contract.py run one set of
+contract tests in tests/integration/test_guard_contract_*.py run one set of
 tests on all three), the same lock-order checks (LockOrderError) and the same
 atomicity: `transact` holds the recorder's lock for the whole transaction, as
 SQLite's BEGIN IMMEDIATE does, and a `work` that raises writes nothing,

@@ -48,6 +48,17 @@ class LockOrderError(RuntimeError):
     """A guard row was locked out of the global order: a bug that could deadlock under load."""
 
 
+class ExactRevenueNeeded(RuntimeError):
+    """A sale may cross its creator's threshold while other rooms hold slices of the creator's headroom.
+
+    Nothing was written: the caller folds the slices back (`fold_revenue_slices`, in a
+    transaction of its own) and runs its batch again."""
+
+    def __init__(self, keys: Iterable[tuple[str, str]]) -> None:
+        self.keys = sorted(set(keys))
+        super().__init__(f"the exact lifetime revenue of {self.keys} is needed")
+
+
 ClaimStatus = Literal["claimed", "replay", "already_holds", "sold_out", "not_on_sale", "unknown_room",
                       "tier_sold_out", "tier_not_on_sale", "unknown_tier", "tier_required", "code_invalid",
                       "code_exhausted", "below_minimum_price", "fixed_price",
@@ -179,8 +190,17 @@ class WriteGuards(Protocol):
     def lock_rooms(self, room_ids: Iterable[UUID]) -> None:
         """Lock these rooms' inventory rows now, in the lock order (before any revenue row)."""
 
-    def lock_revenue(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Lock these (creator, currency) lifetime rows now, in the lock order."""
+    def plan_revenue(self, sales: Iterable[tuple[str, str, UUID | None, int]], limits: Mapping[str, int]) -> None:
+        """State every sale this transaction will accrue, (creator, currency, room or None, gross), before the first.
+
+        `limits`: the commission threshold per currency, in minor units. A sale of a room
+        this transaction holds may be counted in the room's slice of its creator's headroom
+        below the threshold, under the room's lock alone; the others lock their creator's
+        row now, in the lock order. Either way `accrue_revenue` returns a figure that gives
+        the exact split (store/revenue_guards_sql.py says why), or raises ExactRevenueNeeded."""
+
+    def lock_revenue(self, keys: Iterable[tuple[str, str]], limits: Mapping[str, int] | None = None) -> None:
+        """Lock these (creator, currency) lifetime rows now, in the lock order (`limits`: see plan_revenue)."""
 
     def reclaim_seat(self, ticket_id: UUID, now: datetime) -> bool:
         """Take a seat again for a released ticket whose payment succeeded late."""
@@ -196,10 +216,19 @@ class WriteGuards(Protocol):
         """Give the ticket's seat back to its room and tier, and a use to `code_id` if given (lock
         the code first with `lock_codes`); False if it held none."""
 
-    def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
+    def accrue_revenue(self, creator_id: str, currency: str, delta: int, room_id: UUID | None = None) -> int:
         """Add `delta` to the creator's lifetime gross; returns the total before it.
 
-        Locks the row if `lock_revenue` did not already."""
+        Exact when the split depends on it; for a sale wholly below the threshold (whose
+        split is then 97% whatever came before) the total as committed when the batch read
+        it, plus the batch's own sales. Raises ExactRevenueNeeded if the split may depend on
+        revenue in other rooms' slices. Locks the row if neither `plan_revenue` nor
+        `lock_revenue` did (or the sale does not fit its room's slice)."""
+
+    def fold_revenue_slices(self, keys: Iterable[tuple[str, str]]) -> bool:
+        """Give every slice of these creators back to their rows; True if none is left.
+
+        Run alone in a transaction (it locks the slices' rooms, then the rows)."""
 
     def first_time(self, key: str) -> bool:
         """Record a processed key (a webhook event id); False if it was seen before."""

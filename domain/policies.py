@@ -213,8 +213,12 @@ class CommissionPolicy:
     low_rate_bp: int = 9_700  # basis points of the part within the threshold
     high_rate_bp: int = 8_000  # basis points of the part beyond it
 
+    def threshold(self, currency: str) -> int:
+        """The threshold in minor units of `currency`."""
+        return minor_units(currency, self.threshold_major)
+
     def split(self, gross: Money, lifetime_before: int) -> Split:
-        threshold = minor_units(gross.currency, self.threshold_major)
+        threshold = self.threshold(gross.currency)
         within = max(0, min(gross.amount, threshold - max(lifetime_before, 0)))
         beyond = gross.amount - within
         share = within * self.low_rate_bp // 10_000 + beyond * self.high_rate_bp // 10_000

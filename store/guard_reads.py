@@ -85,7 +85,10 @@ class SqlGuardReads:
         return [UUID(_col(r, "ticket_id", 0)) for r in rows]
 
     def lifetime_revenue(self, creator_id: str, currency: str) -> int:
-        rows = self._q("SELECT lifetime FROM creator_revenue WHERE creator_id = %s AND currency = %s", (creator_id, currency))
+        """The row's lifetime plus what the creator's rooms sold within their slices (store/revenue_guards_sql.py)."""
+        rows = self._q("SELECT COALESCE((SELECT lifetime FROM creator_revenue WHERE creator_id = %s AND currency = %s), 0)"
+                       " + COALESCE((SELECT SUM(used) FROM revenue_slices WHERE creator_id = %s AND currency = %s), 0)"
+                       " AS lifetime", (creator_id, currency, creator_id, currency))
         return int(_col(rows[0], "lifetime", 0)) if rows else 0
 
     def enabled_payout_accounts(self) -> dict[str, str]:

@@ -31,7 +31,8 @@ from domain.guards import SeatClaim, SeatWanted
 from domain.money import Money
 from store.claim_reads_sql import ClaimReads
 from store.code_guards_sql import CODES, CodeGuards
-from store.lock_order import ACCOUNTS, KEYS, LOCK_RANKS, REVENUE, ROOMS, LockOrder
+from store.lock_order import ACCOUNTS, KEYS, LOCK_RANKS, ROOMS, LockOrder
+from store.revenue_guards_sql import RevenueGuards
 from store.tier_guards_sql import TierGuards, tier_inventory
 from store.transfer_guards_sql import TransferGuards
 from store.timecodes import to_us
@@ -42,7 +43,7 @@ HOLD_COLUMNS = "ticket_id, room_id, holder_id, live, paid, hold_expires_us, crea
 
 
 
-class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
+class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuards):
     """`domain.guards.WriteGuards` over a DB-API cursor."""
 
     def __init__(self, cursor: Any, placeholder: str) -> None:
@@ -51,8 +52,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
         self._pg = placeholder == "%s"
         self._locks = LockOrder()  # every guard row locked so far, and the greatest of them
         # Written once at flush(), just before the events: one statement per kind, not per ticket.
-        self._lifetimes: dict[tuple[str, str], int] = {}
-        self._dirty_lifetimes: set[tuple[str, str]] = set()
+        self._init_revenue()
         self._paid: list[str] = []
         # Holds claimed in this transaction, inserted once with their final flags (a sale
         # paid in the same transaction needs no second statement to mark it).
@@ -75,19 +75,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
         behind their room's lock), so flushing takes no lock out of order."""
         self._write_holds()
         self._flush_codes()
-        if self._dirty_lifetimes:
-            dirty = sorted(self._dirty_lifetimes)
-            if self._pg:
-                self._cursor.execute(
-                    "UPDATE creator_revenue AS r SET lifetime = d.lifetime"
-                    " FROM unnest(%s::text[], %s::text[], %s::int8[]) AS d(creator_id, currency, lifetime)"
-                    " WHERE r.creator_id = d.creator_id AND r.currency = d.currency",
-                    ([c for c, _ in dirty], [k for _, k in dirty], [self._lifetimes[d] for d in dirty]), prepare=False)
-            else:
-                for creator_id, currency in dirty:
-                    self._exec("UPDATE creator_revenue SET lifetime = %s WHERE creator_id = %s AND currency = %s",
-                               (self._lifetimes[(creator_id, currency)], creator_id, currency))
-            self._dirty_lifetimes.clear()
+        self._flush_revenue()
         if self._paid:
             marks = ", ".join(["%s"] * len(self._paid))
             self._exec(f"UPDATE seat_holds SET paid = %s WHERE ticket_id IN ({marks})", (True, *self._paid))
@@ -256,6 +244,9 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
                                         str(code_id) if code_id is not None else None]
                     out.append(SeatClaim("claimed", price=Money(named, tier.price.currency), host_id=host,
                                          tier_id=tier.tier_id, code=code))
+        for rid, inv in inventories.items():  # what the unsold seats could bring: sizes revenue slices
+            left = int(_col(inv, "capacity", 2)) - int(_col(inv, "taken", 3)) - granted.get(rid, 0)
+            self._potential[rid] = max(left, 0) * max((t.price.amount for t in tiers_of.get(rid, {}).values()), default=0)
         if granted and self._pg:
             self._cursor.execute(
                 "UPDATE seat_inventory AS i SET taken = i.taken + d.n FROM unnest(%s::text[], %s::int4[]) AS d(room_id, n)"
@@ -319,38 +310,6 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards):
         return True
 
     # --- money and dedupe ----------------------------------------------------------
-
-    def lock_revenue(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Lock the creators' lifetime rows (made if new), in the lock order; then count in memory until flush()."""
-        fresh = self._acquire(REVENUE, keys)
-        if not fresh:
-            return
-        if self._pg:
-            creators, currencies = [c for c, _ in fresh], [k for _, k in fresh]
-            self._cursor.execute(
-                "INSERT INTO creator_revenue (creator_id, currency, lifetime)"
-                " SELECT c, k, 0 FROM unnest(%s::text[], %s::text[]) AS n(c, k) ON CONFLICT DO NOTHING",
-                (creators, currencies), prepare=False)
-            rows = self._cursor.execute(
-                "SELECT creator_id, currency, lifetime FROM creator_revenue WHERE (creator_id, currency) IN"
-                " (SELECT * FROM unnest(%s::text[], %s::text[]))"
-                ' ORDER BY creator_id COLLATE "C", currency COLLATE "C" FOR UPDATE',
-                (creators, currencies), prepare=False).fetchall()
-        else:
-            rows = [self._one("INSERT INTO creator_revenue (creator_id, currency, lifetime) VALUES (%s, %s, 0)"
-                              " ON CONFLICT (creator_id, currency) DO UPDATE SET lifetime = creator_revenue.lifetime"
-                              " RETURNING creator_id, currency, lifetime", key) for key in fresh]
-        for row in rows:
-            self._lifetimes[(_col(row, "creator_id", 0), _col(row, "currency", 1))] = int(_col(row, "lifetime", 2))
-
-    def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
-        key = (creator_id, currency)
-        if key not in self._lifetimes:
-            self.lock_revenue([key])
-        before = self._lifetimes[key]
-        self._lifetimes[key] = before + delta
-        self._dirty_lifetimes.add(key)
-        return before
 
     def first_time(self, key: str) -> bool:
         self._acquire(KEYS, [key])

@@ -287,13 +287,20 @@ class MemoryGuards:
 
     # --- money and dedupe ----------------------------------------------------------
 
-    def lock_revenue(self, keys: Iterable[tuple[str, str]]) -> None:
+    def plan_revenue(self, sales: Iterable[tuple[str, str, UUID | None, int]], limits: Mapping[str, int]) -> None:
+        """No slices in memory (one transaction at a time): every sale counts on its creator's row, exactly."""
+        self.lock_revenue({(creator, currency) for creator, currency, _, _ in sales}, limits)
+
+    def lock_revenue(self, keys: Iterable[tuple[str, str]], limits: Mapping[str, int] | None = None) -> None:
         """Lock the creators' lifetime rows (made if new), in the lock order."""
         for key in self._locks.acquire(REVENUE, keys):
             if key not in self.staged.revenue:
                 self.staged.revenue.put(key, 0)
 
-    def accrue_revenue(self, creator_id: str, currency: str, delta: int) -> int:
+    def fold_revenue_slices(self, keys: Iterable[tuple[str, str]]) -> bool:
+        return True  # no slices here
+
+    def accrue_revenue(self, creator_id: str, currency: str, delta: int, room_id: UUID | None = None) -> int:
         key = (creator_id, currency)
         if not self._locks.holds(REVENUE, key):
             self.lock_revenue([key])

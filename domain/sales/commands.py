@@ -38,6 +38,7 @@ from domain.errors import (
     UnknownTierError,
 )
 from domain.sales.codes import CodeExhaustedError, CodeInvalidError, normalise_code
+from domain.sales.exact_revenue import exact_revenue
 from domain.guards import SeatClaim, SeatWanted, WriteGuards
 from domain.ids import refund_id_for, ticket_id_for
 from domain.money import Money
@@ -218,6 +219,7 @@ class SalesCommands:
 
     # --- group-committed batches ----------------------------------------------
 
+    @exact_revenue
     def _reserve_batch(self: BoxOffice, requests: Sequence[ReserveRequest]) -> list[object]:
         now = self.clock.now()
         expires = now + self.policies.holds.hold
@@ -265,7 +267,8 @@ class SalesCommands:
                     tickets.append(ticket)
                     paying.append(i)
             if self.gateway.instant and paying:  # in process, no I/O: pay in this same transaction
-                guards.lock_revenue({(t.host_id, t.price_currency) for t in tickets})
+                guards.plan_revenue([(t.host_id, t.price_currency, t.room_id, t.price_amount) for t in tickets],
+                                    {t.price_currency: self.policies.commission.threshold(t.price_currency) for t in tickets})
                 for i in paying:
                     ticket = results[i]
                     assert isinstance(ticket, Ticket)
@@ -277,6 +280,7 @@ class SalesCommands:
         _, position = self.transact(decide)
         return [(r, position, sessions.get(i)) if isinstance(r, Ticket) else r for i, r in enumerate(results)]
 
+    @exact_revenue
     def _settle_batch(self: BoxOffice, settlements: Sequence[Settlement]) -> list[object]:
         tickets: list[Ticket | BaseException] = []
         for s in settlements:
@@ -311,7 +315,7 @@ class SalesCommands:
             fresh = {k for k in keys if guards.first_time(k)}
             guards.lock_codes(codes)
             guards.lock_rooms(rooms)
-            guards.lock_revenue(revenue)
+            guards.lock_revenue(revenue, {c: self.policies.commission.threshold(c) for _, c in revenue})
             changed = []
             for i in order:
                 s, ticket = settlements[i], live[i]
@@ -361,7 +365,7 @@ class SalesCommands:
         else:  # released: the hold expired or the room was cancelled before the money came
             seat_held = guards.reclaim_seat(ticket.id, now)
         gross = Money(ticket.price_amount, ticket.price_currency)
-        lifetime_before = guards.accrue_revenue(ticket.host_id, gross.currency, gross.amount)
+        lifetime_before = guards.accrue_revenue(ticket.host_id, gross.currency, gross.amount, ticket.room_id)
         split = self.policies.commission.split(gross, lifetime_before)
         charge = session.charge
         ticket.pay(

@@ -132,7 +132,7 @@ class Ticket(Aggregate):
         exchange_rate: str | None
         currency: str
         policy_version: str
-        lifetime_before: int
+        lifetime_before: int  # exact where the split depends on it (domain/guards.py, accrue_revenue)
         paid_at: datetime
         seat_held: bool
         list_amount: int | None = None

@@ -40,6 +40,7 @@ OWNED_ELSEWHERE = {
     **dict.fromkeys(("reactor_positions", "livekit_calls", "webhook_messages", "webhook_deliveries",
                      "webhook_attempts", "webhook_endpoint_health"), "the integrations' reactors (integrations/)"),
     **dict.fromkeys(("rate_buckets", "payment_queue"), "Stripe pacing (0013)"),
+    "revenue_slices": "the write guards (store/revenue_guards_sql.py, 0016)",
 }
 
 

@@ -32,7 +32,9 @@ import httpx
 from api.auth import issue_token
 from api.bootstrap import build_services
 from api.settings import Settings
+from store.timecodes import to_us
 from bench.common import SECRET, table, throwaway_database, write
+from bench.finance_plans import explain
 from domain.money import Money
 from domain.policies import CommissionPolicy
 from domain.rooms.model import Room
@@ -40,9 +42,10 @@ from domain.sales.model import Ticket
 from tests.support.server import running_server
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
-ROOM_EVERY = timedelta(minutes=100)
-TICKETS_PER_ROOM = 1_000
-ROOMS_PER_CREATOR = 25
+CREATORS = 200  # a fixed population, all selling from the first weeks: the history grows, the accounts do not
+TICKETS_PER_ROOM = 200
+EVENTS_PER_ROOM = 2 * TICKETS_PER_ROOM + 1  # Room.Opened, then Ticket.Reserved and Ticket.Paid per seat
+SMALLEST_SPANS = timedelta(days=45)  # the smallest size's history: a month's window is whole at every size
 CALLS = 7
 GOAL_MS, GOAL_GROWTH = 50.0, 1.5
 GOALS = ("trial balance", "as_of", "prefix", "earnings", "revenue by room, a month", "revenue by creator, a month",
@@ -50,30 +53,36 @@ GOALS = ("trial balance", "as_of", "prefix", "earnings", "revenue by room, a mon
 
 
 class Seeder:
-    """Appends rooms of paid tickets, one room every 100 minutes, continuing where it stopped."""
+    """A platform's history at a steady rate: `smallest` events take 45 days, each larger size runs longer.
 
-    def __init__(self, services: Any) -> None:
+    Rooms of 200 paid tickets, sold over the time until the next room opens; the
+    rooms go round the same 200 creators (registered first), so from the first
+    weeks every account exists and a larger size only adds history. Appended in
+    large saves (the catch-up benchmark's seeding), continuing where it stopped.
+    """
+
+    def __init__(self, services: Any, smallest: int) -> None:
         self.app = services.app
         self.policy = CommissionPolicy()
         self.rooms = 0
+        self.room_every = SMALLEST_SPANS / (smallest / EVENTS_PER_ROOM)
         self.lifetime: dict[str, int] = {}
-        self.creators: set[str] = set()
+        for n in range(CREATORS):
+            self.app.register_creator(self.creator(n), "Bench", 10_000)
 
-    def creator(self, n: int) -> str:
-        return f"creator-{n // ROOMS_PER_CREATOR}"
+    @staticmethod
+    def creator(n: int) -> str:
+        return f"creator-{n % CREATORS}"
 
     def grow(self, events: int) -> int:
         while (self.app.recorder.max_notification_id() or 0) < events:
             host = self.creator(self.rooms)
-            if host not in self.creators:
-                self.app.register_creator(host, "Bench", 10_000)
-                self.creators.add(host)
-            opened = START + self.rooms * ROOM_EVERY
+            opened = START + self.rooms * self.room_every
             room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=host, title="bench", scheduled_start=opened,
                                 price_amount=999, price_currency="USD", capacity=TICKETS_PER_ROOM, sales_end=None,
                                 opened_at=opened, default_tier=True)
             batch: list[Any] = [room]
-            step = ROOM_EVERY / TICKETS_PER_ROOM
+            step = self.room_every / TICKETS_PER_ROOM
             for i in range(TICKETS_PER_ROOM):
                 at = opened + i * step
                 t = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=host,
@@ -86,17 +95,17 @@ class Seeder:
                       payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}", balance_transaction_id=f"txn_{t.id.hex}",
                       lifetime_before=before, at=at, seat_held=True)
                 batch.append(t)
-                if len(batch) >= 500:
-                    self.app.save(*batch)
-                    batch = []
-            if batch:
-                self.app.save(*batch)
+            self.app.save(*batch)
             self.rooms += 1
         return self.app.recorder.max_notification_id() or 0
 
     @property
     def last_moment(self) -> datetime:
-        return START + self.rooms * ROOM_EVERY
+        return START + self.rooms * self.room_every
+
+    @property
+    def days(self) -> float:
+        return round((self.last_moment - START) / timedelta(days=1), 1)
 
 
 def server_pids(port: int) -> list[int]:
@@ -150,7 +159,8 @@ def measure(url: str, seeder: Seeder) -> dict[str, Any]:
                                                        {"account": f"creator:{creator}:pending", "limit": 100}),
         "period report, a month": ("/v1/reports/period", month),
     }
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"days": seeder.days, "rooms": seeder.rooms,
+                           "plans": explain(url, creator, to_us(as_of), (to_us(month_from), to_us(month_to)))}
     with running_server(url, SECRET, workers=1, timeout=120) as base:
         port = int(base.rsplit(":", 1)[1])
         with httpx.Client(base_url=base, headers=headers, timeout=600) as http:
@@ -178,7 +188,7 @@ def run(full: bool = False) -> dict[str, Any]:
     results: dict[int, dict[str, Any]] = {}
     with throwaway_database() as url:
         services = build_services(Settings(database_url=url, log_level="WARNING", auth_secret=SECRET))
-        seeder = Seeder(services)
+        seeder = Seeder(services, min(sizes))
         for size in sizes:
             t0 = time.perf_counter()
             head = seeder.grow(size)
@@ -186,24 +196,36 @@ def run(full: bool = False) -> dict[str, Any]:
             t0 = time.perf_counter()
             services.projector.rebuild(*services.projector.projections)  # reads wait for every projection
             rebuilt = time.perf_counter() - t0
-            print(f"{head:,} events: seeded in {seeded:.0f} s, projections rebuilt in {rebuilt:.0f} s", flush=True)
+            print(f"{head:,} events ({seeder.days} days, {seeder.rooms:,} rooms): seeded in {seeded:.0f} s,"
+                  f" projections rebuilt in {rebuilt:.0f} s; load {os.getloadavg()}", flush=True)
             results[head] = {"seed_seconds": round(seeded, 1), "rebuild_seconds": round(rebuilt, 1),
-                             **measure(url, seeder)}
+                             "load_before": os.getloadavg(), **measure(url, seeder), "load_after": os.getloadavg()}
+            report(full, results)  # after each size: a run stopped at the largest size keeps the others
         services.close()
+    return report(full, results)
+
+
+def report(full: bool, results: dict[int, dict[str, Any]]) -> dict[str, Any]:
     small, large = min(results), max(results)
-    growth = {name: round(results[large][name] / results[small][name], 2)
-              for name, v in results[large].items() if isinstance(v, float) and not name.endswith("_seconds")}
+    timed_reads = [name for name, v in results[large].items() if isinstance(v, float) and name != "days" and not name.endswith("_seconds")]
+    growth = {name: round(results[large][name] / results[small][name], 2) for name in timed_reads}
+    rows_growth = {name: round(results[large]["plans"][name]["rows_read"] / max(1, results[small]["plans"][name]["rows_read"]), 2)
+                   for name in results[large]["plans"]}
     result = {
         "mode": "full" if full else "quick", "sizes": list(results), "ms": results, "growth_large_over_small": growth,
+        "rows_read_growth": rows_growth,
         "note": "2 cores shared with other work; medians of 7 calls over HTTP, one API process",
         "goals": {f"{name} <= {GOAL_MS:.0f} ms at {large:,} events and growth <= {GOAL_GROWTH}":
                   results[large][name] <= GOAL_MS and growth[name] <= GOAL_GROWTH for name in GOALS},
     }
     write("finance_reads", result)
-    rows = [(name, f"{results[small][name]} ms -> {results[large][name]} ms (x{growth[name]})")
+    rows = [(name, f"{results[small][name]} ms -> {results[large][name]} ms (x{growth[name]}); rows read"
+             f" {results[small]['plans'][name]['rows_read']:,} -> {results[large]['plans'][name]['rows_read']:,}")
             for name in growth]
     rows.append(("stream a month as CSV", f"{results[large]['stream a month as CSV']}"))
     print(table(f"Finance reads, {small:,} -> {large:,} events", rows))
+    for name, plan in results[large]["plans"].items():
+        print(f"  {name}: {plan['plan']}")
     return result
 
 

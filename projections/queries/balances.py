@@ -23,9 +23,17 @@ def _filters(currency: str | None, prefix: str | None, alias: str = "") -> tuple
     if currency:
         where.append(f"{alias}currency = %s")
         params.append(currency)
-    if prefix:  # exact prefix: LIKE would treat _ and % in account names as wildcards
-        where.append(f"substr({alias}account, 1, %s) = %s")
-        params += [len(prefix), prefix]
+    if prefix:
+        # An index range on account: [prefix, the prefix with its last character's successor), in code point
+        # order, which is how PostgreSQL's C / C.UTF-8 collation (ours) and SQLite compare text. So a
+        # creator's two rows cost two rows, not a scan of every account (LIKE cannot use the index under
+        # C.UTF-8 on PostgreSQL 15). substr() keeps the match exact.
+        where.append(f"{alias}account >= %s AND substr({alias}account, 1, %s) = %s")
+        params += [prefix, len(prefix), prefix]
+        last = ord(prefix[-1]) + 1
+        if last <= 0x10FFFF and not 0xD800 <= last <= 0xDFFF:  # no successor: the lower bound alone
+            where.append(f"{alias}account < %s")
+            params.append(prefix[:-1] + chr(last))
     return where, params
 
 
@@ -50,14 +58,23 @@ def balances_as_of(db: Database, as_of_us: int, currency: str | None = None,
     """Every account's figures counting the postings dated at or before `as_of_us`."""
     hour = as_of_us // HOUR_US
     where, params = _filters(currency, prefix, "b.")
-    closed = db.query(
-        f"SELECT h.account, h.currency, {', '.join('h.' + f for f in FIGURES)} FROM ledger_balances b"
-        " JOIN ledger_balance_hours h ON h.account = b.account AND h.currency = b.currency"
-        " AND h.hour = (SELECT MAX(x.hour) FROM ledger_balance_hours x"
-        "               WHERE x.account = b.account AND x.currency = b.currency AND x.hour < %s)"
-        + "".join(" AND " + w for w in where),
-        [hour, *params],
-    )
+    if db.dialect == "postgresql":  # one backward probe of the hours' key per account, whatever the history
+        closed = db.query(
+            f"SELECT b.account, b.currency, {', '.join('h.' + f for f in FIGURES)} FROM ledger_balances b"
+            f" CROSS JOIN LATERAL (SELECT {', '.join(FIGURES)} FROM ledger_balance_hours x"
+            "  WHERE x.account = b.account AND x.currency = b.currency AND x.hour < %s ORDER BY x.hour DESC LIMIT 1) h"
+            + (" WHERE " + " AND ".join(where) if where else ""),
+            [hour, *params],
+        )
+    else:  # no LATERAL in SQLite; its planner answers the correlated MAX from the same key
+        closed = db.query(
+            f"SELECT h.account, h.currency, {', '.join('h.' + f for f in FIGURES)} FROM ledger_balances b"
+            " JOIN ledger_balance_hours h ON h.account = b.account AND h.currency = b.currency"
+            " AND h.hour = (SELECT MAX(x.hour) FROM ledger_balance_hours x"
+            "               WHERE x.account = b.account AND x.currency = b.currency AND x.hour < %s)"
+            + "".join(" AND " + w for w in where),
+            [hour, *params],
+        )
     found = {(r["account"], r["currency"]): [int(r[f]) for f in FIGURES] for r in closed}
     where, params = _filters(currency, prefix)
     for r in db.query(

@@ -56,23 +56,23 @@ class Seeder:
     """A platform's history at a steady rate: `smallest` events take 45 days, each larger size runs longer.
 
     Rooms of 200 paid tickets, sold over the time until the next room opens; the
-    rooms go round the same 200 creators (registered first), so from the first
+    rooms go round the same 200 creators (registered first; tests pass fewer), so from the first
     weeks every account exists and a larger size only adds history. Appended in
     large saves (the catch-up benchmark's seeding), continuing where it stopped.
     """
 
-    def __init__(self, services: Any, smallest: int) -> None:
+    def __init__(self, services: Any, smallest: int, creators: int = CREATORS) -> None:
         self.app = services.app
         self.policy = CommissionPolicy()
         self.rooms = 0
+        self.creators = creators
         self.room_every = SMALLEST_SPANS / (smallest / EVENTS_PER_ROOM)
         self.lifetime: dict[str, int] = {}
-        for n in range(CREATORS):
+        for n in range(creators):
             self.app.register_creator(self.creator(n), "Bench", 10_000)
 
-    @staticmethod
-    def creator(n: int) -> str:
-        return f"creator-{n % CREATORS}"
+    def creator(self, n: int) -> str:
+        return f"creator-{n % self.creators}"
 
     def grow(self, events: int) -> int:
         while (self.app.recorder.max_notification_id() or 0) < events:

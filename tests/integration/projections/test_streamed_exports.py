@@ -1,7 +1,7 @@
 """A whole ledger streams as CSV and NDJSON in constant memory and says what the JSON pages say.
 
 On PostgreSQL, 200,000+ postings (40,000 sales of five postings each, seeded in
-large saves like the benchmarks do) are exported by a real API process (one
+large saves by the finance benchmark's seeder) are exported by a real API process (one
 uvicorn worker, its own OS process). While the CSV streams, the test samples
 the server's resident memory from /proc: it must stay within a fixed margin
 of what it was before, far below the size of the export. Then the same
@@ -54,9 +54,9 @@ def pages(http: httpx.Client, headers: dict[str, str]) -> list[dict[str, Any]]:
 def test_a_streamed_export_of_200k_postings_equals_the_paged_json_and_the_server_memory_stays_flat(
     make_services, postgres_url  # noqa: ANN001
 ) -> None:
-    # Arrange: 40 rooms of 1,000 paid tickets, projected.
+    # Arrange: 200 rooms of 200 paid tickets (the finance benchmark's seed), projected.
     services = make_services(postgres_url)
-    Seeder(services).grow(SALES * 2)
+    Seeder(services, SALES * 2).grow(SALES * 2)
     services.projector.catch_up()
     headers = bearer("finance-1", "finance")
 

@@ -45,6 +45,7 @@ from payouts.stripe_events import StripeEvents
 from projections.admission_index import AdmissionIndex, AdmissionTail
 from projections.attendance import AttendanceProjection
 from projections.catalog import CatalogProjection
+from projections.waitlist import WaitlistProjection
 from projections.ledger import LedgerProjection
 from projections.parallel_replay import replay_in_processes
 from projections.payouts import PayoutsProjection
@@ -68,6 +69,7 @@ def build_policies(settings: Settings) -> Policies:
         holds=HoldPolicy(hold=timedelta(seconds=settings.hold_seconds)),
         codes=CodePolicy(use_back_on_refund=settings.code_use_back_on_refund),
         max_transfers=settings.max_transfers,
+        waitlist_offer=timedelta(minutes=settings.waitlist_offer_minutes),
         reschedule=ReschedulePolicy(refund_window=timedelta(hours=settings.reschedule_refund_hours)),
     )
 
@@ -139,7 +141,7 @@ def build_services(
     )
     projector = Projector(app.recorder, app.mapper, db,
                           [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection(),
-                           WebhookEndpointsProjection()])
+                           WebhookEndpointsProjection(), WaitlistProjection()])
     if settings.is_postgres:  # several writers at once: PostgreSQL, not one SQLite file
         projector.replayer = functools.partial(replay_in_processes,
                                                functools.partial(replay_projector, settings.database_url))

@@ -27,7 +27,7 @@ from api.scope import header
 from api.limits import RequestLimits
 from api.logs import configure_logging, correlation_id
 from api.routers import (admission, codes, creators, finance, livekit, payouts, period_close, purchase,
-                         reconciliation, rooms, system, tickets, tiers, webhook_endpoints, webhooks)
+                         reconciliation, rooms, system, tickets, tiers, waitlist, webhook_endpoints, webhooks)
 from api.settings import Settings
 from projections.queries import operations
 
@@ -51,6 +51,9 @@ class Sweeper:
                 released = self._services.app.expire_holds()
                 if released:
                     log.info("released %d expired holds", released)
+                expired = self._services.app.expire_offers()  # each seat goes to the next in line
+                if expired:
+                    log.info("expired %d waitlist offers", expired)
             except Exception:
                 log.exception("hold sweep failed; will try again")
 
@@ -237,7 +240,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
                                       include_in_schema=False))
     register_plain_route(purchase.serve_purchase, "/v1/rooms/{room_id}/tickets")
     for module in (system, creators, rooms, tiers, codes, tickets, finance, period_close, payouts, reconciliation,
-                   admission, webhooks, livekit, webhook_endpoints):
+                   admission, webhooks, livekit, webhook_endpoints, waitlist):
         app.include_router(module.router)
     app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     console.install(app)

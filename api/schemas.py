@@ -171,6 +171,7 @@ class TicketCreate(Strict):
     code: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         default=None, description="a discount or access code (case-insensitive)")
     amount: StrictInt | None = Field(default=None, gt=0, description="pay what you want: minor units the buyer names")
+    offer_id: UUID | None = Field(default=None, description="a waitlist offer: buy the seat it holds (no code)")
 
 
 class CodeCreate(Strict):

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     reschedule_refund_hours: float = Field(default=48, ge=0)  # holders' self-refund window after a move
     code_use_back_on_refund: bool = False  # a paid-then-refunded ticket's code use stays spent unless true
     max_transfers: int = Field(default=1, ge=0, le=100)  # times a paid ticket may be given away (0: never)
+    waitlist_offer_minutes: float = Field(default=15, gt=0, le=7 * 24 * 60)  # how long an offer holds a seat
 
     # Payments. The gateway: `stripe` with a key; `sandbox` (no money moves) by default in
     # development, and in production only when chosen explicitly.

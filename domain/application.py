@@ -40,6 +40,7 @@ from domain.sales.code_commands import CodeCommands
 from domain.sales.holds import HoldCommands
 from domain.sales.self_refunds import SelfRefundCommands
 from domain.sales.transfers import TransferCommands
+from domain.sales.waitlist_commands import WaitlistCommands
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ A = TypeVar("A", bound=Aggregate)
 
 
 class BoxOffice(RoomCommands, TierCommands, CodeCommands, SalesCommands, HoldCommands, SelfRefundCommands, RefundCommands, AccountCommands,
-                TransferCommands,
+                TransferCommands, WaitlistCommands,
                 MediaCommands, WebhookEndpointCommands, Application[UUID]):
     name = "boxoffice"
 
@@ -110,6 +111,8 @@ class BoxOffice(RoomCommands, TierCommands, CodeCommands, SalesCommands, HoldCom
             if dedupe_key is not None and not guards.first_time(dedupe_key):
                 raise DuplicateDeliveryError(dedupe_key)
             result, aggregates = decide(guards)
+            # Seats this transaction freed go to the waitlists now (domain/sales/waitlist_commands.py).
+            aggregates = [*aggregates, *self.offers_for_freed_seats(guards)]
             events = [e for aggregate in aggregates for e in aggregate.collect_events()]
             box["result"] = result
             return [self.mapper.to_stored_event(e) for e in events]

@@ -27,6 +27,9 @@ counter is shared by all of its host's rooms, so a batch locks its codes
 (`lock_codes`) before its rooms. A tier's counter belongs to one room and is
 written only while its room's row is held (claim, release, resize, close), so
 no two transactions can wait on a tier row: tiers need no place of their own.
+The waitlist's line rows (domain/sales/waitlist.py) are the same: read and written only
+behind their room's row, and the offers a transaction makes are made at its end,
+for rooms it already holds (`serve_waitlists`).
 """
 
 from __future__ import annotations
@@ -133,8 +136,79 @@ class ExpiredHold:
     room_id: UUID
 
 
-class WriteGuards(Protocol):
-    """Guard operations bound to one open write transaction."""
+# --- the waitlist's line (domain/sales/waitlist.py; implemented by store/waitlist_guards_sql.py) ---
+
+JoinStatus = Literal["joined", "already_on_waitlist", "already_holds", "not_sold_out", "not_on_sale", "unknown_room",
+                     "unknown_tier", "tier_required", "tier_not_on_sale"]
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    status: JoinStatus
+    tier_id: UUID | None = None
+    place: int = 0
+
+
+@dataclass(frozen=True)
+class OfferGrant:
+    """A seat the line's guard just held for the first listener in line who can take it."""
+
+    offer_id: UUID
+    entry_id: UUID
+    room_id: UUID
+    tier_id: UUID
+    holder_id: str
+    place: int
+
+
+@dataclass(frozen=True)
+class OfferSeat:
+    """What taking an offer's seat for a ticket found."""
+
+    status: Literal["claimed", "replay", "offer_expired", "unknown_offer", "already_holds"]
+    price: Money | None = None
+    host_id: str | None = None
+    tier_id: UUID | None = None
+    minimum_amount: int | None = None
+
+
+@dataclass(frozen=True)
+class LineSpot:
+    entry_id: UUID
+    status: Literal["waiting", "offered"]
+    offer_id: UUID | None
+
+
+class WaitlistGuards(Protocol):
+    """The line's guard operations, in the write transaction (every one locks the room's row first)."""
+
+    def join_waitlist(self, entry_id: UUID, room_id: UUID, tier_id: UUID | None, holder_id: str,
+                      now: datetime) -> JoinResult: ...
+
+    def serve_waitlists(self, now: datetime, expires_at: datetime) -> list[OfferGrant]:
+        """Offer every seat freed in this transaction (a seat given back, a cap raised) to the line,
+        first in line first (a listener whose tier has no seat keeps their place); returns the offers."""
+
+    def take_offer_seat(self, offer_id: UUID, ticket_id: UUID, holder_id: str, now: datetime,
+                        hold_expires_at: datetime) -> OfferSeat:
+        """The offer's seat becomes the ticket's hold (the counters do not move)."""
+
+    def drop_offer(self, offer_id: UUID, status: Literal["expired", "declined"]) -> bool:
+        """The offer's seat comes back (and goes to the line when served); False if it was not open."""
+
+    def leave_waitlist(self, entry_id: UUID) -> bool:
+        """A waiting listener leaves the line; False if they were not waiting."""
+
+
+class WaitlistReads(Protocol):
+    def expired_offers(self, now: datetime, limit: int = 500) -> list[UUID]: ...
+
+    def line_spot(self, room_id: UUID, holder_id: str) -> LineSpot | None:
+        """The listener's place in the room's line, if waiting or holding an offer."""
+
+
+class WriteGuards(WaitlistGuards, Protocol):
+    """Guard operations bound to one open write transaction (the line's: domain/sales/waitlist.py)."""
 
     def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None,
                        default_tier: bool = True) -> None:
@@ -239,7 +313,7 @@ class WriteGuards(Protocol):
     def set_account_status(self, account_id: str, status: str) -> None: ...
 
 
-class GuardReads(Protocol):
+class GuardReads(WaitlistReads, Protocol):
     """Reads of the guard tables outside any write transaction."""
 
     def inventory(self, room_id: UUID) -> Inventory | None: ...

@@ -51,3 +51,13 @@ def client_refund_id_for(ticket_id: UUID, idempotency_key: str) -> UUID:
     caller sending `processor:re_1` or `room_cancelled` cannot land on a system refund."""
     return uuid5(NAMESPACE, json.dumps(["refund", str(ticket_id), "client", idempotency_key], ensure_ascii=True,
                                        separators=(",", ":")))
+
+
+def offer_id_for(entry_id: UUID) -> UUID:
+    """A waitlist entry gets at most one offer; its id derives from the entry's."""
+    return uuid5(entry_id, "offer")
+
+
+def offer_ticket_id(offer_id: UUID) -> UUID:
+    """The ticket bought with a waitlist offer: the same id on every retry."""
+    return uuid5(offer_id, "ticket")

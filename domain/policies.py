@@ -250,6 +250,7 @@ class Policies:
     codes: CodePolicy = field(default_factory=lambda: _code_policy())
     reschedule: ReschedulePolicy = field(default_factory=lambda: _reschedule_policy())
     max_transfers: int = 1  # times a paid ticket may be given away (BOXOFFICE_MAX_TRANSFERS)
+    waitlist_offer: timedelta = timedelta(minutes=15)  # how long an offer holds a seat (BOXOFFICE_WAITLIST_OFFER_MINUTES)
 
     @property
     def tiers(self) -> TierPolicy:

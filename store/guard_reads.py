@@ -15,10 +15,11 @@ from domain.guards import ExpiredHold, Inventory
 from domain.money import Money
 from store.guards_sql import _col
 from store.tier_guards_sql import TIERS_SQL, tier_inventory
+from store.waitlist_guards_sql import WaitlistReads
 from store.timecodes import from_us, to_us
 
 
-class SqlGuardReads:
+class SqlGuardReads(WaitlistReads):
     """`domain.guards.GuardReads` over a connection factory (no write transaction)."""
 
     def __init__(self, run: Any, placeholder: str) -> None:

@@ -35,6 +35,7 @@ from store.lock_order import ACCOUNTS, KEYS, LOCK_RANKS, ROOMS, LockOrder
 from store.revenue_guards_sql import RevenueGuards
 from store.tier_guards_sql import TierGuards, tier_inventory
 from store.transfer_guards_sql import TransferGuards
+from store.waitlist_guards_sql import WaitlistGuards
 from store.timecodes import to_us
 from store.columns import column as _col
 
@@ -43,7 +44,7 @@ HOLD_COLUMNS = "ticket_id, room_id, holder_id, live, paid, hold_expires_us, crea
 
 
 
-class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuards):
+class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuards, WaitlistGuards):
     """`domain.guards.WriteGuards` over a DB-API cursor."""
 
     def __init__(self, cursor: Any, placeholder: str) -> None:
@@ -59,6 +60,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         self._holds: dict[str, list[Any]] = {}
         self._codes: dict[str, list[Any]] = {}  # codes locked in this transaction: [terms, uses]
         self._dirty_codes: set[str] = set()
+        self._freed: set[str] = set()  # rooms given a seat back or a larger cap: their lines are served at the end
 
     # --- the lock order ------------------------------------------------------------
 
@@ -151,6 +153,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         if row is not None:
             # The default tier sells the whole room; it holds no more than the room does.
             self._exec("UPDATE tier_inventory SET capacity = %s WHERE tier_id = %s", (capacity, str(room_id)))
+            self._freed.add(str(room_id))  # a larger cap may serve the line
             return None
         row = self._one("SELECT taken FROM seat_inventory WHERE room_id = %s", (str(room_id),))
         return int(row[0] if not isinstance(row, dict) else row["taken"]) if row is not None else 0
@@ -171,6 +174,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
 
     def _give_back(self, room_id: str, tier_id: str | None) -> None:
         self._acquire(ROOMS, [room_id])
+        self._freed.add(room_id)
         self._exec("UPDATE seat_inventory SET taken = taken - 1 WHERE room_id = %s", (room_id,))
         if tier_id is not None:
             self._exec("UPDATE tier_inventory SET taken = taken - 1 WHERE tier_id = %s", (tier_id,))

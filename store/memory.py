@@ -35,12 +35,12 @@ from domain.money import Money
 from domain.rooms.tiers import choose_tier
 from store.env import MEMORY_URL, eventsourcing_env
 from store.lock_order import ACCOUNTS, CODES, KEYS, REVENUE, ROOMS, LockOrder
+from store.memory_waitlist import MemoryReads, MemoryWaitlistGuards
 from store.memory_tables import (
     AccountRow,
     CodeRow,
     GuardTables,
     HoldRow,
-    MemoryGuardReads,
     RoomRow,
     StagedTables,
     TierRow,
@@ -52,13 +52,14 @@ def memory_env() -> dict[str, str]:
     return eventsourcing_env(MEMORY_URL)
 
 
-class MemoryGuards:
+class MemoryGuards(MemoryWaitlistGuards):
     """`domain.guards.WriteGuards` over staged tables, bound to one transaction of the recorder."""
 
     def __init__(self, tables: GuardTables) -> None:
         self.staged = StagedTables(tables)
         self._locks = LockOrder()
         self._codes: set[UUID] = set()  # codes locked in this transaction: only they can be used
+        self._freed: set[UUID] = set()  # rooms given a seat back or a larger cap: their lines are served at the end
 
     # --- inventory -------------------------------------------------------------
 
@@ -103,6 +104,7 @@ class MemoryGuards:
             return room.taken
         self.staged.rooms.put(room_id, replace(room, capacity=capacity))
         self._update_tier(room_id, room_id, capacity=capacity)  # the default tier sells the whole room
+        self._freed.add(room_id)
         return None
 
     def open_tier(self, room_id: UUID, tier_id: UUID, capacity: int, price: Money, sales_start: datetime | None,
@@ -122,6 +124,7 @@ class MemoryGuards:
         if tier.taken > capacity:
             return tier.taken
         self.staged.tiers.put(tier_id, replace(tier, capacity=capacity))
+        self._freed.add(room_id)
         return None
 
     def close_tier(self, room_id: UUID, tier_id: UUID) -> None:
@@ -220,6 +223,8 @@ class MemoryGuards:
         """Seats taken (+1) or given back (-1) in the room and its tier; the caps' checks back it."""
         room = self._room(room_id)
         assert room is not None  # Safeguard: a hold's room is never removed
+        if delta < 0:
+            self._freed.add(room_id)
         self.staged.rooms.put(room_id, replace(room, taken=room.taken + delta))
         tier = self.staged.tiers.get(tier_id) if tier_id is not None else None
         if tier is not None:
@@ -351,8 +356,8 @@ class GuardedMemoryRecorder(POPOApplicationRecorder):
             self._notify_listeners()
         return ids
 
-    def guard_reads(self) -> MemoryGuardReads:
-        return MemoryGuardReads(self.tables, self._database_lock)
+    def guard_reads(self) -> MemoryReads:
+        return MemoryReads(self.tables, self._database_lock)
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         found: dict[UUID, list[StoredEvent]] = {}

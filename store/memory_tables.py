@@ -118,6 +118,7 @@ class GuardTables:
     tiers_of: dict[UUID, set[UUID]] = field(default_factory=dict)  # room -> its tiers
     holds_of: dict[UUID, list[UUID]] = field(default_factory=dict)  # room -> its tickets, oldest first
     live: dict[tuple[UUID, str], UUID] = field(default_factory=dict)  # (room, holder) -> the live ticket
+    lines: dict[UUID, Any] = field(default_factory=dict)  # the waitlist: entry id -> LineRow (store/memory_waitlist.py)
 
 
 class Staged(Generic[K, V]):
@@ -155,6 +156,7 @@ class StagedTables:
         self.revenue = Staged(tables.revenue)
         self.processed = Staged(tables.processed)
         self.accounts = Staged(tables.accounts)
+        self.lines = Staged(tables.lines)
         self._live: dict[tuple[UUID, str], UUID | None] = {}  # changes to tables.live
 
     def tiers_of(self, room_id: UUID) -> dict[UUID, TierRow]:
@@ -194,7 +196,8 @@ class StagedTables:
                 t.live.pop(key, None)
             else:
                 t.live[key] = ticket_id
-        for staged in (self.rooms, self.tiers, self.holds, self.codes, self.revenue, self.processed, self.accounts):
+        for staged in (self.rooms, self.tiers, self.holds, self.codes, self.revenue, self.processed, self.accounts,
+                       self.lines):
             staged.base.update(staged.new)  # type: ignore[attr-defined]
 
 

@@ -45,6 +45,7 @@ class TierGuards:
         row = self._one("UPDATE tier_inventory SET capacity = %s WHERE tier_id = %s AND taken <= %s RETURNING taken",  # type: ignore[attr-defined]
                         (capacity, str(tier_id), capacity))
         if row is not None:
+            self._freed.add(str(room_id))  # type: ignore[attr-defined]  # a larger cap may serve the line
             return None
         row = self._one("SELECT taken FROM tier_inventory WHERE tier_id = %s", (str(tier_id),))  # type: ignore[attr-defined]
         return int(_c(row, "taken", 0)) if row is not None else 0

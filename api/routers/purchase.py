@@ -46,6 +46,12 @@ async def serve_purchase(request: Request) -> Response:
     key = _idempotency_key(request)
     body = _body(request, await request.body())
     app = services.app
+    if body.offer_id is not None:  # the seat a waitlist offer holds (domain/sales/waitlist_commands.py)
+        if body.code is not None or body.tier_id is not None:
+            raise Problem("validation", "an offer is bought as offered: without a code or another tier")
+        return respond(services, await run_in_threadpool(
+            app.buy_with_offer, body.offer_id, user.sub, room_id=room_id, payment_method=body.payment_method,
+            amount=body.amount))
     reservation = app.purchase_request(room_id, user.sub, idempotency_key=key, payment_method=body.payment_method,
                                        tier_id=body.tier_id, code=body.code, amount=body.amount)
     outcome = await asyncio.wrap_future(app.reservations.submit(reservation))

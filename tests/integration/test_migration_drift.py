@@ -36,6 +36,7 @@ OWNED_ELSEWHERE = {
     "projection_positions": "the projector (projections/batches.py)",
     **dict.fromkeys(("seat_inventory", "seat_holds", "tier_inventory", "code_inventory", "creator_revenue",
                      "processed_keys", "payout_accounts"), "the write guards (store/guards_sql.py)"),
+    "waitlist": "the waitlist's line, a write guard (store/waitlist_guards_sql.py)",
     "admission_keyring": "the admission signing keys (store/keyring_sql.py, for api/admission/keystore.py)",
     **dict.fromkeys(("reactor_positions", "livekit_calls", "webhook_messages", "webhook_deliveries",
                      "webhook_attempts", "webhook_endpoint_health"), "the integrations' reactors (integrations/)"),

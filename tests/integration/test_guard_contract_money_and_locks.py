@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from domain.guards import LockOrderError, SeatWanted, WriteGuards
+from domain.guards import ExactRevenueNeeded, LockOrderError, SeatWanted, WriteGuards
 from tests.support.guard_store import EXPIRES, HOST, NOW, Store, stored, usd
 
 
@@ -39,6 +39,58 @@ def test_revenue_accrues_per_creator_and_currency_and_answers_the_total_before(s
     assert store.reads.lifetime_revenue(HOST, "USD") == 1000
     assert store.reads.lifetime_revenue(HOST, "EUR") == 500
     assert store.reads.lifetime_revenue("nobody", "USD") == 0
+
+
+LIMITS = {"USD": 500_000}  # the threshold (5,000.00 here), as the commission policy states it per currency
+
+
+def accrue_sale(store: Store, room: UUID, gross: int) -> int:
+    """One sale's accrual as the application makes it: the room held, the sale planned, then accrued;
+    when a store needs the exact figure (ExactRevenueNeeded) the slices are folded and the sale runs again."""
+    def act(g: WriteGuards) -> int:
+        g.lock_rooms([room])
+        g.plan_revenue([(HOST, "USD", room, gross)], LIMITS)
+        return g.accrue_revenue(HOST, "USD", gross, room)
+
+    for _ in range(5):
+        try:
+            return store.run(act)
+        except ExactRevenueNeeded as exc:
+            store.run(lambda g, keys=exc.keys: g.fold_revenue_slices(keys))
+    raise AssertionError("the sale never got the exact figure")
+
+
+def test_planned_sales_of_many_rooms_see_the_running_total_below_and_across_the_threshold(store: Store) -> None:
+    rooms = [store.open_room(capacity=50) for _ in range(3)]
+
+    befores = [accrue_sale(store, rooms[i % 3], 99_900) for i in range(8)]  # 7,992.00: across 5,000.00
+
+    assert befores == [i * 99_900 for i in range(8)]
+    assert store.reads.lifetime_revenue(HOST, "USD") == 8 * 99_900
+
+
+def test_a_refund_lowers_the_total_the_next_planned_sale_sees(store: Store) -> None:
+    room, other = store.open_room(capacity=50), store.open_room(capacity=50)
+    accrue_sale(store, room, 99_900)
+    accrue_sale(store, other, 99_900)
+
+    refunded = store.run(lambda g: g.accrue_revenue(HOST, "USD", -99_900))
+    after = accrue_sale(store, room, 50_000)
+
+    assert (refunded, after) == (199_800, 99_900)
+    assert store.reads.lifetime_revenue(HOST, "USD") == 149_900
+
+
+def test_folding_a_creators_slices_keeps_the_lifetime_and_leaves_none(store: Store) -> None:
+    rooms = [store.open_room(capacity=50) for _ in range(2)]
+    for room in rooms:
+        accrue_sale(store, room, 10_000)
+
+    folded = store.run(lambda g: g.fold_revenue_slices([(HOST, "USD")]))
+
+    assert folded is True
+    assert store.reads.lifetime_revenue(HOST, "USD") == 20_000
+    assert store.run(lambda g: g.accrue_revenue(HOST, "USD", 5_000)) == 20_000  # on the row, exactly
 
 
 def test_a_key_is_processed_the_first_time_only(store: Store) -> None:

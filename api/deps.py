@@ -110,7 +110,8 @@ def owner_or(owned: Owned, *roles: str, rule: str, role: str | None = None, owne
     def owns(user: Principal, owners: tuple[str, ...]) -> bool:
         return user.sub in owners and (owner_role is None or user.has(owner_role))
 
-    def guard(request: Request, user: CurrentUser, services: ServicesDep) -> Allowed:
+    async def guard(request: Request, user: CurrentUser, services: ServicesDep) -> Allowed:
+        # Async: only loading the thing touches the database, so only that goes to a worker thread.
         if role is not None and not user.has(role):
             raise Problem("forbidden", f"this needs one of the roles: {role}")
         raw = (request.query_params if owned.in_query else request.path_params).get(owned.param)
@@ -127,7 +128,7 @@ def owner_or(owned: Owned, *roles: str, rule: str, role: str | None = None, owne
         key = parse_id(raw, owned.what)
         if not load and user.has(*roles):
             return Allowed(user, key)
-        subject, owners = owned.load(services, key)
+        subject, owners = await run_in_threadpool(owned.load, services, key)
         if not owns(user, owners) and not user.has(*roles):
             raise Problem("forbidden", rule)
         return Allowed(user, key, subject)

@@ -52,6 +52,13 @@ def ticket_data(ticket: Any) -> dict[str, Any]:
             "revoke_reason": ticket.revoke_reason}
 
 
+def offer_data(offer: Any) -> dict[str, Any]:
+    return {"id": str(offer.id), "object": "offer", "room_id": str(offer.room_id), "tier_id": str(offer.tier_id),
+            "holder_id": offer.holder_id, "place": offer.place, "status": offer.status,
+            "made_at": _iso(offer.made_at), "expires_at": _iso(offer.expires_at),
+            "ticket_id": str(offer.ticket_id) if offer.ticket_id is not None else None}
+
+
 def payout_data(payout: Any) -> dict[str, Any]:
     return {"id": str(payout.id), "object": "payout", "creator_id": payout.creator_id,
             "amount": _money(payout.amount, payout.currency), "status": str(payout.status.value),
@@ -82,6 +89,8 @@ REGISTRY: list[WebhookEventType] = [
     WebhookEventType("ticket.revoked", "Ticket.Revoked", ticket_data, _ticket_room_key),
     WebhookEventType("ticket.revoked", "Ticket.DisputeOpened", ticket_data, _ticket_room_key,
                      when=lambda event: bool(event.access_revoked)),
+    WebhookEventType("ticket.transferred", "Ticket.Transferred", ticket_data, _ticket_room_key),
+    WebhookEventType("waitlist.offer_made", "Offer.Made", offer_data, _ticket_room_key),
     WebhookEventType("payout.paid", "Payout.Paid", payout_data, lambda e: f"creator:{e.creator_id}",
                      audience="finance"),
     WebhookEventType("payout.failed", "Payout.Failed", payout_data, lambda e: f"creator:{e.creator_id}",

@@ -97,6 +97,10 @@ class WaitlistGuards:
         while freed:
             rid = min(freed)  # rooms in the lock order; each was locked when its seat came back
             freed.discard(rid)
+            waiting = self._exec("SELECT entry_id, tier_id, holder_id, place FROM waitlist"  # type: ignore[attr-defined]
+                                 " WHERE room_id = %s AND status = 'waiting' ORDER BY place", (rid,)).fetchall()
+            if not waiting:  # most rooms have no line: one indexed read, nothing more
+                continue
             found = self._line_room(rid, now_us)
             if found is None or not self._open(found[0], now_us):
                 continue
@@ -104,8 +108,6 @@ class WaitlistGuards:
             free = int(_c(inv, "capacity", 1)) - int(_c(inv, "taken", 2))
             if free <= 0:
                 continue
-            waiting = self._exec("SELECT entry_id, tier_id, holder_id, place FROM waitlist"  # type: ignore[attr-defined]
-                                 " WHERE room_id = %s AND status = 'waiting' ORDER BY place", (rid,)).fetchall()
             tier_free = {t: int(_c(row, "capacity", 1)) - int(_c(row, "taken", 2)) for t, row in tiers.items()
                          if not _c(row, "closed", 4)}
             for entry in waiting:

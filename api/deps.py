@@ -52,7 +52,7 @@ async def fresh_reads(request: Request) -> None:
     as of now. That covers writes made through any API process.
     """
     services: Services = request.app.state.services
-    head = await run_in_threadpool(services.app.position)
+    head = await run_in_threadpool(services.app.uow.position)
     await services.projector.wait_async(head, services.settings.read_your_writes_timeout)
 
 
@@ -77,7 +77,7 @@ class Owned:
 ROOM = Owned("room_id", "room", lambda s, rid: (room := s.app.get_room(rid), (room.host_id,)))
 TICKET = Owned("ticket_id", "ticket",  # its holder and the room's host
                lambda s, tid: (ticket := s.app.get_ticket(tid), (ticket.holder_id, ticket.host_id)))
-PAYOUT = Owned("payout_id", "payout", lambda s, pid: (payout := s.app.load(Payout, pid, "payout"), (payout.creator_id,)))
+PAYOUT = Owned("payout_id", "payout", lambda s, pid: (payout := s.app.uow.load(Payout, pid, "payout"), (payout.creator_id,)))
 CREATOR = Owned("creator_id", "creator")
 CREATOR_FILTER = Owned("creator_id", "creator", in_query=True)
 

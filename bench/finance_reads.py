@@ -78,14 +78,14 @@ class Seeder:
         while (self.app.recorder.max_notification_id() or 0) < events:
             host = self.creator(self.rooms)
             opened = START + self.rooms * self.room_every
-            room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=host, title="bench", scheduled_start=opened,
-                                price_amount=999, price_currency="USD", capacity=TICKETS_PER_ROOM, sales_end=None,
-                                opened_at=opened, default_tier=True)
+            room = Room.open(id=uuid.uuid4(), host_id=host, title="bench", scheduled_start=opened,
+                             price_amount=999, price_currency="USD", capacity=TICKETS_PER_ROOM, sales_end=None,
+                             opened_at=opened, default_tier=True)
             batch: list[Any] = [room]
             step = self.room_every / TICKETS_PER_ROOM
             for i in range(TICKETS_PER_ROOM):
                 at = opened + i * step
-                t = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=host,
+                t = Ticket.reserve(id=uuid.uuid4(), room_id=room.id, host_id=host,
                                    holder_id=f"l-{self.rooms}-{i}", price_amount=999, price_currency="USD",
                                    reserved_at=at, hold_expires_at=at, idempotency_key=None, tier_id=room.id,
                                    list_amount=999, discount_amount=0, code=None)
@@ -95,7 +95,7 @@ class Seeder:
                       payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}", balance_transaction_id=f"txn_{t.id.hex}",
                       lifetime_before=before, at=at, seat_held=True)
                 batch.append(t)
-            self.app.save(*batch)
+            self.app.uow.save(*batch)
             self.rooms += 1
         return self.app.recorder.max_notification_id() or 0
 

@@ -21,7 +21,6 @@ from api.bootstrap import build_services
 from api.settings import Settings
 from bench.common import table, throwaway_database, write
 from domain.creators.model import Creator
-from domain.ids import creator_id_for
 from domain.money import Money
 from domain.policies import CommissionPolicy
 from domain.rooms.model import Room
@@ -51,8 +50,8 @@ def seed(services: Any, standin: Any, creators: int) -> None:
     policy = CommissionPolicy()
     users = [f"payee-{i}" for i in range(creators)]
     for start in range(0, creators, 1000):
-        app.save(*[Creator._create(Creator.Registered, id=creator_id_for(u), user_id=u, display_name=u,
-                                   follower_count=1000, registered_at=now) for u in users[start:start + 1000]])
+        app.uow.save(*[Creator(user_id=u, display_name=u, follower_count=1000, registered_at=now)
+                       for u in users[start:start + 1000]])
     with ThreadPoolExecutor(16) as pool:
         accounts = list(pool.map(lambda u: app.open_payout_account(u)[0].payout_account_id, users))
     for account in accounts:
@@ -62,12 +61,12 @@ def seed(services: Any, standin: Any, creators: int) -> None:
         for user, account in zip(users[start:start + 500], accounts[start:start + 500], strict=True):
             creator = app.get_creator(user)
             creator.update_payout_account("enabled")
-            room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=user, title="bench", scheduled_start=now,
-                                price_amount=10_000, price_currency="USD", capacity=10, sales_end=None, opened_at=now,
-                                default_tier=True)
+            room = Room.open(id=uuid.uuid4(), host_id=user, title="bench", scheduled_start=now,
+                             price_amount=10_000, price_currency="USD", capacity=10, sales_end=None, opened_at=now,
+                             default_tier=True)
             room.start(now)
             room.end(now + timedelta(hours=1))
-            ticket = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=user,
+            ticket = Ticket.reserve(id=uuid.uuid4(), room_id=room.id, host_id=user,
                                     holder_id=f"fan-of-{user}", price_amount=10_000, price_currency="USD",
                                     reserved_at=now, hold_expires_at=now, idempotency_key=None,
                                     tier_id=room.id, list_amount=10_000, discount_amount=0, code=None)
@@ -81,7 +80,7 @@ def seed(services: Any, standin: Any, creators: int) -> None:
                 guards.set_account_status(account, "enabled")
             return None, batch
 
-        app.transact(decide)
+        app.uow.transact(decide)
     services.projector.catch_up()
 
 

@@ -39,12 +39,12 @@ def seed(app: Any, events: int, tickets_per_room: int = 1000) -> int:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     made, lifetime = 0, 0
     while made < events:
-        room = Room._create(Room.Opened, id=uuid.uuid4(), host_id=f"creator-{made // 50_000}", title="bench",
-                            scheduled_start=now, price_amount=999, price_currency="USD", capacity=tickets_per_room,
-                            sales_end=None, opened_at=now, default_tier=True)
+        room = Room.open(id=uuid.uuid4(), host_id=f"creator-{made // 50_000}", title="bench",
+                         scheduled_start=now, price_amount=999, price_currency="USD", capacity=tickets_per_room,
+                         sales_end=None, opened_at=now, default_tier=True)
         batch: list[Any] = [room]
         for i in range(tickets_per_room):
-            t = Ticket._create(Ticket.Reserved, id=uuid.uuid4(), room_id=room.id, host_id=room.host_id,
+            t = Ticket.reserve(id=uuid.uuid4(), room_id=room.id, host_id=room.host_id,
                                holder_id=f"l-{made}-{i}", price_amount=999, price_currency="USD", reserved_at=now,
                                hold_expires_at=now, idempotency_key=None, tier_id=room.id, list_amount=999,
                                discount_amount=0, code=None)
@@ -54,11 +54,11 @@ def seed(app: Any, events: int, tickets_per_room: int = 1000) -> int:
                   balance_transaction_id=f"txn_{t.id.hex}", lifetime_before=lifetime - 999, at=now, seat_held=True)
             batch.append(t)
             if len(batch) >= 500:
-                app.save(*batch)
+                app.uow.save(*batch)
                 made += len(batch) * 2
                 batch = []
         if batch:
-            app.save(*batch)
+            app.uow.save(*batch)
             made += len(batch) * 2
     return app.recorder.max_notification_id() or 0
 

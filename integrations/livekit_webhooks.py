@@ -56,7 +56,7 @@ def handle(app: Any, event: Any, role_of: Callable[[str, str], str | None]) -> O
             ended, position = app.record_media_room_finished(room_id, event.room.sid or event_id, at, "livekit",
                                                              dedupe_key=key)
             return Outcome(event_id, kind, True, position=position, room_ended=ended)
-        duplicate = not app.acknowledge(key)
+        duplicate = not app.uow.acknowledge(key)
         return Outcome(event_id, kind, False, duplicate=duplicate)
     except DuplicateDeliveryError:
         return Outcome(event_id, kind, kind in PRESENCE or kind == "room_finished", duplicate=True)

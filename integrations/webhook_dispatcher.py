@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from eventsourcing.domain import Aggregate
+
 from domain.clock import Clock
 from integrations import webhook_sender
 from integrations.reactor import LogReactor
@@ -93,7 +95,7 @@ class WebhookDispatcher(LogReactor):
                        if enabled and entry.name in types and created < position and (deleted is None or deleted > position)]
             if not targets:
                 continue
-            aggregate = self.app.repository.get(event.originator_id, version=event.originator_version)
+            aggregate = self.app.uow.load(Aggregate, event.originator_id, "aggregate", version=event.originator_version)
             message_id = message_id_for(position)
             created = _moment(event)
             payload = json.dumps({"id": message_id, "type": entry.name, "created_at": created.isoformat(),

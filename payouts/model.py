@@ -42,6 +42,15 @@ class PayoutStateError(ConflictError):
 
 
 class Payout(Aggregate):
+    @classmethod
+    def schedule(cls, creator_id: str, currency: str, amount: int, period: str, run_id: UUID, destination: str,
+                 at: datetime) -> Payout:
+        """A payout of a creator's balance in one currency for a period; its id is derived from the three,
+        so a second run of the same period schedules the same payout (and the store refuses it)."""
+        return cls._create(cls.Scheduled, id=payout_id_for(creator_id, currency, period), creator_id=creator_id,
+                           currency=currency, amount=amount, period=period, run_id=run_id,
+                           destination=destination, at=at)
+
     @event("Scheduled")
     def __init__(self, creator_id: str, currency: str, amount: int, period: str, run_id: UUID,
                  destination: str, at: datetime) -> None:

@@ -34,18 +34,18 @@ log = logging.getLogger(__name__)
 def _payouts_of_account(ctx: EventContext, account_id: str, statuses: tuple[PayoutStatus, ...]) -> list[Payout]:
     """The account's payouts whose OWN state is one of `statuses`, newest first (the read
     table only nominates candidates: it may lag the event store)."""
-    user_id = ctx.app.guards.creator_of_account(account_id)
+    user_id = ctx.app.uow.guards.creator_of_account(account_id)
     if user_id is None:
         return []
     ids = payout_queries.payout_ids(ctx.db, creator_id=user_id)
-    payouts = [ctx.app.repository.get(UUID(i)) for i in ids]
+    payouts = [ctx.app.uow.find(Payout, UUID(i)) for i in ids]
     return [p for p in payouts if isinstance(p, Payout) and p.status in statuses]
 
 
 def _seen(ctx: EventContext, key: str) -> bool:
     """Was this delivery processed? Checked before anything leaves the building; the
     dedupe row is still written with the effect, in its transaction."""
-    return ctx.app.guards.processed(key)
+    return ctx.app.uow.guards.processed(key)
 
 
 def _payout_of_transfer(ctx: EventContext, transfer: dict[str, Any]) -> Payout:
@@ -60,7 +60,7 @@ def _payout_of_transfer(ctx: EventContext, transfer: dict[str, Any]) -> Payout:
         payout_id = None
     if payout_id is None:
         raise NotFoundError(f"transfer {transfer.get('id')} names no payout of ours ({raw!r})")
-    payout = ctx.app.load(Payout, payout_id, "payout")
+    payout = ctx.app.uow.load(Payout, payout_id, "payout")
     if payout.transfer_id is not None and payout.transfer_id != transfer.get("id"):
         raise NotFoundError(f"payout {payout.id} was carried by {payout.transfer_id}, not {transfer.get('id')}")
     return payout
@@ -76,7 +76,7 @@ def transfer_reversed(ctx: EventContext, transfer: dict[str, Any], key: str, eve
         payout.fail("transfer_reversed", reversal_id, now)
     else:
         payout.reverse_part(reversed_total, reversal_id, now)
-    ctx.app.transact(lambda guards: (None, [payout]), key)
+    ctx.app.uow.record([payout], key)
     return f"payout {payout.id}: {reversed_total} of {payout.amount} reversed"
 
 
@@ -84,7 +84,7 @@ def payout_paid(ctx: EventContext, bank_payout: dict[str, Any], key: str, event:
     """Settle the payouts whose transfers this bank payout carried, and no others."""
     account = str(event.get("account") or "")
     bank_id = str(bank_payout.get("id") or "")
-    if ctx.app.guards.creator_of_account(account) is None:
+    if ctx.app.uow.guards.creator_of_account(account) is None:
         raise NotFoundError(f"payout.paid {bank_id}: no creator of ours owns account {account!r}")
     now = ctx.app.clock.now()
     carried = ctx.app.gateway.transfers_paid_out(bank_id, account) if bank_id else None
@@ -102,7 +102,7 @@ def payout_paid(ctx: EventContext, bank_payout: dict[str, Any], key: str, event:
             changed.append(payout)
     if not changed:
         log.info("payout.paid %s on %s settles none of our payouts", bank_id, account)
-    ctx.app.transact(lambda guards: (None, changed), key)
+    ctx.app.uow.record(changed, key)
     return f"{len(changed)} payouts paid"
 
 
@@ -110,7 +110,7 @@ def _carried(ctx: EventContext, transfer_id: str, payout_id: str | None, account
     """Our payout that this transfer carried to `account`, loaded from the event store (never a
     lagging read table); None for another integration's transfer."""
     try:
-        payout = ctx.app.load(Payout, UUID(str(payout_id)), "payout")
+        payout = ctx.app.uow.load(Payout, UUID(str(payout_id)), "payout")
     except (ValueError, NotFoundError):
         return None
     if payout.destination != account or payout.transfer_id not in (None, transfer_id):
@@ -142,7 +142,7 @@ def payout_failed(ctx: EventContext, bank_payout: dict[str, Any], key: str, even
     match = _matching(ctx, account, bank_payout, (PayoutStatus.SUBMITTED, PayoutStatus.PAID), oldest_first=False)
     if not match:
         log.warning("payout.failed %s on %s matches no payout of ours for %s", bank_payout.get("id"), account, amount)
-        ctx.app.transact(lambda guards: (None, []), key)
+        ctx.app.uow.record([], key)
         return "no payout of that amount"
     now = ctx.app.clock.now()
     reason = str(bank_payout.get("failure_code") or "payout_failed")
@@ -153,7 +153,7 @@ def payout_failed(ctx: EventContext, bank_payout: dict[str, Any], key: str, even
                                                      key=f"payout-failed-{payout.id}")
     payout.fail(reason, reversal.reversal_id if reversal else None, now)
     changed: list[Any] = [payout]
-    user_id = ctx.app.guards.creator_of_account(account)
+    user_id = ctx.app.uow.guards.creator_of_account(account)
     if user_id is not None:
         creator = ctx.app.get_creator(user_id)
         creator.update_payout_account("restricted")
@@ -163,5 +163,5 @@ def payout_failed(ctx: EventContext, bank_payout: dict[str, Any], key: str, even
         guards.set_account_status(account, "restricted")
         return None, changed
 
-    ctx.app.transact(decide, key)
+    ctx.app.uow.transact(decide, key)
     return f"payout {payout.id} failed: {reason}"

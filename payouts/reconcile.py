@@ -183,6 +183,6 @@ def run_reconciliation(app: BoxOffice, db: Database, catch_up: Callable[[], obje
                "items": [i for i in result["items"] if i["category"] != "matched"][:1000]}
     run = Reconciliation(range_from=start, range_to=end, requested_by=requested_by, clean=result["clean"],
                          summary=summary, at=app.clock.now())
-    app.save(run)
+    app.uow.save(run)
     catch_up()
     return {"run_id": str(run.id), "provider": app.gateway.name, **result}

@@ -142,7 +142,7 @@ class PayoutRunner:
         if not dry_run:
             run = PayoutRun(as_of=as_of, period=report.period, requested_by=requested_by, at=now)
             report.run_id = run.id
-            self.app.save(run)
+            self.app.uow.save(run)
             self._repair(report)
         due = self._rooms_due(as_of)
         report.released_rooms = [str(r) for r in due]
@@ -158,15 +158,15 @@ class PayoutRunner:
         scheduled = self._schedule(plans, report)
         self._submit(scheduled, report)
         run.complete(report.summary(), self.app.clock.now())
-        self.app.save(run)
+        self.app.uow.save(run)
         return report
 
     # --- step 1: repair ----------------------------------------------------------------
 
     def _repair(self, report: RunReport) -> None:
-        self.wait_for(self.app.position())
+        self.wait_for(self.app.uow.position())
         ids = payout_queries.payout_ids(self.db, status="scheduled")
-        payouts = self.app.load_many(Payout, [UUID(i) for i in ids], "payout")
+        payouts = self.app.uow.load_many(Payout, [UUID(i) for i in ids], "payout")
         pending = [p for p in payouts if p.status is PayoutStatus.SCHEDULED]
         if pending:
             report.repaired = [str(p.id) for p in pending]
@@ -175,7 +175,7 @@ class PayoutRunner:
     # --- step 2: release ---------------------------------------------------------------
 
     def _rooms_due(self, as_of: datetime) -> list[UUID]:
-        self.wait_for(self.app.position())
+        self.wait_for(self.app.uow.position())
         cutoff = to_us(as_of - self.policy.refund_window)
         return [UUID(i) for i in payout_queries.rooms_due_for_release(self.db, cutoff)]
 
@@ -183,17 +183,17 @@ class PayoutRunner:
         position = None
         now = self.app.clock.now()
         for start in range(0, len(room_ids), self.chunk):
-            rooms = self.app.load_many(Room, room_ids[start:start + self.chunk], "room")
+            rooms = self.app.uow.load_many(Room, room_ids[start:start + self.chunk], "room")
             changed = [room for room in rooms if room.release_earnings(as_of, now)]
             if changed:
-                _, position = self.app.transact(lambda guards, changed=changed: (None, changed))
+                position = self.app.uow.record(changed)
         return position
 
     # --- step 3: schedule --------------------------------------------------------------
 
     def _caught_up(self) -> None:
         """Wait until the read tables hold the whole event log; refuse to go on otherwise."""
-        head = self.app.position()
+        head = self.app.uow.position()
         self.wait_for(head)
         positions = payout_queries.projection_positions(self.db, ("ledger", "payouts"))
         behind = {name: position for name, position in positions.items() if position < head}
@@ -212,7 +212,7 @@ class PayoutRunner:
         plans = []
         owed_items = sorted(owed.items())
         # Enabled payout accounts, from the guard rows kept in step with the creators' events.
-        enabled = self.app.guards.enabled_payout_accounts()
+        enabled = self.app.uow.guards.enabled_payout_accounts()
         # Payouts already made this period, from the payouts table (caught up above). Should it
         # ever lag, scheduling the same payout id again is refused by the event store: a
         # payout is never made twice.
@@ -243,12 +243,11 @@ class PayoutRunner:
         scheduled: list[Payout] = []
         for start in range(0, len(plans), self.chunk):
             batch = [
-                Payout._create(Payout.Scheduled, id=payout_id_for(creator_id, currency, report.period),
-                               creator_id=creator_id, currency=currency, amount=amount, period=report.period,
-                               run_id=report.run_id, destination=destination, at=now)
+                Payout.schedule(creator_id=creator_id, currency=currency, amount=amount, period=report.period,
+                                run_id=report.run_id, destination=destination, at=now)
                 for creator_id, currency, amount, destination in plans[start:start + self.chunk]
             ]
-            self.app.transact(lambda guards, batch=batch: (None, batch))
+            self.app.uow.record(batch)
             scheduled += batch
         return scheduled
 
@@ -305,4 +304,4 @@ class PayoutRunner:
 
     def _save(self, payouts: list[Payout]) -> None:
         if payouts:
-            self.app.transact(lambda guards: (None, payouts))
+            self.app.uow.record(payouts)

@@ -79,7 +79,7 @@ def charge_refunded(ctx: EventContext, charge: dict[str, Any], key: str, event: 
     # The charge says how much was refunded, not which refunds: those come as
     # refund.* events. Make sure the payment is recorded, and mark the delivery.
     ticket = _ensure_payment(ctx, charge.get("payment_intent"))
-    ctx.app.transact(lambda guards: (None, []), key)
+    ctx.app.uow.record([], key)
     return f"ticket {ticket.id}: charge refunded {charge.get('amount_refunded')}"
 
 
@@ -104,7 +104,7 @@ def close_dispute(ctx: EventContext, dispute: dict[str, Any], key: str, event: d
     ticket = _ensure_payment(ctx, dispute.get("payment_intent"))
     status = str(dispute.get("status"))
     if status not in ("won", "lost"):  # warning_closed and the like: no money moved
-        ctx.app.transact(lambda guards: (None, []), key)
+        ctx.app.uow.record([], key)
         return f"dispute {dispute['id']} closed as {status}"
     ticket, _ = ctx.app.close_dispute(ticket.id, str(dispute["id"]), won=status == "won", dedupe_key=key)
     return f"dispute {dispute['id']} {status}"
@@ -161,13 +161,13 @@ class StripeEvents:
         command = self.commands.get(kind)
         try:
             if command is None:
-                fresh = self.app.acknowledge(key)
+                fresh = self.app.uow.acknowledge(key)
                 return WebhookOutcome(event_id, kind, False, duplicate=not fresh, detail="ignored: unknown type")
             detail = command(self.context, obj, key, event)
         except DuplicateDeliveryError:
             return WebhookOutcome(event_id, kind, True, duplicate=True)
         except NotFoundError as exc:  # not ours (another integration's payment): acknowledge
             log.info("stripe event %s (%s) names nothing of ours: %s", event_id, kind, exc)
-            fresh = self.app.acknowledge(key)
+            fresh = self.app.uow.acknowledge(key)
             return WebhookOutcome(event_id, kind, False, duplicate=not fresh, detail=f"ignored: {exc}")
         return WebhookOutcome(event_id, kind, True, detail=detail)

@@ -20,7 +20,7 @@ def _create(services: ServicesDep, host_id: str, body: CodeCreate, room_id=None)
         max_uses=body.max_uses, valid_from=body.valid_from, valid_until=body.valid_until,
         tier_ids=body.tier_ids, unlocks_tier_ids=body.unlocks_tier_ids)
     wait_for(services, position)
-    return code_public(promo, services.app.guards.code_uses(promo.id))
+    return code_public(promo, services.app.uow.guards.code_uses(promo.id))
 
 
 @router.post("/v1/rooms/{room_id}/codes", response_model=CodePublic, status_code=201)

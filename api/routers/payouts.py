@@ -54,7 +54,7 @@ def start_payout_run(user: Finance, services: ServicesDep, body: PayoutRunCreate
 
 @router.get("/v1/payout-runs/{run_id}", dependencies=[FreshReads])
 def get_payout_run(run_id: str, user: Finance, services: ServicesDep) -> Response:
-    run = services.app.load(PayoutRun, parse_id(run_id, "payout run"), "payout run")
+    run = services.app.uow.load(PayoutRun, parse_id(run_id, "payout run"), "payout run")
     return JSONResponse({
         "id": str(run.id), "as_of": run.as_of.isoformat(), "period": run.period, "requested_by": run.requested_by,
         "started_at": run.started_at.isoformat(), "completed_at": run.completed_at.isoformat() if run.completed_at else None,

@@ -37,7 +37,7 @@ def present_room(services: ServicesDep, room_id, user: Principal | None = None) 
     if room.state.value == "cancelled":
         refunds = services.app.refund_summary(room_id)
     show_hidden = user is not None and (user.is_admin or user.sub == room.host_id)
-    return room_public(room, services.app.guards.inventory(room_id), services.clock.now(), refunds, show_hidden)
+    return room_public(room, services.app.uow.guards.inventory(room_id), services.clock.now(), refunds, show_hidden)
 
 
 
@@ -67,7 +67,7 @@ def open_room(
         refund_hours=refund_hours(body.refund_policy),
     )
     wait_for(services, position)
-    return room_public(room, services.app.guards.inventory(room.id), services.clock.now(), show_hidden=True)
+    return room_public(room, services.app.uow.guards.inventory(room.id), services.clock.now(), show_hidden=True)
 
 
 def refund_hours(policy: RefundPolicy | None) -> int | None:
@@ -103,7 +103,7 @@ def list_rooms(
         after = (cursor_int(opened), room_id)
     rows = catalog.rooms(services.db, host_id=host_id, state=state, after=after, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
-    inventories = services.app.guards.inventories([parse_id(r["room_id"], "room") for r in page])
+    inventories = services.app.uow.guards.inventories([parse_id(r["room_id"], "room") for r in page])
     items, now = [], services.clock.now()
     for row in page:
         cast, tiers, policy = catalog.room_details(services.db, row["room_id"])

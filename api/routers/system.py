@@ -23,7 +23,7 @@ def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     checks: dict[str, object] = {}
     ready = True
     try:
-        head = services.app.position()
+        head = services.app.uow.position()
         checks["event_store"] = {"ok": True, "head": head}
     except Exception as exc:  # readiness reports any store failure instead of raising
         checks["event_store"] = {"ok": False, "error": type(exc).__name__}

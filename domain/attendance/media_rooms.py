@@ -22,6 +22,11 @@ def media_room_id(room_id: UUID) -> UUID:
 
 
 class MediaRoom(Aggregate):
+    @classmethod
+    def track(cls, room_id: UUID) -> MediaRoom:
+        """Start tracking a room's media session: one stream per room, its id derived."""
+        return cls._create(cls.Tracked, id=media_room_id(room_id), room_id=room_id)
+
     @event("Tracked")
     def __init__(self, room_id: UUID) -> None:
         self.room_id = room_id

@@ -20,6 +20,11 @@ def presence_id(room_id: UUID, user_id: str) -> UUID:
 
 
 class Presence(Aggregate):
+    @classmethod
+    def track(cls, room_id: UUID, user_id: str) -> Presence:
+        """Start tracking a participant of a room: one stream per (room, participant), its id derived."""
+        return cls._create(cls.Tracked, id=presence_id(room_id, user_id), room_id=room_id, user_id=user_id)
+
     @event("Tracked")
     def __init__(self, room_id: UUID, user_id: str) -> None:
         self.room_id = room_id

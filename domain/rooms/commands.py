@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID, uuid4
 
+from domain.clock import Clock
+from domain.creators.commands import CreatorCommands
 from domain.errors import (
     IdempotencyConflictError,
     InvalidCapacityError,
@@ -25,10 +27,9 @@ from domain.ids import room_id_for
 from domain.money import Money
 from domain.policies import EligibilityClaims, as_utc
 from domain.rooms.model import Room
+from domain.policies import Policies
 from domain.rooms.tiers import TierSpec, tier_id_for
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.unit_of_work import UnitOfWork
 
 UNSET: Any = object()
 
@@ -68,8 +69,14 @@ def _same_room(room: Room, title: str, scheduled_start: datetime | None, price: 
 
 
 class RoomCommands:
+    def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, creators: CreatorCommands) -> None:
+        self.uow, self.clock, self.policies, self.creators = uow, clock, policies, creators
+
+    def get_room(self, room_id: UUID) -> Room:
+        return self.uow.load(Room, room_id, "room")
+
     def open_room(
-        self: BoxOffice,
+        self,
         host_id: str,
         *,
         title: str,
@@ -89,14 +96,14 @@ class RoomCommands:
         now = self.clock.now()
         if (price is None) == (not tiers):
             raise ValidationError("send either a ticket_price or tiers")
-        creator = self.find_creator(host_id)
+        creator = self.creators.find_creator(host_id)
         if creator is None:
             raise NotEligibleError("register as a creator before opening a room", rule="registered")
         eligibility = self.policies.eligibility
         eligibility.check(eligibility.facts_for(creator.follower_count, creator.attested_followers,
                                                 creator.attested_age_verified, claims, rooms_hosted_30d))
         room_id = room_id_for(host_id, idempotency_key) if idempotency_key else uuid4()
-        if idempotency_key and (existing := self._find_room(room_id)) is not None:
+        if idempotency_key and (existing := self.uow.find(Room, room_id)) is not None:
             # Compared with the room as the key opened it (its first events), not as later changes left it.
             if not self._same_opening(room_id, title, scheduled_start, price, capacity, sales_end, tiers):
                 raise IdempotencyConflictError("this Idempotency-Key opened a room with other parameters")
@@ -112,8 +119,7 @@ class RoomCommands:
         self.policies.price.check(price)
         start = self.policies.schedule.resolve_start(scheduled_start, now)
         sales_end = self.policies.schedule.check_sales_end(sales_end, now)
-        room = Room._create(
-            Room.Opened,
+        room = Room.open(
             id=room_id,
             host_id=host_id,
             title=title,
@@ -137,33 +143,24 @@ class RoomCommands:
                                  tier.hidden, tier.minimum_amount)
             return room, [room]
 
-        return self.transact(decide)
+        return self.uow.transact(decide)
 
-    def _same_opening(self: BoxOffice, room_id: UUID, title: str, scheduled_start: datetime | None,
+    def _same_opening(self, room_id: UUID, title: str, scheduled_start: datetime | None,
                       price: Money | None, capacity: int, sales_end: datetime | None,
                       tiers: Sequence[TierSpec]) -> bool:
         """Whether a retried `open_room` asks for the room the key opened: the room as its `Opened` event
         left it, and for a tiered room the tiers its opening added (names, prices, caps, in order)."""
-        opened = self.repository.get(room_id, version=1)
+        opened = self.uow.load(Room, room_id, "room", version=1)
         if not tiers:
             return price is not None and _same_room(opened, title, scheduled_start, price, capacity, sales_end)
         lowest = min((t.price for t in tiers), key=lambda m: m.amount)
         if not _same_room(opened, title, scheduled_start, lowest, capacity, sales_end):
             return False
-        with_tiers = self.repository.get(room_id, version=1 + len(tiers))  # fewer events: it stops at the last
+        with_tiers = self.uow.load(Room, room_id, "room", version=1 + len(tiers))  # fewer events: it stops at the last
         return [(t.name, t.price, t.capacity) for t in with_tiers.tiers.values()] == [
             (t.name.strip(), t.price, t.capacity) for t in tiers]
 
-    def _find_room(self: BoxOffice, room_id: UUID) -> Room | None:
-        from eventsourcing.application import AggregateNotFoundError
-
-        try:
-            room = self.repository.get(room_id)
-        except AggregateNotFoundError:
-            return None
-        return room if isinstance(room, Room) else None
-
-    def change_room(self: BoxOffice, actor_id: str, room_id: UUID, changes: RoomChanges) -> tuple[Room, int | None]:
+    def change_room(self, actor_id: str, room_id: UUID, changes: RoomChanges) -> tuple[Room, int | None]:
         room = self.get_room(room_id)
         room.check_host(actor_id)
         now = self.clock.now()
@@ -195,9 +192,9 @@ class RoomCommands:
                 guards.set_sales_end(room.id, sales_end)
             return room, [room]
 
-        return self.transact(decide)
+        return self.uow.transact(decide)
 
-    def set_cohost(self: BoxOffice, actor_id: str, room_id: UUID, user_id: str, present: bool) -> tuple[Room, int | None]:
+    def set_cohost(self, actor_id: str, room_id: UUID, user_id: str, present: bool) -> tuple[Room, int | None]:
         room = self.get_room(room_id)
         room.check_host(actor_id)
         if present:
@@ -206,7 +203,7 @@ class RoomCommands:
             room.remove_cohost(user_id)
         return self._save_room(room)
 
-    def set_speaker(self: BoxOffice, actor_id: str, room_id: UUID, user_id: str, present: bool) -> tuple[Room, int | None]:
+    def set_speaker(self, actor_id: str, room_id: UUID, user_id: str, present: bool) -> tuple[Room, int | None]:
         room = self.get_room(room_id)
         room.check_host(actor_id)
         if present:
@@ -215,13 +212,13 @@ class RoomCommands:
             room.remove_speaker(user_id)
         return self._save_room(room)
 
-    def start_room(self: BoxOffice, actor_id: str, room_id: UUID) -> tuple[Room, int | None]:
+    def start_room(self, actor_id: str, room_id: UUID) -> tuple[Room, int | None]:
         room = self.get_room(room_id)
         room.check_host(actor_id)
         room.start(self.clock.now())
         return self._save_room(room)
 
-    def end_room(self: BoxOffice, actor_id: str, room_id: UUID) -> tuple[Room, int | None]:
+    def end_room(self, actor_id: str, room_id: UUID) -> tuple[Room, int | None]:
         """End a live room; sales close in the same transaction."""
         room = self.get_room(room_id)
         room.check_host(actor_id)
@@ -231,8 +228,7 @@ class RoomCommands:
             guards.close_sales(room.id)
             return room, [room]
 
-        return self.transact(decide)
+        return self.uow.transact(decide)
 
-    def _save_room(self: BoxOffice, room: Room) -> tuple[Room, int | None]:
-        recordings = self.save(room)
-        return room, recordings[-1].notification.id if recordings else None
+    def _save_room(self, room: Room) -> tuple[Room, int | None]:
+        return room, self.uow.save(room)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -54,6 +55,15 @@ class Room(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
             state["default_tier"] = True  # before tiers, every room sold at one price
+
+    @classmethod
+    def open(cls, id: UUID, host_id: str, title: str, scheduled_start: datetime, price_amount: int,  # noqa: A002
+             price_currency: str, capacity: int, sales_end: datetime | None, opened_at: datetime,
+             default_tier: bool = True) -> Room:
+        """A new room on sale, under an id the caller chose (derived from an idempotency key or random)."""
+        return cls._create(cls.Opened, id=id, host_id=host_id, title=title, scheduled_start=scheduled_start,
+                           price_amount=price_amount, price_currency=price_currency, capacity=capacity,
+                           sales_end=sales_end, opened_at=opened_at, default_tier=default_tier)
 
     @event(Opened)
     def __init__(

@@ -7,24 +7,26 @@ has sold or holds is refused there, under the room's row lock.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from domain.clock import Clock
 from domain.errors import InvalidCapacityError
 from domain.guards import WriteGuards
 from domain.money import Money
 from domain.rooms.model import Room
+from domain.policies import Policies
 from domain.rooms.tiers import TierSpec, tier_id_for
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.unit_of_work import UnitOfWork
 
 
 class TierCommands:
-    def add_tier(self: BoxOffice, actor_id: str, room_id: UUID, spec: TierSpec,
+    def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies) -> None:
+        self.uow, self.clock, self.policies = uow, clock, policies
+
+    def add_tier(self, actor_id: str, room_id: UUID, spec: TierSpec,
                  idempotency_key: str | None = None) -> tuple[Room, str, int | None]:
         """Add a tier; the same Idempotency-Key adds it once. Returns the room, the tier id, the position."""
-        room = self.get_room(room_id)
+        room = self.uow.load(Room, room_id, "room")
         room.check_host(actor_id)
         tier_id = str(tier_id_for(room_id, f"key:{idempotency_key}") if idempotency_key else uuid4())
         if tier_id in room.tiers:
@@ -38,13 +40,13 @@ class TierCommands:
                              tier.hidden, tier.minimum_amount)
             return room, [room]
 
-        _, position = self.transact(decide)
+        _, position = self.uow.transact(decide)
         return room, tier_id, position
 
-    def change_tier(self: BoxOffice, actor_id: str, room_id: UUID, tier_id: str, *, price: Money | None = None,
+    def change_tier(self, actor_id: str, room_id: UUID, tier_id: str, *, price: Money | None = None,
                     capacity: int | None = None) -> tuple[Room, int | None]:
         """Reprice (later sales only) and/or resize (never below what the tier sold or holds)."""
-        room = self.get_room(room_id)
+        room = self.uow.load(Room, room_id, "room")
         room.check_host(actor_id)
         room.tier(tier_id)
         now = self.clock.now()
@@ -69,11 +71,11 @@ class TierCommands:
                     guards.set_tier_price(room.id, UUID(tier_id), price)
             return room, [room]
 
-        return self.transact(decide)
+        return self.uow.transact(decide)
 
-    def close_tier(self: BoxOffice, actor_id: str, room_id: UUID, tier_id: str) -> tuple[Room, int | None]:
+    def close_tier(self, actor_id: str, room_id: UUID, tier_id: str) -> tuple[Room, int | None]:
         """Stop selling a tier; its tickets stay valid. Closing it again changes nothing."""
-        room = self.get_room(room_id)
+        room = self.uow.load(Room, room_id, "room")
         room.check_host(actor_id)
         if not room.close_tier(tier_id, self.clock.now()):
             return room, None
@@ -82,4 +84,4 @@ class TierCommands:
             guards.close_tier(room.id, UUID(tier_id))
             return room, [room]
 
-        return self.transact(decide)
+        return self.uow.transact(decide)

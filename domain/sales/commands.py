@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 from uuid import UUID, uuid4
 
 from domain.errors import (
@@ -37,16 +37,18 @@ from domain.errors import (
     TierSoldOutError,
     UnknownTierError,
 )
+from domain.clock import Clock
+from domain.guards import SeatClaim, SeatWanted, WriteGuards
+from domain.ids import ticket_id_for
+from domain.payments import PaymentGateway, PaymentGatewayError, PaymentQueued, PaymentRequest, PaymentSession
+from domain.policies import Policies
+from domain.sales.code_uses import code_of, lock_request_codes
 from domain.sales.codes import CodeExhaustedError, CodeInvalidError, normalise_code
 from domain.sales.exact_revenue import exact_revenue
-from domain.guards import SeatClaim, SeatWanted, WriteGuards
-from domain.ids import refund_id_for, ticket_id_for
-from domain.money import Money
-from domain.payments import PaymentGatewayError, PaymentQueued, PaymentRequest, PaymentSession
+from domain.sales.group_commit import GroupCommitter
 from domain.sales.model import Ticket, TicketStatus
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.sales.settling import apply_payment, may_move_seat
+from domain.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,33 @@ CLAIM_ERRORS = {
 SOLD_OUT = frozenset({"sold_out", "tier_sold_out"})
 
 class SalesCommands:
+    """Purchases and payment outcomes, through two group committers (`reservations`, `settlements`).
+
+    `expire_holds` (a sold-out room may have expired holds to sweep first) and `refund_now` (a late
+    payment that found no seat) are the holds' and refunds' commands, passed in by the application.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, gateway: PaymentGateway, *,
+                 expire_holds: Callable[..., int], refund_now: Callable[[Ticket], Any],
+                 group_commit_flushers: int = 1) -> None:
+        self.uow, self.clock, self.policies, self.gateway = uow, clock, policies, gateway
+        self.expire_holds, self.refund_now = expire_holds, refund_now
+        self.reservations: GroupCommitter[ReserveRequest, object] = GroupCommitter(
+            self._reserve_batch, name="reserve", flushers=group_commit_flushers
+        )
+        self.settlements: GroupCommitter[Settlement, object] = GroupCommitter(
+            self._settle_batch, name="settle", flushers=group_commit_flushers
+        )
+
+    def close(self) -> None:
+        self.reservations.close()
+        self.settlements.close()
+
+    def get_ticket(self, ticket_id: UUID) -> Ticket:
+        return self.uow.load(Ticket, ticket_id, "ticket")
+
     def buy_ticket(
-        self: BoxOffice,
+        self,
         room_id: UUID,
         holder_id: str,
         *,
@@ -113,7 +140,7 @@ class SalesCommands:
         return self.complete_purchase(request, self.reservations.run(request))
 
     def purchase_request(
-        self: BoxOffice,
+        self,
         room_id: UUID,
         holder_id: str,
         *,
@@ -136,7 +163,7 @@ class SalesCommands:
             return outcome.status not in ("claimed", "replay") and outcome.status not in SOLD_OUT
         return isinstance(outcome, tuple) and outcome[2] is not None
 
-    def complete_purchase(self: BoxOffice, request: ReserveRequest, outcome: object) -> Purchase:
+    def complete_purchase(self, request: ReserveRequest, outcome: object) -> Purchase:
         """Turn a reservation outcome into a purchase: pay, resume a replay, or refuse."""
         room_id = request.room_id
         if isinstance(outcome, SeatClaim) and outcome.status in SOLD_OUT:
@@ -145,7 +172,7 @@ class SalesCommands:
                 outcome = self.reservations.run(request)
         if isinstance(outcome, SeatClaim):
             if outcome.status == "replay":
-                return self._resume_purchase(request)
+                return self.resume_purchase(request)
             if outcome.status == "already_holds":
                 raise AlreadyHoldsTicketError(
                     "the listener already holds a live ticket for this room",
@@ -157,7 +184,7 @@ class SalesCommands:
             return Purchase(ticket, session, position)
         return self._pay_for(ticket, request.payment_method, position, fresh=True)
 
-    def _resume_purchase(self: BoxOffice, request: ReserveRequest) -> Purchase:
+    def resume_purchase(self, request: ReserveRequest) -> Purchase:
         """The same Idempotency-Key again: the same ticket, its payment resumed."""
         ticket, payment_method = self.get_ticket(request.ticket_id), request.payment_method
         if ((request.tier_id is not None and request.tier_id != ticket.tier_id) or request.code != ticket.code
@@ -174,7 +201,7 @@ class SalesCommands:
         return Purchase(ticket, session, None, replayed=True)
 
     def _pay_for(
-        self: BoxOffice, ticket: Ticket, payment_method: str | None, position: int | None, *, fresh: bool, replayed: bool = False
+        self, ticket: Ticket, payment_method: str | None, position: int | None, *, fresh: bool, replayed: bool = False
     ) -> Purchase:
         try:
             session = self.gateway.start_payment(self._payment_request(ticket, payment_method))
@@ -190,7 +217,7 @@ class SalesCommands:
         )
         return Purchase(settled, session, settled_position or position, replayed=replayed)
 
-    def payment_request_for(self: BoxOffice, ticket: Ticket, payment_method: str | None) -> PaymentRequest:
+    def payment_request_for(self, ticket: Ticket, payment_method: str | None) -> PaymentRequest:
         """What the gateway is asked for this ticket (also by a pacer creating a queued payment later)."""
         return self._payment_request(ticket, payment_method)
 
@@ -208,7 +235,7 @@ class SalesCommands:
         )
 
     def record_payment(
-        self: BoxOffice, session: PaymentSession, ticket_id: UUID | None = None, dedupe_key: str | None = None
+        self, session: PaymentSession, ticket_id: UUID | None = None, dedupe_key: str | None = None
     ) -> tuple[Ticket, int | None]:
         """Record a payment outcome reported by the processor (webhook or re-read).
 
@@ -220,7 +247,7 @@ class SalesCommands:
     # --- group-committed batches ----------------------------------------------
 
     @exact_revenue
-    def _reserve_batch(self: BoxOffice, requests: Sequence[ReserveRequest]) -> list[object]:
+    def _reserve_batch(self, requests: Sequence[ReserveRequest]) -> list[object]:
         now = self.clock.now()
         expires = now + self.policies.holds.hold
         results: list[object] = [None] * len(requests)
@@ -231,7 +258,7 @@ class SalesCommands:
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             tickets: list[Ticket] = []
             # The lock order (domain/guards.py): codes, every room of the batch at once, then revenue rows.
-            code_ids = self._lock_request_codes(guards, requests)
+            code_ids = lock_request_codes(guards, requests)
             claimed = guards.claim_rooms(
                 {room_id: [SeatWanted(requests[i].holder_id, requests[i].ticket_id, requests[i].tier_id,
                                       code_ids.get(i), requests[i].amount) for i in indexes]
@@ -247,8 +274,7 @@ class SalesCommands:
                     req = requests[i]
                     assert claim.price is not None and claim.host_id is not None and claim.tier_id is not None
                     discount = claim.code.discount(claim.price, self.policies.price) if claim.code else 0
-                    ticket = Ticket._create(
-                        Ticket.Reserved,
+                    ticket = Ticket.reserve(
                         id=req.ticket_id,
                         room_id=req.room_id,
                         host_id=claim.host_id,
@@ -273,15 +299,15 @@ class SalesCommands:
                     ticket = results[i]
                     assert isinstance(ticket, Ticket)
                     sessions[i] = self.gateway.start_payment(self._payment_request(ticket, requests[i].payment_method))
-                    self._apply_payment(guards, ticket, sessions[i], now)
+                    apply_payment(guards, ticket, sessions[i], now, self.policies.commission)
             return None, tickets
 
         sessions: dict[int, PaymentSession] = {}
-        _, position = self.transact(decide)
+        _, position = self.uow.transact(decide)
         return [(r, position, sessions.get(i)) if isinstance(r, Ticket) else r for i, r in enumerate(results)]
 
     @exact_revenue
-    def _settle_batch(self: BoxOffice, settlements: Sequence[Settlement]) -> list[object]:
+    def _settle_batch(self, settlements: Sequence[Settlement]) -> list[object]:
         tickets: list[Ticket | BaseException] = []
         for s in settlements:
             if s.fresh is not None:
@@ -302,9 +328,9 @@ class SalesCommands:
         rooms, revenue, codes = set(), set(), set()
         for i, ticket in live.items():
             session = settlements[i].session
-            if self._may_move_seat(ticket, session):
+            if may_move_seat(ticket, session):
                 rooms.add(ticket.room_id)
-                if (code_id := self.code_of(ticket)) is not None:  # a failed payment gives its use back
+                if (code_id := code_of(ticket)) is not None:  # a failed payment gives its use back
                     codes.add(code_id)
             if session.status == "succeeded" and ticket.split is None:
                 revenue.add((ticket.host_id, ticket.price_currency))
@@ -324,66 +350,17 @@ class SalesCommands:
                         duplicates.add(i)  # this delivery was processed before
                         continue
                     fresh.discard(s.dedupe_key)
-                if self._apply_payment(guards, ticket, s.session, now):
+                if apply_payment(guards, ticket, s.session, now, self.policies.commission):
                     follow_ups.append(ticket)
                 changed.append(ticket)
             return None, changed
 
-        _, position = self.transact(decide)
+        _, position = self.uow.transact(decide)
         for ticket in follow_ups:  # late payment without a seat: refund it now
-            self.execute_refunds(ticket)
+            self.refund_now(ticket)
         return [
             t if isinstance(t, BaseException)
             else DuplicateDeliveryError(settlements[i].dedupe_key or "") if i in duplicates
             else (t, position)
             for i, t in enumerate(tickets)
         ]
-
-    @staticmethod
-    def _may_move_seat(ticket: Ticket, session: PaymentSession) -> bool:
-        """Could applying this outcome give the ticket's seat back or take one again?"""
-        if session.status in ("failed", "canceled"):
-            return ticket.status is TicketStatus.RESERVED
-        return session.status == "succeeded" and ticket.split is None and ticket.status is not TicketStatus.RESERVED
-
-    def _apply_payment(self: BoxOffice, guards: WriteGuards, ticket: Ticket, session: PaymentSession, now) -> bool:
-        """Apply one payment outcome; True if a refund must follow (no seat for a late payment)."""
-        if session.status == "pending":
-            if ticket.status is TicketStatus.RESERVED:
-                ticket.start_payment(session.provider, session.payment_id)
-            return False
-        if session.status in ("failed", "canceled"):
-            if ticket.status is TicketStatus.RESERVED and ticket.payment_id in (None, session.payment_id):
-                ticket.release("payment_failed" if session.status == "failed" else "payment_canceled", now)
-                guards.release_seat(ticket.id, ticket.room_id, self.code_of(ticket))
-            return False
-        # succeeded
-        if ticket.split is not None:
-            return False  # already recorded: a duplicate or late webhook
-        if ticket.status is TicketStatus.RESERVED:
-            seat_held = True
-        else:  # released: the hold expired or the room was cancelled before the money came
-            seat_held = guards.reclaim_seat(ticket.id, now)
-        gross = Money(ticket.price_amount, ticket.price_currency)
-        lifetime_before = guards.accrue_revenue(ticket.host_id, gross.currency, gross.amount, ticket.room_id)
-        split = self.policies.commission.split(gross, lifetime_before)
-        charge = session.charge
-        ticket.pay(
-            split=split,
-            fee=charge.fee if charge else None,
-            net=charge.net if charge else None,
-            exchange_rate=charge.exchange_rate if charge else None,
-            provider=session.provider,
-            payment_id=session.payment_id,
-            charge_id=charge.charge_id if charge else None,
-            balance_transaction_id=charge.balance_transaction_id if charge else None,
-            lifetime_before=lifetime_before,
-            at=now,
-            seat_held=seat_held,
-        )
-        if seat_held:
-            guards.mark_paid(ticket.id)
-            return False
-        ticket.request_refund(refund_id_for(ticket.id, "seat_unavailable"), None, "seat_unavailable", "system", now)
-        guards.accrue_revenue(ticket.host_id, gross.currency, -gross.amount)
-        return True

@@ -25,14 +25,14 @@ I = TypeVar("I")  # noqa: E741
 def fold_revenue_slices(app: Any, keys: Iterable[tuple[str, str]]) -> None:
     """Fold every revenue slice of these (creator, currency) back into the creator's row.
 
-    `app`: the BoxOffice (not imported: the application imports the sales commands)."""
+    `app`: the sales commands whose batch needs it (anything with a unit of work, `uow`)."""
     keys = sorted(set(keys))
 
     def fold(guards: WriteGuards) -> tuple[bool, list[Any]]:
         return guards.fold_revenue_slices(keys), []
 
     for _ in range(ATTEMPTS):
-        if app.transact(fold)[0]:
+        if app.uow.transact(fold)[0]:
             return
 
 

@@ -9,31 +9,37 @@ tier's seat and its code's use come back in the release's transaction.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
+from domain.clock import Clock
 from domain.errors import NotFoundError
 from domain.guards import WriteGuards
-from domain.payments import PaymentGatewayError
-from domain.sales.commands import Settlement
+from domain.payments import PaymentGateway, PaymentGatewayError, PaymentSession
+from domain.sales.code_uses import code_of
 from domain.sales.model import Ticket, TicketStatus
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 class HoldCommands:
-    def expire_holds(self: BoxOffice, room_id: UUID | None = None) -> int:
+    """`record_payment` is the sales command that records a payment outcome (an expired hold's
+    payment may have succeeded meanwhile), passed in by the application."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, gateway: PaymentGateway, *,
+                 record_payment: Callable[[PaymentSession, UUID], Any]) -> None:
+        self.uow, self.clock, self.gateway = uow, clock, gateway
+        self.record_payment = record_payment
+
+    def expire_holds(self, room_id: UUID | None = None) -> int:
         """Release reserved tickets whose hold has passed; returns how many seats came back."""
         now = self.clock.now()
         released = 0
-        for hold in self.guards.expired_holds(now, room_id=room_id):
+        for hold in self.uow.guards.expired_holds(now, room_id=room_id):
             try:
-                ticket = self.get_ticket(hold.ticket_id)
+                ticket = self.uow.load(Ticket, hold.ticket_id, "ticket")
             except NotFoundError:
                 continue
             if ticket.status is not TicketStatus.RESERVED:
@@ -48,23 +54,23 @@ class HoldCommands:
                     log.warning("could not cancel %s payment %s of expired ticket %s: %s",
                                 self.gateway.name, ticket.payment_id, ticket.id, exc)
             if session is not None and session.status == "succeeded":
-                self.settlements.run(Settlement(ticket.id, session))
+                self.record_payment(session, ticket.id)
                 continue
             if self._release_expired(ticket.id):
                 released += 1
         return released
 
-    def _release_expired(self: BoxOffice, ticket_id: UUID) -> bool:
+    def _release_expired(self, ticket_id: UUID) -> bool:
         try:
-            ticket = self.get_ticket(ticket_id)
-        except (NotFoundError, AggregateNotFoundError):
+            ticket = self.uow.load(Ticket, ticket_id, "ticket")
+        except NotFoundError:
             return False
         if ticket.status is not TicketStatus.RESERVED:
             return False
         ticket.release("hold_expired", self.clock.now())
 
         def decide(guards: WriteGuards) -> tuple[bool, list[Ticket]]:
-            return guards.release_seat(ticket.id, ticket.room_id, self.code_of(ticket)), [ticket]
+            return guards.release_seat(ticket.id, ticket.room_id, code_of(ticket)), [ticket]
 
-        released, _ = self.transact(decide)
+        released, _ = self.uow.transact(decide)
         return released

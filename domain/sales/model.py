@@ -43,22 +43,20 @@ class Ticket(Aggregate):
 
         upcast_v1_v2 = staticmethod(upcast_reserved_v1_v2)
 
+    @classmethod
+    def reserve(cls, id: UUID, room_id: UUID, host_id: str, holder_id: str, price_amount: int,  # noqa: A002
+                price_currency: str, reserved_at: datetime, hold_expires_at: datetime, idempotency_key: str | None,
+                tier_id: UUID, list_amount: int, discount_amount: int = 0, code: str | None = None) -> Ticket:
+        """A seat held for `holder_id` until `hold_expires_at`, under an id the caller derived or drew."""
+        return cls._create(cls.Reserved, id=id, room_id=room_id, host_id=host_id, holder_id=holder_id,
+                           price_amount=price_amount, price_currency=price_currency, reserved_at=reserved_at,
+                           hold_expires_at=hold_expires_at, idempotency_key=idempotency_key, tier_id=tier_id,
+                           list_amount=list_amount, discount_amount=discount_amount, code=code)
+
     @event(Reserved)
-    def __init__(
-        self,
-        room_id: UUID,
-        host_id: str,
-        holder_id: str,
-        price_amount: int,
-        price_currency: str,
-        reserved_at: datetime,
-        hold_expires_at: datetime,
-        idempotency_key: str | None,
-        tier_id: UUID,
-        list_amount: int,
-        discount_amount: int = 0,
-        code: str | None = None,
-    ) -> None:
+    def __init__(self, room_id: UUID, host_id: str, holder_id: str, price_amount: int, price_currency: str,
+                 reserved_at: datetime, hold_expires_at: datetime, idempotency_key: str | None, tier_id: UUID,
+                 list_amount: int, discount_amount: int = 0, code: str | None = None) -> None:
         self.room_id = room_id
         self.tier_id, self.list_amount, self.discount_amount, self.code = tier_id, list_amount, discount_amount, code
         self.host_id = host_id
@@ -332,11 +330,7 @@ class Ticket(Aggregate):
 
     # --- revocation and disputes -------------------------------------------
 
-    def revoke(self, reason: str, at: datetime) -> None:
-        if self.status is not TicketStatus.PAID:
-            raise TicketStateError(f"only a paid ticket can be revoked; this one is {self.status}")
-        self._revoke(self.room_id, self.holder_id, reason, at)
-
+    # No command revokes a ticket any more (it was never called); the event stays so a log that holds one replays.
     @event("Revoked")
     def _revoke(self, room_id: UUID, holder_id: str, reason: str, at: datetime) -> None:
         self.status = TicketStatus.REVOKED

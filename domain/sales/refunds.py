@@ -10,19 +10,21 @@ twice; failed refunds are retried with a new attempt.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 from uuid import UUID, uuid5
 
+from domain.clock import Clock
 from domain.errors import ForbiddenError, IdempotencyConflictError
 from domain.guards import WriteGuards
 from domain.ids import client_refund_id_for, refund_id_for
-from domain.payments import PaymentGatewayError, RefundRequest, RefundResult
+from domain.payments import PaymentGateway, PaymentGatewayError, PaymentSession, RefundRequest, RefundResult
+from domain.policies import Policies
 from domain.rooms.model import Room
+from domain.sales.code_uses import code_of
 from domain.sales.model import RefundState, Ticket, TicketStatus
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +46,20 @@ def attempt_id(state: RefundState) -> UUID:
 
 
 class RefundCommands:
-    def cancel_room(self: BoxOffice, actor_id: str, room_id: UUID, reason: str = "cancelled_by_host") -> CancellationReport:
+    """`record_payment` is the sales command that records a payment outcome (a cancelled room's
+    unpaid ticket may turn out paid at the processor), passed in by the application."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, gateway: PaymentGateway, *,
+                 record_payment: Callable[[PaymentSession, UUID], Any]) -> None:
+        self.uow, self.clock, self.policies, self.gateway = uow, clock, policies, gateway
+        self.record_payment = record_payment
+
+    def cancel_room(self, actor_id: str, room_id: UUID, reason: str = "cancelled_by_host") -> CancellationReport:
         """Cancel the room, close sales, release holds and refund every paid ticket in full.
 
         Safe to run again: nothing is refunded twice, failed refunds are retried.
         """
-        room = self.get_room(room_id)
+        room = self.uow.load(Room, room_id, "room")
         room.check_host(actor_id)
         newly = room.cancel(self.clock.now(), reason)
         position = None
@@ -58,10 +68,10 @@ class RefundCommands:
                 guards.close_sales(room.id)
                 return None, [room]
 
-            _, position = self.transact(decide)
+            _, position = self.uow.transact(decide)
         released = requested = 0
-        for ticket_id in self.guards.tickets_of_room(room_id):
-            ticket = self.get_ticket(ticket_id)
+        for ticket_id in self.uow.guards.tickets_of_room(room_id):
+            ticket = self.uow.load(Ticket, ticket_id, "ticket")
             if ticket.status is TicketStatus.RESERVED:
                 released += self._release_for_cancellation(ticket)
             elif ticket.status in (TicketStatus.PAID, TicketStatus.REVOKED) and ticket.refundable > 0:
@@ -69,17 +79,17 @@ class RefundCommands:
                                    as_admin=True, execute=False)
                 requested += 1
         counts = {"succeeded": 0, "requested": 0, "failed": 0}
-        for ticket_id in self.guards.tickets_of_room(room_id):
-            ticket = self.get_ticket(ticket_id)
+        for ticket_id in self.uow.guards.tickets_of_room(room_id):
+            ticket = self.uow.load(Ticket, ticket_id, "ticket")
             if ticket.refunds:
                 self.execute_refunds(ticket, retry_failed=True)
-                ticket = self.get_ticket(ticket_id)
+                ticket = self.uow.load(Ticket, ticket_id, "ticket")
             for state in ticket.refunds.values():
                 counts[state.status] += 1
         return CancellationReport(room, requested, counts["succeeded"], counts["requested"], counts["failed"], released,
-                                  self.position())
+                                  self.uow.position())
 
-    def _release_for_cancellation(self: BoxOffice, ticket: Ticket) -> int:
+    def _release_for_cancellation(self, ticket: Ticket) -> int:
         if ticket.payment_id and ticket.provider == self.gateway.name:
             try:
                 session = self.gateway.cancel_payment(ticket.payment_id)
@@ -92,18 +102,18 @@ class RefundCommands:
         ticket.release("room_cancelled", self.clock.now())
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
-            guards.release_seat(ticket.id, ticket.room_id, self.code_of(ticket))  # unpaid: the use comes back
+            guards.release_seat(ticket.id, ticket.room_id, code_of(ticket))  # unpaid: the use comes back
             return None, [ticket]
 
-        self.transact(decide)
+        self.uow.transact(decide)
         return 1
 
-    def code_back_on_refund(self: BoxOffice, ticket: Ticket) -> UUID | None:
+    def code_back_on_refund(self, ticket: Ticket) -> UUID | None:
         """The code whose use a refund after payment gives back: none, unless the code policy says so."""
-        return self.code_of(ticket) if self.policies.codes.use_back_on_refund else None
+        return code_of(ticket) if self.policies.codes.use_back_on_refund else None
 
     def refund_ticket(
-        self: BoxOffice,
+        self,
         actor_id: str,
         ticket_id: UUID,
         *,
@@ -121,7 +131,7 @@ class RefundCommands:
         refused with IdempotencyConflictError, as Stripe does. `client_key`: the key
         is the caller's Idempotency-Key, kept apart from the keys the system makes.
         """
-        ticket = self.get_ticket(ticket_id)
+        ticket = self.uow.load(Ticket, ticket_id, "ticket")
         if not as_admin:
             if actor_id != ticket.host_id:
                 raise ForbiddenError("only the room's host or an admin may refund a ticket")
@@ -143,18 +153,18 @@ class RefundCommands:
             guards.accrue_revenue(ticket.host_id, ticket.price_currency, -state.amount)
             return None, [ticket]
 
-        _, position = self.transact(decide)
+        _, position = self.uow.transact(decide)
         if execute:
             ticket = self.execute_refunds(ticket) or ticket
         return ticket, position
 
-    def execute_refunds(self: BoxOffice, ticket: Ticket, retry_failed: bool = False) -> Ticket | None:
+    def execute_refunds(self, ticket: Ticket, retry_failed: bool = False) -> Ticket | None:
         """Send every requested (and, if asked, failed) refund of the ticket to the processor."""
         if retry_failed and any(s.status == "failed" for s in ticket.refunds.values()):
             for state in ticket.refunds.values():
                 if state.status == "failed":
                     ticket.retry_refund(state.refund_id, self.clock.now())
-            self.save(ticket)
+            self.uow.save(ticket)
         changed = False
         for state in list(ticket.refunds.values()):
             if state.status != "requested":
@@ -176,29 +186,29 @@ class RefundCommands:
                 continue
             self.record_refund(ticket.id, state.refund_id, result)
             changed = True
-        return self.get_ticket(ticket.id) if changed else None
+        return self.uow.load(Ticket, ticket.id, "ticket") if changed else None
 
     def record_refund(
-        self: BoxOffice, ticket_id: UUID, refund_id: UUID, result: RefundResult | None, failure: str | None = None,
+        self, ticket_id: UUID, refund_id: UUID, result: RefundResult | None, failure: str | None = None,
         dedupe_key: str | None = None,
     ) -> tuple[Ticket, int | None]:
         """Record a refund's outcome (from the gateway's answer or a webhook)."""
-        ticket = self.get_ticket(ticket_id)
+        ticket = self.uow.load(Ticket, ticket_id, "ticket")
         now = self.clock.now()
         if result is None or result.status in ("failed", "canceled"):
             ticket.fail_refund(refund_id, failure or (result.failure_reason if result else None) or "failed", now)
         elif result.status == "succeeded":
             ticket.settle_refund(refund_id, result.refund_id, result.balance_transaction_id, now)
-        return self.transact(lambda guards: (ticket, [ticket]), dedupe_key)
+        return self.uow.transact(lambda guards: (ticket, [ticket]), dedupe_key)
 
     def record_processor_refund(
-        self: BoxOffice, ticket_id: UUID, result: RefundResult, our_refund_id: str | None = None,
+        self, ticket_id: UUID, result: RefundResult, our_refund_id: str | None = None,
         dedupe_key: str | None = None,
     ) -> tuple[Ticket, int | None]:
         """A refund the processor reports (webhook). One we asked for is settled or
         failed; one made elsewhere (the processor's dashboard) is recorded as a
         refund first, with its reversal of the split, then settled."""
-        ticket = self.get_ticket(ticket_id)
+        ticket = self.uow.load(Ticket, ticket_id, "ticket")
         now = self.clock.now()
         known = self.find_refund(ticket, result.refund_id, our_refund_id)
         released = False
@@ -226,9 +236,9 @@ class RefundCommands:
                 guards.accrue_revenue(ticket.host_id, ticket.price_currency, -accrual)
             return ticket, [ticket]
 
-        return self.transact(decide, dedupe_key)
+        return self.uow.transact(decide, dedupe_key)
 
-    def find_refund(self: BoxOffice, ticket: Ticket, processor_refund_id: str | None, our_id: str | None) -> UUID | None:
+    def find_refund(self, ticket: Ticket, processor_refund_id: str | None, our_id: str | None) -> UUID | None:
         for state in ticket.refunds.values():
             if our_id and (str(state.refund_id) == our_id or str(attempt_id(state)) == our_id):
                 return state.refund_id
@@ -236,29 +246,29 @@ class RefundCommands:
                 return state.refund_id
         return None
 
-    def refund_summary(self: BoxOffice, room_id: UUID) -> dict[str, int]:
+    def refund_summary(self, room_id: UUID) -> dict[str, int]:
         """How the room's refunds stand: requested (in flight), succeeded, failed."""
         counts = {"requested": 0, "succeeded": 0, "failed": 0}
-        for ticket_id in self.guards.tickets_of_room(room_id):
-            for state in self.get_ticket(ticket_id).refunds.values():
+        for ticket_id in self.uow.guards.tickets_of_room(room_id):
+            for state in self.uow.load(Ticket, ticket_id, "ticket").refunds.values():
                 counts[state.status] = counts.get(state.status, 0) + 1
         return counts
 
     # --- disputes ----------------------------------------------------------------
 
     def open_dispute(
-        self: BoxOffice, ticket_id: UUID, dispute_id: str, amount: int, dedupe_key: str | None = None
+        self, ticket_id: UUID, dispute_id: str, amount: int, dedupe_key: str | None = None
     ) -> tuple[Ticket, int | None]:
         """The buyer disputed the charge: access is revoked while it is open."""
-        ticket = self.get_ticket(ticket_id)
+        ticket = self.uow.load(Ticket, ticket_id, "ticket")
         ticket.open_dispute(dispute_id, amount, self.clock.now())
-        return self.transact(lambda guards: (ticket, [ticket]), dedupe_key)
+        return self.uow.transact(lambda guards: (ticket, [ticket]), dedupe_key)
 
     def close_dispute(
-        self: BoxOffice, ticket_id: UUID, dispute_id: str, won: bool, dedupe_key: str | None = None
+        self, ticket_id: UUID, dispute_id: str, won: bool, dedupe_key: str | None = None
     ) -> tuple[Ticket, int | None]:
         """Won: access comes back. Lost: the money is gone and the split is reversed."""
-        ticket = self.get_ticket(ticket_id)
+        ticket = self.uow.load(Ticket, ticket_id, "ticket")
         before = ticket.refunded_amount
         if ticket.dispute_id != dispute_id:  # the close arrived first: open it now
             ticket.open_dispute(dispute_id, ticket.refundable, self.clock.now())
@@ -271,5 +281,5 @@ class RefundCommands:
                 guards.accrue_revenue(ticket.host_id, ticket.price_currency, -lost)
             return ticket, [ticket]
 
-        return self.transact(decide, dedupe_key)
+        return self.uow.transact(decide, dedupe_key)
 

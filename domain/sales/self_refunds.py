@@ -9,44 +9,47 @@ defines.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from domain.clock import Clock
 from domain.errors import ForbiddenError, ValidationError
-from domain.sales.refund_policies import check_self_refund
+from domain.policies import Policies
 from domain.rooms.model import Room
 from domain.sales.model import Ticket
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.sales.refund_policies import check_self_refund
+from domain.sales.refunds import RefundCommands
+from domain.unit_of_work import UnitOfWork
 
 MAX_REFUND_HOURS = 24 * 14  # Assumption: no room is scheduled further ahead than the schedule policy allows
 
 
 class SelfRefundCommands:
-    def set_refund_policy(self: BoxOffice, actor_id: str, room_id: UUID, hours: int | None) -> tuple[Room, int | None]:
+    def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, refunds: RefundCommands) -> None:
+        self.uow, self.clock, self.policies, self.refunds = uow, clock, policies, refunds
+
+    def set_refund_policy(self, actor_id: str, room_id: UUID, hours: int | None) -> tuple[Room, int | None]:
         """`until_start_minus_hours: hours` (None: `none`)."""
         if hours is not None and not 0 <= hours <= MAX_REFUND_HOURS:
             raise ValidationError(f"until_start_minus_hours must be 0 to {MAX_REFUND_HOURS}")
-        room = self.get_room(room_id)
+        room = self.uow.load(Room, room_id, "room")
         room.check_host(actor_id)
         room.set_refund_policy(hours)
-        return self._save_room(room)
+        return room, self.uow.save(room)
 
-    def reschedule_room(self: BoxOffice, actor_id: str, room_id: UUID, start: datetime) -> tuple[Room, int | None]:
+    def reschedule_room(self, actor_id: str, room_id: UUID, start: datetime) -> tuple[Room, int | None]:
         """Move a scheduled room within the schedule policy; holders may then refund themselves in full."""
-        room = self.get_room(room_id)
+        room = self.uow.load(Room, room_id, "room")
         room.check_host(actor_id)
         now = self.clock.now()
         start = self.policies.schedule.resolve_start(start, now)
         room.reschedule(start, now, now + self.policies.reschedule.refund_window)
-        return self._save_room(room)
+        return room, self.uow.save(room)
 
-    def refund_own_ticket(self: BoxOffice, holder_id: str, ticket_id: UUID) -> tuple[Ticket, int | None]:
+    def refund_own_ticket(self, holder_id: str, ticket_id: UUID) -> tuple[Ticket, int | None]:
         """The holder refunds their paid ticket in full, inside the window their room allows."""
-        ticket = self.get_ticket(ticket_id)
+        ticket = self.uow.load(Ticket, ticket_id, "ticket")
         if ticket.holder_id != holder_id:
             raise ForbiddenError("only the ticket's holder refunds it themself")
-        reason = check_self_refund(self.get_room(ticket.room_id), ticket, self.clock.now())
-        return self.refund_ticket(holder_id, ticket_id, amount=None, reason=f"holder_{reason}", key="full",
-                                  as_admin=True)
+        reason = check_self_refund(self.uow.load(Room, ticket.room_id, "room"), ticket, self.clock.now())
+        return self.refunds.refund_ticket(holder_id, ticket_id, amount=None, reason=f"holder_{reason}", key="full",
+                                           as_admin=True)

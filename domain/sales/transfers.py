@@ -18,16 +18,15 @@ nothing. Imports only the domain.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from domain.clock import Clock
 from domain.errors import ConflictError, ForbiddenError, IdempotencyConflictError, ValidationError
 from domain.guards import WriteGuards
+from domain.policies import Policies
 from domain.rooms.model import Room, RoomState
 from domain.sales.model import Ticket, TicketStatus
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.unit_of_work import UnitOfWork
 
 
 class NotTransferableError(ConflictError):
@@ -54,7 +53,10 @@ def check_transferable(ticket: Ticket, room: Room, to_holder_id: str, max_transf
 
 
 class TransferCommands:
-    def transfer_ticket(self: BoxOffice, actor_id: str, ticket_id: UUID, to_holder_id: str,
+    def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies) -> None:
+        self.uow, self.clock, self.policies = uow, clock, policies
+
+    def transfer_ticket(self, actor_id: str, ticket_id: UUID, to_holder_id: str,
                         idempotency_key: str | None = None) -> tuple[Ticket, int | None, bool]:
         """Give the caller's paid ticket to `to_holder_id`; (ticket, position, replayed).
 
@@ -63,7 +65,7 @@ class TransferCommands:
         to_holder_id = to_holder_id.strip()
         if not to_holder_id:
             raise ValidationError("to_user_id must name a user")
-        ticket = self.get_ticket(ticket_id)
+        ticket = self.uow.load(Ticket, ticket_id, "ticket")
         key = f"{actor_id}:{idempotency_key}" if idempotency_key is not None else None
         if key is not None and (earlier := ticket.transfer_keys.get(key)) is not None:
             if earlier != (actor_id, to_holder_id):
@@ -72,7 +74,7 @@ class TransferCommands:
             return ticket, None, True
         if ticket.holder_id != actor_id:
             raise ForbiddenError("only the ticket's holder may give it away")
-        room = self.get_room(ticket.room_id)
+        room = self.uow.load(Room, ticket.room_id, "room")
         check_transferable(ticket, room, to_holder_id, self.policies.max_transfers)
         from_holder_id = ticket.holder_id
         ticket._transfer(room_id=ticket.room_id, from_holder_id=from_holder_id, to_holder_id=to_holder_id,
@@ -87,5 +89,5 @@ class TransferCommands:
                 raise NotTransferableError("the ticket is no longer this holder's live ticket", rule="not_held")
             return None, [ticket]
 
-        _, position = self.transact(decide)
+        _, position = self.uow.transact(decide)
         return ticket, position, False

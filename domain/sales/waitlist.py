@@ -61,11 +61,21 @@ class WaitlistEntry(Aggregate):
         place: int
         joined_at: datetime
 
+    @classmethod
+    def join(cls, id: UUID, room_id: UUID, tier_id: UUID, holder_id: str, place: int,  # noqa: A002
+             joined_at: datetime) -> WaitlistEntry:
+        """A listener's place in a tier's line, as the guard gave it."""
+        return cls._create(cls.Joined, id=id, room_id=room_id, tier_id=tier_id, holder_id=holder_id, place=place,
+                           joined_at=joined_at)
+
     @event(Joined)
     def __init__(self, room_id: UUID, tier_id: UUID, holder_id: str, place: int, joined_at: datetime) -> None:
         self.room_id, self.tier_id, self.holder_id, self.place = room_id, tier_id, holder_id, place
         self.joined_at = joined_at
         self.left = False
+
+    def leave(self, at: datetime) -> None:
+        self._leave(self.room_id, self.holder_id, at)
 
     @event("Left")
     def _leave(self, room_id: UUID, holder_id: str, at: datetime) -> None:
@@ -84,6 +94,13 @@ class Offer(Aggregate):
         place: int
         made_at: datetime
         expires_at: datetime
+
+    @classmethod
+    def make(cls, id: UUID, entry_id: UUID, room_id: UUID, tier_id: UUID, holder_id: str, place: int,  # noqa: A002
+             made_at: datetime, expires_at: datetime) -> Offer:
+        """A seat held for the first in line until `expires_at`, under the id the guard derived."""
+        return cls._create(cls.Made, id=id, entry_id=entry_id, room_id=room_id, tier_id=tier_id, holder_id=holder_id,
+                           place=place, made_at=made_at, expires_at=expires_at)
 
     @event(Made)
     def __init__(self, entry_id: UUID, room_id: UUID, tier_id: UUID, holder_id: str, place: int, made_at: datetime,

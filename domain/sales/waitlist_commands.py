@@ -1,9 +1,10 @@
 """Waitlist commands: join or leave a sold-out room's line, buy with an offer, let offers expire.
 
 Offers are made in the transaction that frees the seat, not by a process that
-follows the log. `BoxOffice.transact` ends every transaction by asking the guards
+follows the log. The unit of work ends every transaction by asking the guards
 to serve the lines of the rooms that got a seat back or a larger cap in it
-(`serve_waitlists`), and appends an `Offer.Made` for each seat held. So a freed
+(`serve_waitlists`, through `offers_for_freed_seats`, a finisher of
+domain/unit_of_work.py), and appends an `Offer.Made` for each seat held. So a freed
 seat is never free while someone in line could take it: a buyer outside the
 line cannot take it in between (no line jumping, no window to close), every
 freeing path (hold expired, payment failed, refund, lost dispute, cap raised,
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID, uuid4
 
 from domain.errors import (
@@ -32,11 +33,15 @@ from domain.errors import (
     TierRequiredError,
     UnknownTierError,
 )
+from domain.clock import Clock
 from domain.guards import ExactRevenueNeeded, WriteGuards
 from domain.money import Money
-from domain.sales.commands import Purchase, ReserveRequest
+from domain.payments import PaymentGateway
+from domain.policies import Policies
+from domain.sales.commands import Purchase, ReserveRequest, SalesCommands
 from domain.sales.exact_revenue import ATTEMPTS, fold_revenue_slices
 from domain.sales.model import Ticket
+from domain.sales.settling import apply_payment
 from domain.sales.waitlist import (
     AlreadyOnWaitlistError,
     NotOnWaitlistError,
@@ -46,9 +51,7 @@ from domain.sales.waitlist import (
     WaitlistEntry,
     offer_ticket_id,
 )
-
-if TYPE_CHECKING:
-    from domain.application import BoxOffice
+from domain.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +68,26 @@ JOIN_ERRORS = {
 
 
 class WaitlistCommands:
+    """Registers `offers_for_freed_seats` with the unit of work, which runs it at the end of every
+    transaction; buys through the sales commands (`sales`)."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, gateway: PaymentGateway,
+                 sales: SalesCommands) -> None:
+        self.uow, self.clock, self.policies, self.gateway, self.sales = uow, clock, policies, gateway, sales
+        uow.finishers.append(self.offers_for_freed_seats)
+
     @property
-    def offer_window(self: BoxOffice) -> timedelta:
+    def offer_window(self) -> timedelta:
         return self.policies.waitlist_offer
 
-    def offers_for_freed_seats(self: BoxOffice, guards: WriteGuards) -> list[Offer]:
+    def offers_for_freed_seats(self, guards: WriteGuards) -> list[Offer]:
         """Called at the end of every transaction: an offer for each seat it freed that someone waits for."""
         now = self.clock.now()
-        return [Offer._create(Offer.Made, id=g.offer_id, entry_id=g.entry_id, room_id=g.room_id, tier_id=g.tier_id,
-                              holder_id=g.holder_id, place=g.place, made_at=now, expires_at=now + self.offer_window)
+        return [Offer.make(id=g.offer_id, entry_id=g.entry_id, room_id=g.room_id, tier_id=g.tier_id,
+                           holder_id=g.holder_id, place=g.place, made_at=now, expires_at=now + self.offer_window)
                 for g in guards.serve_waitlists(now, now + self.offer_window)]
 
-    def join_waitlist(self: BoxOffice, holder_id: str, room_id: UUID,
+    def join_waitlist(self, holder_id: str, room_id: UUID,
                       tier_id: UUID | None = None) -> tuple[WaitlistEntry, int | None]:
         """Join the line of a sold-out tier (None: the room's default or only tier); refused unless sold out."""
         entry_id, now = uuid4(), self.clock.now()
@@ -86,20 +97,20 @@ class WaitlistCommands:
             if joined.status != "joined":
                 raise JOIN_ERRORS[joined.status](f"room {room_id}: {joined.status.replace('_', ' ')}")
             assert joined.tier_id is not None
-            entry = WaitlistEntry._create(WaitlistEntry.Joined, id=entry_id, room_id=room_id, tier_id=joined.tier_id,
-                                          holder_id=holder_id, place=joined.place, joined_at=now)
+            entry = WaitlistEntry.join(id=entry_id, room_id=room_id, tier_id=joined.tier_id, holder_id=holder_id,
+                                       place=joined.place, joined_at=now)
             return entry, [entry]
 
-        return self.transact(decide)
+        return self.uow.transact(decide)
 
-    def leave_waitlist(self: BoxOffice, holder_id: str, room_id: UUID) -> int | None:
+    def leave_waitlist(self, holder_id: str, room_id: UUID) -> int | None:
         """Leave the room's line; an offer held is declined and its seat goes to the next in line."""
-        spot = self.guards.line_spot(room_id, holder_id)
+        spot = self.uow.guards.line_spot(room_id, holder_id)
         if spot is None:
             raise NotOnWaitlistError(f"{holder_id} is not in the line of room {room_id}")
         now = self.clock.now()
         if spot.offer_id is not None:
-            offer = self.load(Offer, spot.offer_id, "offer")
+            offer = self.uow.load(Offer, spot.offer_id, "offer")
             offer.decline(now)
 
             def decline(guards: WriteGuards) -> tuple[None, list[Offer]]:
@@ -107,26 +118,26 @@ class WaitlistCommands:
                     raise OfferExpiredError("the offer is no longer open")
                 return None, [offer]
 
-            return self.transact(decline)[1]
-        entry = self.load(WaitlistEntry, spot.entry_id, "waitlist entry")
-        entry._leave(room_id=room_id, holder_id=holder_id, at=now)
+            return self.uow.transact(decline)[1]
+        entry = self.uow.load(WaitlistEntry, spot.entry_id, "waitlist entry")
+        entry.leave(now)
 
         def leave(guards: WriteGuards) -> tuple[None, list[WaitlistEntry]]:
             if not guards.leave_waitlist(entry.id):  # an offer came meanwhile: leave again to decline it
                 raise NotOnWaitlistError("the listener is no longer waiting (an offer may have come): try again")
             return None, [entry]
 
-        return self.transact(leave)[1]
+        return self.uow.transact(leave)[1]
 
-    def expire_offers(self: BoxOffice) -> int:
+    def expire_offers(self) -> int:
         """Expire every offer whose time ran out; each seat goes to the next in line in the same transaction."""
         expired = 0
-        for offer_id in self.guards.expired_offers(self.clock.now()):
+        for offer_id in self.uow.guards.expired_offers(self.clock.now()):
             expired += self._expire_offer(offer_id)
         return expired
 
-    def _expire_offer(self: BoxOffice, offer_id: UUID) -> bool:
-        offer = self._find(Offer, offer_id)
+    def _expire_offer(self, offer_id: UUID) -> bool:
+        offer = self.uow.find(Offer, offer_id)
         if offer is None or offer.status != "offered":
             return False
         offer.expire(self.clock.now())
@@ -137,11 +148,11 @@ class WaitlistCommands:
             return True, [offer]
 
         try:
-            return self.transact(decide)[0]
+            return self.uow.transact(decide)[0]
         except NotOnWaitlistError:
             return False
 
-    def buy_with_offer(self: BoxOffice, offer_id: UUID, holder_id: str, *, room_id: UUID | None = None,
+    def buy_with_offer(self, offer_id: UUID, holder_id: str, *, room_id: UUID | None = None,
                        payment_method: str | None = None, amount: int | None = None) -> Purchase:
         """Buy the seat an offer holds: the ticket takes it (no cap is counted twice). The same offer again
         is the same ticket (a replay); an offer past its time expires now and passes to the next in line."""
@@ -152,15 +163,15 @@ class WaitlistCommands:
                 fold_revenue_slices(self, exc.keys)
         return self._buy_with_offer(offer_id, holder_id, room_id, payment_method, amount)
 
-    def _buy_with_offer(self: BoxOffice, offer_id: UUID, holder_id: str, room_id: UUID | None,
+    def _buy_with_offer(self, offer_id: UUID, holder_id: str, room_id: UUID | None,
                         payment_method: str | None, amount: int | None) -> Purchase:
-        offer = self._find(Offer, offer_id)
+        offer = self.uow.find(Offer, offer_id)
         if offer is None or offer.holder_id != holder_id or (room_id is not None and offer.room_id != room_id):
             raise NotOnWaitlistError("no such offer for this listener and room")
         ticket_id, now = offer_ticket_id(offer_id), self.clock.now()
         request = ReserveRequest(offer.room_id, holder_id, ticket_id, None, payment_method, offer.tier_id, None, amount)
         if offer.status == "accepted":
-            return self._resume_purchase(request)
+            return self.sales.resume_purchase(request)
         if offer.status == "offered" and now >= offer.expires_at:
             self._expire_offer(offer_id)
         offer.check_open(now)
@@ -178,7 +189,7 @@ class WaitlistCommands:
                 raise OfferExpiredError(f"the offer is {seat.status.replace('_', ' ')}")
             assert seat.price is not None and seat.host_id is not None and seat.tier_id is not None
             named = self._offer_amount(seat.price, seat.minimum_amount, amount)
-            ticket = Ticket._create(Ticket.Reserved, id=ticket_id, room_id=offer.room_id, host_id=seat.host_id,
+            ticket = Ticket.reserve(id=ticket_id, room_id=offer.room_id, host_id=seat.host_id,
                                     holder_id=holder_id, price_amount=named, price_currency=seat.price.currency,
                                     reserved_at=now, hold_expires_at=expires, idempotency_key=None,
                                     tier_id=seat.tier_id, list_amount=named, discount_amount=0, code=None)
@@ -187,16 +198,16 @@ class WaitlistCommands:
             if self.gateway.instant:  # in process, no I/O: pay in this same transaction, as a purchase does
                 guards.plan_revenue([(ticket.host_id, ticket.price_currency, ticket.room_id, ticket.price_amount)],
                                     {ticket.price_currency: self.policies.commission.threshold(ticket.price_currency)})
-                box["session"] = self.gateway.start_payment(self._payment_request(ticket, payment_method))
-                self._apply_payment(guards, ticket, box["session"], now)
+                box["session"] = self.gateway.start_payment(self.sales.payment_request_for(ticket, payment_method))
+                apply_payment(guards, ticket, box["session"], now, self.policies.commission)
             return None, [ticket, offer]
 
-        _, position = self.transact(decide)
+        _, position = self.uow.transact(decide)
         if box.get("replay"):
-            return self._resume_purchase(request)
-        return self.complete_purchase(request, (box["ticket"], position, box.get("session")))
+            return self.sales.resume_purchase(request)
+        return self.sales.complete_purchase(request, (box["ticket"], position, box.get("session")))
 
-    def _offer_amount(self: BoxOffice, price: Money, minimum: int | None, amount: int | None) -> int:
+    def _offer_amount(self, price: Money, minimum: int | None, amount: int | None) -> int:
         """What the ticket costs: the tier's price, or for pay what you want the amount named (its default: the price)."""
         if minimum is None:
             if amount is not None and amount != price.amount:

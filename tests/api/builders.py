@@ -177,9 +177,9 @@ def assert_problem(response: Response, status: int, type_: str) -> dict[str, Any
 @contextmanager
 def nothing_written(services: Any) -> Iterator[None]:
     """The block appends no event to the store."""
-    before = services.app.position()
+    before = services.app.uow.position()
     yield
-    assert services.app.position() == before, "the request wrote events"
+    assert services.app.uow.position() == before, "the request wrote events"
 
 
 def refunds_sent(services: Any) -> int:

@@ -321,7 +321,7 @@ def test_paging_never_skips_entries_that_share_a_log_position(client, services, 
     box.end_room(host, room.id)
     ended = box.get_room(room.id)
     ended.release_earnings(as_of=clock.now(), at=clock.now())
-    box.save(ended)
+    box.uow.save(ended)
     projected(services)
     account = f"creator:{host}:pending"
     (everything,) = all_pages(client, limit=100, account=account)

@@ -36,7 +36,7 @@ def give(client: TestClient, ticket: dict[str, Any], holder: Caller, to: str, ke
 
 def admission(client: TestClient, services: Any, room_id: str, user_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 2
-    while services.admission_index.position < services.app.position():  # the index follows the log
+    while services.admission_index.position < services.app.uow.position():  # the index follows the log
         assert time.monotonic() < deadline, "admission index behind the log"
         time.sleep(0.002)
     response = client.get(f"/v1/rooms/{room_id}/admissions/{user_id}", headers=MEDIA)
@@ -54,7 +54,7 @@ def test_a_holder_gives_a_paid_ticket_and_the_receiver_holds_it(client, services
     host, room = a_hosted_room(client)
     giver, receiver = a_listener(), a_listener()
     ticket = a_paid_ticket(client, room["id"], giver)
-    before = services.app.position()
+    before = services.app.uow.position()
 
     response = give(client, ticket, giver, receiver.sub)
 
@@ -64,7 +64,7 @@ def test_a_holder_gives_a_paid_ticket_and_the_receiver_holds_it(client, services
         ticket["id"], receiver.sub, "paid", 1)
     assert given["price"] == ticket["price"]
     assert given["payment"]["payment_id"] == ticket["payment"]["payment_id"]  # the buyer paid, once
-    assert services.app.position() == before + 1  # one event: Ticket.Transferred, no money moved
+    assert services.app.uow.position() == before + 1  # one event: Ticket.Transferred, no money moved
     received = my_tickets(client, receiver)
     assert [(t["id"], t["tier_id"], t["status"]) for t in received] == [(ticket["id"], room["id"], "paid")]
     assert my_tickets(client, giver) == []

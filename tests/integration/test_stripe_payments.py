@@ -168,7 +168,7 @@ def test_a_bad_signature_is_refused_and_nothing_is_written(stand: Stand, attack:
     ticket = stand.buy(room, "ann").json()
     stand.stripe.succeed_payment(ticket["payment"]["payment_id"])
     (event,) = stand.stripe.events_of("payment_intent.succeeded")
-    before = stand.services.app.position()
+    before = stand.services.app.uow.position()
 
     if attack == "missing":
         r = stand.http.post("/v1/webhooks/stripe", content=b'{"id": "evt_1"}', headers={"content-type": "application/json"})
@@ -177,7 +177,7 @@ def test_a_bad_signature_is_refused_and_nothing_is_written(stand: Stand, attack:
                                 timestamp=int(time.time()) - 3600 if attack == "stale" else None)
 
     assert r.status_code == 400 and r.json()["type"] == "invalid_signature"
-    assert stand.services.app.position() == before
+    assert stand.services.app.uow.position() == before
     assert stand.ticket(ticket["id"])["status"] == "reserved"
 
 
@@ -307,7 +307,7 @@ def test_a_lost_dispute_keeps_the_ticket_revoked_and_reverses_the_split(stand: S
 
     assert stand.ticket(ticket["id"])["status"] == "revoked"
     assert stand.events()["Ticket.DisputeClosed"] == 1
-    assert stand.services.app.guards.lifetime_revenue("host", "USD") == 0
+    assert stand.services.app.uow.guards.lifetime_revenue("host", "USD") == 0
 
 
 def test_a_creator_opens_a_payout_account_once_and_account_updated_keeps_it_current(stand: Stand) -> None:

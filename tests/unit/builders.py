@@ -39,7 +39,7 @@ def open_room(box: BoxOffice, capacity: int = 3, price: int = 1000, host_id: str
 
 
 def events_since(box: BoxOffice, position: int) -> list[Any]:
-    """The domain events appended after `position` (see `box.position()`), in log order."""
+    """The domain events appended after `position` (see `box.uow.position()`), in log order."""
     return [box.mapper.to_domain_event(n) for n in box.recorder.select_notifications(start=position + 1, limit=100_000)]
 
 

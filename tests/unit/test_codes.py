@@ -30,7 +30,7 @@ def test_a_code_sells_at_most_max_uses_tickets(box) -> None:  # noqa: ANN001
     with pytest.raises(CodeExhaustedError):
         box.buy_ticket(room.id, "cat", code="TWO")
 
-    assert box.guards.code_uses(promo.id) == 2
+    assert box.uow.guards.code_uses(promo.id) == 2
     assert box.buy_ticket(room.id, "cat").ticket.status is TicketStatus.PAID  # without the code
 
 
@@ -42,7 +42,7 @@ def test_a_declined_payment_gives_its_code_use_back(box) -> None:  # noqa: ANN00
     paid = box.buy_ticket(room.id, "ben", code="ONE").ticket
 
     assert declined.status is TicketStatus.RELEASED and paid.status is TicketStatus.PAID
-    assert box.guards.code_uses(promo.id) == 1
+    assert box.uow.guards.code_uses(promo.id) == 1
 
 
 def test_an_expired_hold_gives_its_code_use_back(pending_box, clock) -> None:  # noqa: ANN001
@@ -53,7 +53,7 @@ def test_an_expired_hold_gives_its_code_use_back(pending_box, clock) -> None:  #
 
     pending_box.expire_holds()
 
-    assert pending_box.guards.code_uses(promo.id) == 0
+    assert pending_box.uow.guards.code_uses(promo.id) == 0
 
 
 def test_a_refund_keeps_the_use_spent_by_default(box) -> None:  # noqa: ANN001
@@ -63,7 +63,7 @@ def test_a_refund_keeps_the_use_spent_by_default(box) -> None:  # noqa: ANN001
 
     box.refund_ticket(room.host_id, ticket.id, amount=None, reason="host", key="r1")
 
-    assert box.guards.code_uses(promo.id) == 1
+    assert box.uow.guards.code_uses(promo.id) == 1
     with pytest.raises(CodeExhaustedError):
         box.buy_ticket(room.id, "ann", code="ONE")
 

@@ -22,7 +22,7 @@ def test_a_reserved_seat_is_held_for_its_payment_and_counts_against_the_cap(pend
     assert waiting.status is TicketStatus.RESERVED and waiting.payment_id is not None
     with pytest.raises(SoldOutError):
         pending_box.buy_ticket(room.id, "ben")
-    inventory = pending_box.guards.inventory(room.id)
+    inventory = pending_box.uow.guards.inventory(room.id)
     assert (inventory.taken, inventory.paid) == (1, 0)
 
 
@@ -30,7 +30,7 @@ def test_an_expired_hold_releases_its_seat_and_cancels_its_payment(pending_box, 
     room = open_room(pending_box, capacity=1)
     waiting = pending_box.buy_ticket(room.id, "ann").ticket
     clock.advance(minutes=15)
-    start = pending_box.position()
+    start = pending_box.uow.position()
 
     released = pending_box.expire_holds()
 
@@ -39,7 +39,7 @@ def test_an_expired_hold_releases_its_seat_and_cancels_its_payment(pending_box, 
     assert names(events) == ["Ticket.Released"] and events[0].reason == "hold_expired"
     assert gateway.canceled == [waiting.payment_id]
     assert pending_box.get_ticket(waiting.id).status is TicketStatus.RELEASED
-    assert pending_box.guards.inventory(room.id).taken == 0
+    assert pending_box.uow.guards.inventory(room.id).taken == 0
 
 
 def test_a_hold_is_kept_until_the_last_moment_of_its_fifteen_minutes(pending_box, clock) -> None:  # noqa: ANN001
@@ -48,7 +48,7 @@ def test_a_hold_is_kept_until_the_last_moment_of_its_fifteen_minutes(pending_box
     clock.advance(minutes=14, seconds=59)
 
     assert pending_box.expire_holds() == 0
-    assert pending_box.guards.inventory(room.id).taken == 1
+    assert pending_box.uow.guards.inventory(room.id).taken == 1
 
 
 def test_a_sold_out_purchase_takes_the_seat_of_an_expired_hold(pending_box, clock) -> None:  # noqa: ANN001
@@ -65,7 +65,7 @@ def test_a_sold_out_purchase_takes_the_seat_of_an_expired_hold(pending_box, cloc
 def test_a_payment_that_succeeds_confirms_the_hold_and_it_never_expires(pending_box, gateway, clock) -> None:  # noqa: ANN001
     room = open_room(pending_box, capacity=1, price=999)
     waiting = pending_box.buy_ticket(room.id, "ann").ticket
-    start = pending_box.position()
+    start = pending_box.uow.position()
 
     paid, _ = pending_box.record_payment(gateway.succeed(waiting.id))
     clock.advance(hours=1)
@@ -73,7 +73,7 @@ def test_a_payment_that_succeeds_confirms_the_hold_and_it_never_expires(pending_
     assert names(events_since(pending_box, start)) == ["Ticket.Paid"]
     assert paid.status is TicketStatus.PAID and paid.split.creator_share == 969
     assert pending_box.expire_holds() == 0
-    inventory = pending_box.guards.inventory(room.id)
+    inventory = pending_box.uow.guards.inventory(room.id)
     assert (inventory.taken, inventory.paid) == (1, 1)
 
 
@@ -82,12 +82,12 @@ def test_the_same_payment_reported_twice_is_recorded_once(pending_box, gateway) 
     waiting = pending_box.buy_ticket(room.id, "ann").ticket
     session = gateway.succeed(waiting.id)
     pending_box.record_payment(session)
-    start = pending_box.position()
+    start = pending_box.uow.position()
 
     pending_box.record_payment(session)
 
     assert events_since(pending_box, start) == []
-    assert pending_box.guards.lifetime_revenue(room.host_id, "USD") == 1000
+    assert pending_box.uow.guards.lifetime_revenue(room.host_id, "USD") == 1000
 
 
 def test_a_declined_payment_releases_the_seat_at_once(pending_box, gateway) -> None:  # noqa: ANN001
@@ -109,7 +109,7 @@ def test_a_late_payment_takes_a_free_seat_again(pending_box, gateway, clock) -> 
     paid, _ = pending_box.record_payment(gateway.succeed(late.id))
 
     assert paid.status is TicketStatus.PAID
-    assert pending_box.guards.inventory(room.id).paid == 1
+    assert pending_box.uow.guards.inventory(room.id).paid == 1
 
 
 def test_a_late_payment_without_a_free_seat_is_refunded(pending_box, gateway, clock) -> None:  # noqa: ANN001
@@ -124,5 +124,5 @@ def test_a_late_payment_without_a_free_seat_is_refunded(pending_box, gateway, cl
     refunded = pending_box.get_ticket(late.id)
     assert refunded.status is TicketStatus.REFUNDED
     assert [r.reason for r in refunded.refunds.values()] == ["seat_unavailable"]
-    assert pending_box.guards.lifetime_revenue(room.host_id, "USD") == 0
-    assert pending_box.guards.inventory(room.id).taken == 1  # ben's seat
+    assert pending_box.uow.guards.lifetime_revenue(room.host_id, "USD") == 0
+    assert pending_box.uow.guards.inventory(room.id).taken == 1  # ben's seat

@@ -57,7 +57,7 @@ def test_released_earnings_move_from_pending_to_available_and_later_sales_earn_s
     box.end_room(room.host_id, room.id)
     ended = box.get_room(room.id)
     ended.release_earnings(as_of=clock.now(), at=clock.now())
-    box.save(ended)
+    box.uow.save(ended)
     events = log(box)
     view = MemoryLedgerView()
     LedgerProjection().apply_to(view, events)

@@ -18,7 +18,7 @@ from tests.unit.builders import events_since, names, open_room
 def test_a_host_refunds_a_ticket_in_full_and_the_seat_and_the_split_come_back(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=1, price=999)
     sold = box.buy_ticket(room.id, "ann").ticket
-    start = box.position()
+    start = box.uow.position()
 
     refunded, _ = box.refund_ticket(room.host_id, sold.id, amount=None, reason="host", key="r1")
 
@@ -27,15 +27,15 @@ def test_a_host_refunds_a_ticket_in_full_and_the_seat_and_the_split_come_back(bo
     assert (events[0].amount, events[0].creator_reversal, events[0].commission_reversal, events[0].full) == (
         999, 969, 30, True)
     assert refunded.status is TicketStatus.REFUNDED
-    assert box.guards.inventory(room.id).available == 1
-    assert box.guards.lifetime_revenue(room.host_id, "USD") == 0
+    assert box.uow.guards.inventory(room.id).available == 1
+    assert box.uow.guards.lifetime_revenue(room.host_id, "USD") == 0
 
 
 def test_the_same_refund_key_refunds_once(box) -> None:  # noqa: ANN001
     room = open_room(box, price=999)
     sold = box.buy_ticket(room.id, "ann").ticket
     box.refund_ticket(room.host_id, sold.id, amount=None, reason="host", key="r1")
-    start = box.position()
+    start = box.uow.position()
 
     box.refund_ticket(room.host_id, sold.id, amount=None, reason="host", key="r1")
 
@@ -45,7 +45,7 @@ def test_the_same_refund_key_refunds_once(box) -> None:  # noqa: ANN001
 def test_an_admin_refunds_part_of_a_ticket_and_the_holder_keeps_the_seat(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=1, price=999)
     sold = box.buy_ticket(room.id, "ann").ticket
-    start = box.position()
+    start = box.uow.position()
 
     part, _ = box.refund_ticket("admin", sold.id, amount=400, reason="goodwill", key="p1", as_admin=True)
 
@@ -54,8 +54,8 @@ def test_an_admin_refunds_part_of_a_ticket_and_the_holder_keeps_the_seat(box) ->
     assert requested.creator_reversal == 400 * 969 // 999  # the creator's part rounds down
     assert requested.creator_reversal + requested.commission_reversal == 400
     assert part.status is TicketStatus.PAID and part.refundable == 599
-    assert box.guards.inventory(room.id).available == 0
-    assert box.guards.lifetime_revenue(room.host_id, "USD") == 599
+    assert box.uow.guards.inventory(room.id).available == 0
+    assert box.uow.guards.lifetime_revenue(room.host_id, "USD") == 599
 
 
 def test_the_rest_of_a_partly_refunded_ticket_reverses_exactly_what_is_left(box) -> None:  # noqa: ANN001
@@ -67,13 +67,13 @@ def test_the_rest_of_a_partly_refunded_ticket_reverses_exactly_what_is_left(box)
 
     assert rest.status is TicketStatus.REFUNDED
     assert (rest.reversed_creator, rest.reversed_commission) == (969, 30)  # the whole split, no unit lost
-    assert box.guards.inventory(room.id).taken == 0
+    assert box.uow.guards.inventory(room.id).taken == 0
 
 
 def test_a_host_may_not_refund_part_of_a_ticket_and_nothing_is_written(box) -> None:  # noqa: ANN001
     room = open_room(box, price=999)
     sold = box.buy_ticket(room.id, "ann").ticket
-    start = box.position()
+    start = box.uow.position()
 
     with pytest.raises(ForbiddenError):
         box.refund_ticket(room.host_id, sold.id, amount=400, reason="host", key="p1")
@@ -96,7 +96,7 @@ def test_cancelling_a_room_refunds_every_paid_ticket_in_full_and_reverses_the_sp
     room = open_room(box, capacity=5, price=999)
     sold = [box.buy_ticket(room.id, holder).ticket for holder in ("ann", "ben", "cat")]
     box.refund_ticket("admin", sold[0].id, amount=100, reason="goodwill", key="p1", as_admin=True)
-    start = box.position()
+    start = box.uow.position()
 
     report = box.cancel_room(room.host_id, room.id)
 
@@ -108,15 +108,15 @@ def test_cancelling_a_room_refunds_every_paid_ticket_in_full_and_reverses_the_sp
     assert all(t.status is TicketStatus.REFUNDED and t.refundable == 0 for t in tickets)
     assert sum(t.reversed_creator for t in tickets) == sum(t.split.creator_share for t in tickets)
     assert sum(t.reversed_commission for t in tickets) == sum(t.split.commission for t in tickets)
-    assert box.guards.lifetime_revenue(room.host_id, "USD") == 0
-    assert box.guards.inventory(room.id).on_sale is False
+    assert box.uow.guards.lifetime_revenue(room.host_id, "USD") == 0
+    assert box.uow.guards.inventory(room.id).on_sale is False
 
 
 def test_cancelling_a_room_again_refunds_nothing_twice(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=5, price=999)
     box.buy_ticket(room.id, "ann")
     box.cancel_room(room.host_id, room.id)
-    start = box.position()
+    start = box.uow.position()
 
     box.cancel_room(room.host_id, room.id)
 
@@ -132,4 +132,4 @@ def test_cancelling_a_room_releases_the_seats_still_waiting_for_a_payment(pendin
     assert report.holds_released == 1
     assert pending_box.get_ticket(waiting.id).status is TicketStatus.RELEASED
     assert gateway.canceled == [waiting.payment_id]
-    assert pending_box.guards.inventory(room.id).taken == 0
+    assert pending_box.uow.guards.inventory(room.id).taken == 0

@@ -22,14 +22,14 @@ def test_sixty_tickets_at_999_pay_the_creator_5_645_200(box) -> None:  # noqa: A
     creator = sum(t.split.creator_share for t in tickets)
     assert creator == 5_645_200  # 50,000.00 x 97% + 9,940.00 x 80%
     assert sum(t.split.commission for t in tickets) == 60 * TOP_PRICE - creator
-    assert box.guards.lifetime_revenue(room.host_id, "USD") == 60 * TOP_PRICE
+    assert box.uow.guards.lifetime_revenue(room.host_id, "USD") == 60 * TOP_PRICE
 
 
 def test_the_sale_that_crosses_the_threshold_is_split_at_it(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=60, price=TOP_PRICE)
     for i in range(50):  # 49,950.00: 50.00 short of the threshold
         box.buy_ticket(room.id, f"listener-{i}")
-    start = box.position()
+    start = box.uow.position()
 
     crossing = box.buy_ticket(room.id, "crosser").ticket
     after = box.buy_ticket(room.id, "after").ticket
@@ -49,7 +49,7 @@ def test_a_refund_lowers_the_lifetime_revenue_the_next_split_starts_from(box) ->
 
     again = box.buy_ticket(room.id, "again").ticket
 
-    assert box.guards.lifetime_revenue(room.host_id, "USD") == 51 * TOP_PRICE
+    assert box.uow.guards.lifetime_revenue(room.host_id, "USD") == 51 * TOP_PRICE
     assert again.split.creator_share == 5_000 * 97 // 100 + 94_900 * 80 // 100  # crosses at the same point again
 
 

@@ -48,7 +48,7 @@ def test_tickets_sell_to_the_cap_and_then_refuse_with_sold_out(box) -> None:  # 
         box.buy_ticket(room.id, "cat")
 
     assert first.ticket.status is TicketStatus.PAID and second.ticket.status is TicketStatus.PAID
-    assert box.guards.inventory(room.id).available == 0
+    assert box.uow.guards.inventory(room.id).available == 0
     assert events_of(box)["Ticket.Reserved"] == 2
 
 
@@ -189,7 +189,7 @@ def test_cancelling_refunds_every_paid_ticket_once(box) -> None:  # noqa: ANN001
     assert second.refunds_requested == 0
     assert len(box.gateway._refunds) == 3
     assert events_of(box)["Ticket.RefundRequested"] == 3
-    assert box.guards.lifetime_revenue("host", "USD") == 0
+    assert box.uow.guards.lifetime_revenue("host", "USD") == 0
 
 
 def test_a_refund_releases_the_seat_and_reverses_lifetime_revenue(box) -> None:  # noqa: ANN001
@@ -286,7 +286,7 @@ def test_a_late_payment_is_honoured_when_a_seat_is_free(pending, clock) -> None:
     paid, _ = box.record_payment(gateway.succeed(ticket.id))
 
     assert paid.status is TicketStatus.PAID
-    assert box.guards.inventory(room.id).taken == 1
+    assert box.uow.guards.inventory(room.id).taken == 1
 
 
 def test_a_late_payment_on_a_full_room_is_refunded_automatically(pending, clock) -> None:  # noqa: ANN001
@@ -303,7 +303,7 @@ def test_a_late_payment_on_a_full_room_is_refunded_automatically(pending, clock)
     assert [r.reason for r in late_now.refunds.values()] == ["seat_unavailable"]
     assert [r.ticket_id for r in gateway.refund_requests] == [late.id]
     assert box.get_ticket(taker.id).status is TicketStatus.RESERVED
-    assert box.guards.inventory(room.id).taken == 1
+    assert box.uow.guards.inventory(room.id).taken == 1
 
 
 def test_the_same_payment_outcome_twice_records_once(pending) -> None:  # noqa: ANN001
@@ -317,4 +317,4 @@ def test_the_same_payment_outcome_twice_records_once(pending) -> None:  # noqa: 
     box.record_payment(session)
 
     assert events_of(box)["Ticket.Paid"] == 1
-    assert box.guards.lifetime_revenue("host", "USD") == 1000
+    assert box.uow.guards.lifetime_revenue("host", "USD") == 1000

@@ -26,7 +26,7 @@ from tests.unit.builders import events_since, names, open_room, usd
 
 def test_tickets_sell_up_to_the_rooms_capacity_and_then_refuse_with_sold_out(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=2)
-    start = box.position()
+    start = box.uow.position()
 
     first = box.buy_ticket(room.id, "ann").ticket
     second = box.buy_ticket(room.id, "ben").ticket
@@ -35,7 +35,7 @@ def test_tickets_sell_up_to_the_rooms_capacity_and_then_refuse_with_sold_out(box
 
     assert first.status is TicketStatus.PAID and second.status is TicketStatus.PAID
     assert names(events_since(box, start)) == ["Ticket.Reserved", "Ticket.Paid"] * 2  # the refusal wrote nothing
-    inventory = box.guards.inventory(room.id)
+    inventory = box.uow.guards.inventory(room.id)
     assert (inventory.taken, inventory.paid, inventory.available) == (2, 2, 0)
 
 
@@ -49,7 +49,7 @@ def test_a_listener_holds_one_live_ticket_per_room(box) -> None:  # noqa: ANN001
 
     assert refused.value.extra == {"ticket_id": str(ticket.id)}
     assert elsewhere.status is TicketStatus.PAID
-    assert box.guards.inventory(room.id).taken == 1
+    assert box.uow.guards.inventory(room.id).taken == 1
 
 
 def test_a_refunded_listener_may_buy_again(box) -> None:  # noqa: ANN001
@@ -60,7 +60,7 @@ def test_a_refunded_listener_may_buy_again(box) -> None:  # noqa: ANN001
     again = box.buy_ticket(room.id, "ann").ticket
 
     assert again.id != first.id and again.status is TicketStatus.PAID
-    assert box.guards.inventory(room.id).taken == 1
+    assert box.uow.guards.inventory(room.id).taken == 1
 
 
 def test_the_same_idempotency_key_returns_the_same_ticket_and_takes_one_seat(box) -> None:  # noqa: ANN001
@@ -70,7 +70,7 @@ def test_the_same_idempotency_key_returns_the_same_ticket_and_takes_one_seat(box
     again = box.buy_ticket(room.id, "ann", idempotency_key="k1")
 
     assert again.replayed and again.ticket.id == first.ticket.id
-    assert box.guards.inventory(room.id).taken == 1
+    assert box.uow.guards.inventory(room.id).taken == 1
 
 
 def test_the_capacity_never_drops_below_the_seats_sold_and_a_larger_one_sells_more(box) -> None:  # noqa: ANN001
@@ -102,7 +102,7 @@ def test_a_tier_sells_up_to_its_own_cap_while_the_room_has_seats(box) -> None:  
     assert (first.price_amount, first.tier_id) == (500, early)
     with pytest.raises(SoldOutError):  # the tiers compete for the room's three seats
         box.buy_ticket(room.id, "dan", tier_id=regular)
-    assert {t.tier_id: t.taken for t in box.guards.inventory(room.id).tiers} == {early: 1, regular: 2}
+    assert {t.tier_id: t.taken for t in box.uow.guards.inventory(room.id).tiers} == {early: 1, regular: 2}
 
 
 def test_a_tier_cap_never_drops_below_what_the_tier_sold(box) -> None:  # noqa: ANN001
@@ -132,6 +132,6 @@ def test_buyers_at_the_same_time_never_take_more_seats_than_the_capacity(box) ->
         outcomes = list(pool.map(buy, [f"listener-{i}" for i in range(20)]))
 
     assert sorted(outcomes) == ["paid"] * 7 + ["sold_out"] * 13
-    inventory = box.guards.inventory(room.id)
+    inventory = box.uow.guards.inventory(room.id)
     assert (inventory.taken, inventory.paid) == (7, 7)
-    assert len(box.guards.tickets_of_room(room.id)) == 7
+    assert len(box.uow.guards.tickets_of_room(room.id)) == 7

@@ -17,7 +17,7 @@ from tests.unit.builders import events_since, names, open_room
 def test_a_given_ticket_is_the_receivers_one_live_ticket_and_the_giver_may_buy_again(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=3)
     gift = box.buy_ticket(room.id, "ann").ticket
-    start = box.position()
+    start = box.uow.position()
 
     given, _, replayed = box.transfer_ticket("ann", gift.id, "ben")
 
@@ -26,14 +26,14 @@ def test_a_given_ticket_is_the_receivers_one_live_ticket_and_the_giver_may_buy_a
     with pytest.raises(AlreadyHoldsTicketError):
         box.buy_ticket(room.id, "ben")
     assert box.buy_ticket(room.id, "ann").ticket.status is TicketStatus.PAID
-    assert box.guards.inventory(room.id).taken == 2
+    assert box.uow.guards.inventory(room.id).taken == 2
 
 
 def test_a_ticket_is_not_given_to_a_listener_who_holds_one_and_nothing_is_written(box) -> None:  # noqa: ANN001
     room = open_room(box, capacity=3)
     gift = box.buy_ticket(room.id, "ann").ticket
     box.buy_ticket(room.id, "ben")
-    start = box.position()
+    start = box.uow.position()
 
     with pytest.raises(NotTransferableError) as refused:
         box.transfer_ticket("ann", gift.id, "ben")

@@ -23,10 +23,10 @@ def test_many_rooms_load_as_each_loads_alone_in_the_order_asked(box) -> None:  #
     rooms = [open_room(box, capacity=5, host=f"host-{i % 3}") for i in range(7)]
     box.buy_ticket(rooms[2].id, "ann")
     rooms[4].start(box.clock.now())
-    box.save(rooms[4])
+    box.uow.save(rooms[4])
     ids = [r.id for r in reversed(rooms)]
 
-    loaded = box.load_many(Room, ids, "room")
+    loaded = box.uow.load_many(Room, ids, "room")
 
     assert [r.id for r in loaded] == ids
     for one, alone in zip(loaded, (box.get_room(i) for i in ids), strict=True):
@@ -37,7 +37,7 @@ def test_more_rooms_than_one_read_takes_are_all_loaded(box, monkeypatch: pytest.
     monkeypatch.setattr(recorders, "CHUNK", 4)
     rooms = [open_room(box, capacity=1, host="host") for _ in range(11)]
 
-    loaded = box.load_many(Room, [r.id for r in rooms], "room")
+    loaded = box.uow.load_many(Room, [r.id for r in rooms], "room")
 
     assert [r.id for r in loaded] == [r.id for r in rooms]
 
@@ -47,7 +47,7 @@ def test_an_unknown_id_or_another_kind_of_aggregate_is_not_found(box) -> None:  
     creator = box.get_creator("host")
 
     with pytest.raises(NotFoundError, match="room"):
-        box.load_many(Room, [room.id, uuid.uuid4()], "room")
+        box.uow.load_many(Room, [room.id, uuid.uuid4()], "room")
     with pytest.raises(NotFoundError, match="room"):
-        box.load_many(Room, [creator.id], "room")
-    assert box.load_many(Room, [], "room") == []
+        box.uow.load_many(Room, [creator.id], "room")
+    assert box.uow.load_many(Room, [], "room") == []

@@ -104,7 +104,7 @@ def test_a_worker_process_killed_and_restarted_loses_and_repeats_no_enqueue(make
     killed.wait()
     restarted = worker()
     try:
-        head = services.app.position()
+        head = services.app.uow.position()
         reactor = a_dispatcher(services)
         while reactor.position() < head and time.monotonic() < deadline:
             time.sleep(0.1)

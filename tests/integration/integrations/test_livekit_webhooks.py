@@ -58,12 +58,12 @@ def test_a_redelivered_webhook_is_recorded_once(lk_client, livekit, lk_services)
     event = webhook_event("participant_joined", room["id"], identity=host.sub, event_id="EV_twice",
                           created_at=int(NOW.timestamp()))
     first = post(lk_client, livekit, event)
-    position = lk_services.app.position()
+    position = lk_services.app.uow.position()
 
     again = post(lk_client, livekit, event)
 
     assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
-    assert lk_services.app.position() == position
+    assert lk_services.app.uow.position() == position
     assert attendance(lk_client, room["id"], host)[host.sub]["sessions"] == 1
 
 
@@ -104,14 +104,14 @@ def test_room_finished_is_recorded_once(lk_client, livekit, lk_services):
     event = webhook_event("room_finished", room["id"], event_id="EV_fin")
 
     first = post(lk_client, livekit, event)
-    position = lk_services.app.position()
+    position = lk_services.app.uow.position()
     again = post(lk_client, livekit, event)
 
     assert (first.json()["handled"], again.json()["duplicate"]) == (True, True)
-    assert lk_services.app.position() == position
-    from domain.attendance.media_rooms import media_room_id
+    assert lk_services.app.uow.position() == position
+    from domain.attendance.media_rooms import MediaRoom, media_room_id
 
-    media = lk_services.app.repository.get(media_room_id(uuid.UUID(room["id"])))
+    media = lk_services.app.uow.load(MediaRoom, media_room_id(uuid.UUID(room["id"])), "media room")
     assert media.finished_sessions == [f"RM_{room['id'][:8]}"]
 
 

@@ -98,7 +98,7 @@ def trial_balance(db: Any) -> dict[str, int]:
 
 def projected(services: Any) -> None:
     """Read-your-writes for commands called directly: wait until every projection reached the log's head."""
-    assert services.projector.wait(services.app.position(), timeout=10), "projector did not catch up"
+    assert services.projector.wait(services.app.uow.position(), timeout=10), "projector did not catch up"
 
 
 # --- the kept books, recomputed from the postings (the tests' oracle) ------------------------------------

@@ -55,7 +55,7 @@ STALENESS_MARGIN_SECONDS = 0.05
 
 def caught_up(services: Any) -> None:
     """Wait until the in-memory admission index has seen the whole log (it follows it asynchronously)."""
-    index, head = services.admission_index, services.app.position()
+    index, head = services.admission_index, services.app.uow.position()
     deadline = time.monotonic() + 2
     while index.position < head:
         assert time.monotonic() < deadline, f"admission index stuck at {index.position} < {head}"
@@ -260,7 +260,7 @@ def test_the_tails_light_reader_builds_the_index_the_full_mapper_builds(client, 
     light, full = built(True), built(False)
     people = [b.sub for b in buyers + cast] + [host.sub, "nobody"]
     rooms = [room["id"], ended["id"], cancelled["id"], random_uuid()]
-    assert light.position == full.position == services.app.position()
+    assert light.position == full.position == services.app.uow.position()
     assert len(light) == len(full) >= 7
     assert [light.check(r, u) for r in rooms for u in people] == [full.check(r, u) for r in rooms for u in people]
 
@@ -349,11 +349,11 @@ def commit_times(box: Any) -> Iterator[dict[int, float]]:
     def stamp(position: int) -> None:
         stamps[position] = time.monotonic()
 
-    box.commit_listeners.insert(0, stamp)
+    box.uow.commit_listeners.insert(0, stamp)
     try:
         yield stamps
     finally:
-        box.commit_listeners.remove(stamp)
+        box.uow.commit_listeners.remove(stamp)
 
 
 @contextmanager

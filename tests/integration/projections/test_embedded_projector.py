@@ -77,7 +77,7 @@ def test_a_rebuild_while_the_embedded_projector_runs_and_sales_continue_loses_an
     finally:
         selling.set()
         seller.join(timeout=10)
-    assert projector.wait(box.position(), timeout=20)
+    assert projector.wait(box.uow.position(), timeout=20)
     projector.stop()
 
     # Assert: one entry per money event, and the same tables as a quiet rebuild.
@@ -98,7 +98,7 @@ def test_a_projection_a_rebuild_left_ahead_of_the_others_never_moves_back(servic
     room = a_room(box, unique("host"), capacity=500)
     for _ in range(40):
         box.buy_ticket(room.id, unique("listener"))
-    head = box.position()
+    head = box.uow.position()
     projector.rebuild("ledger")  # the ledger at the head, the other projections still at 0
     projector.batch_size = 10
 

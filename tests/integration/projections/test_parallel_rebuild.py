@@ -38,8 +38,8 @@ def test_projections_replayed_in_their_own_processes_equal_the_incremental_ones(
     position = projector.rebuild("catalog", "ledger")
 
     assert [c[0] for c in calls] == [("catalog", "ledger")]
-    assert position == box.position()
-    assert projector.positions()["catalog"] == projector.positions()["ledger"] == box.position()
+    assert position == box.uow.position()
+    assert projector.positions()["catalog"] == projector.positions()["ledger"] == box.uow.position()
     money = [e for _, e in domain_events(box) if kind(e) in MONEY_EVENTS]
     assert services.db.query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)
     projector.catch_up()

@@ -53,7 +53,7 @@ def build_backlog(box: Any, at_least: int) -> None:
              for c in range(4) for currency in ("USD", "EUR")]
     refunds = 0
     with ThreadPoolExecutor(BUYERS) as pool:
-        while box.position() < at_least:
+        while box.uow.position() < at_least:
             tickets = list(pool.map(lambda i: box.buy_ticket(rooms[i % len(rooms)], unique("listener")).ticket,
                                     range(1_000)))
             # Every 20th ticket refunded in full by its host, every 25th partly by an admin.
@@ -134,7 +134,7 @@ def test_a_projector_killed_mid_batch_and_restarted_posts_every_money_event_exac
     started = time.monotonic()
     build_backlog(box, BACKLOG_EVENTS)
     setup_seconds = time.monotonic() - started
-    head = box.position()
+    head = box.uow.position()
     names = sorted(projector.projections)
     log = tmp_path / "projector.log"
     rng = random.Random(head)  # reproducible for a given backlog

@@ -57,7 +57,7 @@ def _open_offers(box: Any) -> list[Offer]:
     """Every offer the event log made and did not end (read from the log, not the guard tables)."""
     made = [n.originator_id for n in box.recorder.select_notifications(start=1, limit=1_000_000)
             if n.topic.endswith(":Offer.Made")]
-    return [o for o in (box.load(Offer, UUID(str(i)), "offer") for i in made) if o.status == "offered"]
+    return [o for o in (box.uow.load(Offer, UUID(str(i)), "offer") for i in made) if o.status == "offered"]
 
 
 def _check_caps(services: Any, rooms: list[Any], codes: dict[str, UUID | None]) -> None:
@@ -144,7 +144,7 @@ def test_every_cap_holds_and_the_catalog_rebuilds_the_same(migrated_template, da
                                 st.sampled_from(tier_ids), label="tier")).ticket.id)
                         except DomainError:
                             pass
-                    inv = box.guards.inventory(room.id)
+                    inv = box.uow.guards.inventory(room.id)
                     open_tiers = [t for t in inv.tiers if not t.hidden and not t.closed]
                     full_ids = {t.tier_id for t in open_tiers if inv.taken >= inv.capacity or t.taken >= t.capacity}
                     full = [t for t in tier_ids[1:] if t in full_ids]  # in the room's order, not the ids' (random)

@@ -37,6 +37,9 @@ class Projection(Protocol):
 def decode(mapper: Any, notifications: Sequence[Any], projections: Iterable[Projection]) -> list[tuple[int, Any]]:
     """(position, domain event) for the notifications some of `projections` handles.
 
+    `mapper`: anything with the mapper's `to_domain_event` (the projector passes
+    projections/light_events.py's `EventDecoder`, which gives the same events for less).
+
     Decoding is most of what an ignored event costs (a ledger rebuild skips every
     reservation). The kind comes from the stored topic (`event_kind`).
     """

@@ -36,6 +36,7 @@ from projections.batches import (
     lock_positions,
     read_positions,
 )
+from projections.light_events import EventDecoder
 from projections.rebuild import InProcesses, Rebuilder
 from projections.waiting import Progress
 
@@ -66,6 +67,7 @@ class Projector:
     ) -> None:
         self.recorder = recorder
         self.mapper = mapper
+        self.decoder = EventDecoder(mapper)  # the mapper's events, decoded for less (projections/light_events.py)
         self.db = db
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
@@ -113,7 +115,7 @@ class Projector:
             if not notifications:
                 self._seen_at_least(start)
                 return 0
-            events = decode(self.mapper, notifications, self.projections.values())
+            events = decode(self.decoder, notifications, self.projections.values())
             last = notifications[-1].id
             for name, projection in self.projections.items():
                 old = positions[name]

@@ -16,6 +16,7 @@ from typing import Any
 
 from store.db import Database, Tx
 from projections.batches import Projection, apply, collector_paused, decode, for_update, set_position
+from projections.light_events import EventDecoder
 
 SUFFIX = "__rebuild"
 # (names, suffix, batch_size) -> {name: last position}: replays each named projection in its own process.
@@ -26,6 +27,7 @@ class Rebuilder:
     def __init__(self, recorder: Any, mapper: Any, db: Database, projections: Mapping[str, Projection]) -> None:
         self.recorder = recorder
         self.mapper = mapper
+        self.decoder = EventDecoder(mapper)  # the mapper's events, decoded for less (projections/light_events.py)
         self.db = db
         self.projections = projections
 
@@ -53,7 +55,7 @@ class Rebuilder:
                 tail = self.recorder.select_notifications(start=position + 1, limit=batch_size, stop=target)
                 if not tail:
                     break
-                events = decode(self.mapper, tail, projections)
+                events = decode(self.decoder, tail, projections)
                 for name, projection in zip(names, projections, strict=True):
                     apply(projection, tx, [(p, e) for p, e in events if p > positions[name]], SUFFIX)
                 position = tail[-1].id
@@ -76,7 +78,7 @@ class Rebuilder:
 
         def read(start: int) -> tuple[Sequence[Any], list[tuple[int, Any]]]:
             notifications = self.recorder.select_notifications(start=start, limit=batch_size)
-            return notifications, decode(self.mapper, notifications, projections)
+            return notifications, decode(self.decoder, notifications, projections)
 
         # The next batch is read and decoded while this one is written: the writes
         # mostly wait on the database, which releases the interpreter to the reader.

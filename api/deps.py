@@ -162,3 +162,27 @@ PayoutAccountReader = Annotated[Allowed, owner_or(
     CREATOR, "finance", rule="a payout account is visible to its creator, finance and admins")]
 CreatorCodeMaker = Annotated[Allowed, owner_or(
     CREATOR, "admin", role="creator", rule="a creator makes codes for their own rooms")]
+
+
+@dataclass(frozen=True)
+class Refunder:
+    """Who refunds a ticket, and so which refund it is: `own` for its holder refunding themself
+    (in full, inside the room's refund window); otherwise a creator, whom the domain holds to
+    being the room's host (or an admin, who may refund part)."""
+
+    user: Principal
+    ticket_id: UUID
+    own: bool
+
+
+async def refunder(ticket_id: str, user: CurrentUser, services: ServicesDep) -> Refunder:
+    tid = parse_id(ticket_id, "ticket")
+    ticket = await run_in_threadpool(services.app.get_ticket, tid)
+    if user.sub == ticket.holder_id and user.sub != ticket.host_id and not user.is_admin:
+        return Refunder(user, tid, own=True)
+    if not user.has("creator"):
+        raise Problem("forbidden", "refunds are made by the room's host or an admin")
+    return Refunder(user, tid, own=False)
+
+
+TicketRefunder = Annotated[Refunder, Depends(refunder)]

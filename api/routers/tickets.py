@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.auth import CurrentUser, Listener
-from api.deps import FreshReads, RoomBuyersReader, ServicesDep, TicketReader, parse_id, wait_for
+from api.deps import FreshReads, RoomBuyersReader, ServicesDep, TicketReader, TicketRefunder, parse_id, wait_for
 from api.presenters import cursor_int, decode_cursor, encode_cursor, ticket_public, ticket_row_public
 from api.problems import Problem
 from api.routers.purchase import serve_purchase
@@ -101,7 +101,7 @@ def room_buyers(
 @router.post("/v1/tickets/{ticket_id}/refund", response_model=TicketPublic)
 def refund_ticket(
     ticket_id: str,
-    user: CurrentUser,
+    caller: TicketRefunder,
     services: ServicesDep,
     body: RefundCreate | None = None,
     idempotency_key: IdempotencyKey = None,
@@ -110,16 +110,13 @@ def refund_ticket(
     The same Idempotency-Key is the same refund. The holder refunds themself, in full, inside the window
     the room's refund policy or a reschedule allows (403 `forbidden` with `rule: refund_policy_none`, 409
     `refund_window_closed`)."""
-    tid = parse_id(ticket_id, "ticket")
-    owned = services.app.get_ticket(tid)
-    if user.sub == owned.holder_id and user.sub != owned.host_id and not user.is_admin:
+    user, tid = caller.user, caller.ticket_id
+    if caller.own:
         if body is not None and body.amount is not None:
             raise Problem("forbidden", "a holder refunds their ticket in full")
         ticket, position = services.app.refund_own_ticket(user.sub, tid)
         wait_for(services, position)
         return ticket_public(ticket, provider=services.gateway.name)
-    if not user.has("creator"):
-        raise Problem("forbidden", "refunds are made by the room's host or an admin")
     body = body or RefundCreate()
     ticket, position = services.app.refund_ticket(
         user.sub, tid, amount=body.amount, reason=body.reason,

@@ -23,15 +23,15 @@ from api.admission.tokens import AdmissionTokenIssuer
 from api.settings import Settings
 from domain.application import BoxOffice
 from domain.clock import Clock, SystemClock
-from domain.sales.codes import CodePolicy
-from domain.sales.refund_policies import ReschedulePolicy
 from domain.payments import PaymentGateway
 from domain.policies import (
     CapacityPolicy,
+    CodePolicy,
     HoldPolicy,
     HostEligibility,
     Policies,
     PricePolicy,
+    ReschedulePolicy,
     SchedulePolicy,
 )
 from integrations.livekit import LiveKitConfig, RoomServiceClient, config_from

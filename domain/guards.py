@@ -37,11 +37,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-from domain.sales.codes import CodeTerms
-from domain.money import Money
+from domain.money import Money, minor_units
+
+if TYPE_CHECKING:
+    from domain.policies import PricePolicy
 
 # Guard kinds in the global lock order (see the module docstring); the store maps its tables onto them.
 LOCK_ORDER = ("processed_key", "code", "room", "creator_revenue", "ticket_hold", "payout_account")
@@ -78,6 +80,42 @@ class SeatWanted(NamedTuple):
     tier_id: UUID | None = None  # None: the room's default (or only visible) tier
     code_id: UUID | None = None
     amount: int | None = None  # pay what you want: what the buyer names
+
+
+@dataclass(frozen=True)
+class CodeTerms:
+    """What a code does, as a sale needs it: the guard keeps a copy (the `PromoCode` aggregate of
+    domain/sales/codes.py holds the original), so a sale never reads the event store."""
+
+    code_id: UUID
+    host_id: str
+    room_id: UUID | None  # None: every room of the host
+    percent_off: int | None
+    amount_off: int | None
+    currency: str | None
+    max_uses: int | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    tier_ids: frozenset[UUID]  # empty: any tier
+    unlocks_tier_ids: frozenset[UUID]
+
+    def applies(self, room_id: UUID, tier_id: UUID, now: datetime) -> bool:
+        """Valid for this room and tier now (the use count is checked by the guard)."""
+        return ((self.room_id is None or self.room_id == room_id)
+                and (self.valid_from is None or self.valid_from <= now)
+                and (self.valid_until is None or now < self.valid_until)
+                and (not self.tier_ids or tier_id in self.tier_ids))
+
+    def discount(self, list_price: Money, policy: PricePolicy) -> int:
+        """How much comes off `list_price`: never below the policy's minimum price, never negative."""
+        if self.percent_off is not None:
+            off = list_price.amount * self.percent_off // 100
+        elif self.amount_off is not None and self.currency == list_price.currency:
+            off = self.amount_off
+        else:
+            off = 0
+        floor = minor_units(list_price.currency, policy.min_major)
+        return max(0, min(off, list_price.amount - floor))
 
 
 @dataclass(frozen=True)

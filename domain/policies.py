@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
-
 from domain.errors import (
     InvalidCapacityError,
     InvalidPriceError,
@@ -18,11 +16,6 @@ from domain.errors import (
     NotEligibleError,
 )
 from domain.money import CURRENCY_EXPONENTS, Money, minor_units
-
-if TYPE_CHECKING:
-    from domain.sales.codes import CodePolicy
-    from domain.sales.refund_policies import ReschedulePolicy
-    from domain.rooms.tiers import TierPolicy
 
 
 @dataclass(frozen=True)
@@ -238,6 +231,28 @@ class CommissionPolicy:
 
 
 @dataclass(frozen=True)
+class CodePolicy:
+    """What a refund does to a code's use (the shape of a code: domain/sales/codes.py, check_code).
+
+    `use_back_on_refund`: a use is given back when its ticket is released (hold
+    expired, payment failed, room cancelled before payment). After a paid ticket
+    is refunded the use stays spent by default (the discount was enjoyed, and a
+    buyer must not refund and rebuy to multiply a limited code);
+    BOXOFFICE_CODE_USE_BACK_ON_REFUND=true gives it back instead.
+    """
+
+    use_back_on_refund: bool = False
+
+
+@dataclass(frozen=True)
+class ReschedulePolicy:
+    """How long holders may refund themselves in full after their room was moved
+    (domain/sales/refund_policies.py; BOXOFFICE_RESCHEDULE_REFUND_HOURS)."""
+
+    refund_window: timedelta = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
 class Policies:
     eligibility: HostEligibility = HostEligibility()
     price: PricePolicy = PricePolicy()
@@ -247,25 +262,7 @@ class Policies:
     commission: CommissionPolicy = CommissionPolicy()
     max_cohosts: int = 2
     max_speakers: int = 10
-    codes: CodePolicy = field(default_factory=lambda: _code_policy())
-    reschedule: ReschedulePolicy = field(default_factory=lambda: _reschedule_policy())
+    codes: CodePolicy = CodePolicy()
+    reschedule: ReschedulePolicy = ReschedulePolicy()
     max_transfers: int = 1  # times a paid ticket may be given away (BOXOFFICE_MAX_TRANSFERS)
     waitlist_offer: timedelta = timedelta(minutes=15)  # how long an offer holds a seat (BOXOFFICE_WAITLIST_OFFER_MINUTES)
-
-    @property
-    def tiers(self) -> TierPolicy:
-        from domain.rooms.tiers import TierPolicy  # tiers build on the price policy defined here
-
-        return TierPolicy(price=self.price)
-
-
-def _reschedule_policy() -> ReschedulePolicy:
-    from domain.sales.refund_policies import ReschedulePolicy
-
-    return ReschedulePolicy()
-
-
-def _code_policy() -> CodePolicy:
-    from domain.sales.codes import CodePolicy  # codes build on the price policy defined here
-
-    return CodePolicy()

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from domain.sales.codes import CodeTerms
+from domain.guards import CodeTerms
 from store.timecodes import from_us, to_us
 from store.columns import column as _c
 

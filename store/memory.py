@@ -29,8 +29,7 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.utils import resolve_topic
 
-from domain.sales.codes import CodeTerms
-from domain.guards import SeatClaim, SeatWanted, TransferStatus
+from domain.guards import CodeTerms, SeatClaim, SeatWanted, TransferStatus
 from domain.money import Money
 from domain.rooms.tiers import choose_tier
 from store.env import MEMORY_URL, eventsourcing_env

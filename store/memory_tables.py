@@ -23,8 +23,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.sales.codes import CodeTerms
-from domain.guards import ExpiredHold, Inventory, TierInventory
+from domain.guards import CodeTerms, ExpiredHold, Inventory, TierInventory
 from domain.money import Money
 from store.timecodes import from_us, to_us
 

@@ -28,7 +28,7 @@ from domain.money import Money
 from domain.policies import EligibilityClaims, as_utc
 from domain.rooms.model import Room
 from domain.policies import Policies
-from domain.rooms.tiers import TierSpec, tier_id_for
+from domain.rooms.tiers import TierPolicy, TierSpec, tier_id_for
 from domain.unit_of_work import UnitOfWork
 
 UNSET: Any = object()
@@ -71,6 +71,7 @@ def _same_room(room: Room, title: str, scheduled_start: datetime | None, price: 
 class RoomCommands:
     def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, creators: CreatorCommands) -> None:
         self.uow, self.clock, self.policies, self.creators = uow, clock, policies, creators
+        self.tier_policy = TierPolicy(price=policies.price)  # tiers follow the price policy
 
     def get_room(self, room_id: UUID) -> Room:
         return self.uow.load(Room, room_id, "room")
@@ -110,9 +111,9 @@ class RoomCommands:
             return existing, None
         title = check_title(title)
         self.policies.capacity.check(capacity)
-        if len(tiers) > self.policies.tiers.max_tiers:
-            raise ValidationError(f"a room has at most {self.policies.tiers.max_tiers} tiers")
-        tiers = [self.policies.tiers.check(spec, capacity, now) for spec in tiers]
+        if len(tiers) > self.tier_policy.max_tiers:
+            raise ValidationError(f"a room has at most {self.tier_policy.max_tiers} tiers")
+        tiers = [self.tier_policy.check(spec, capacity, now) for spec in tiers]
         if len({t.price.currency for t in tiers}) > 1:
             raise InvalidPriceError("a room's tiers sell in one currency")
         price = price if price is not None else min((t.price for t in tiers), key=lambda m: m.amount)
@@ -132,7 +133,7 @@ class RoomCommands:
             default_tier=not tiers,
         )
         for index, spec in enumerate(tiers):
-            room.add_tier(str(tier_id_for(room.id, f"opened:{index}")), spec, self.policies.tiers.max_tiers)
+            room.add_tier(str(tier_id_for(room.id, f"opened:{index}")), spec, self.tier_policy.max_tiers)
         if refund_hours is not None:  # after the tiers: a retry compares the opening's first 1 + len(tiers) events
             room.set_refund_policy(refund_hours)
 

@@ -15,13 +15,14 @@ from domain.guards import WriteGuards
 from domain.money import Money
 from domain.rooms.model import Room
 from domain.policies import Policies
-from domain.rooms.tiers import TierSpec, tier_id_for
+from domain.rooms.tiers import TierPolicy, TierSpec, tier_id_for
 from domain.unit_of_work import UnitOfWork
 
 
 class TierCommands:
     def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies) -> None:
         self.uow, self.clock, self.policies = uow, clock, policies
+        self.tier_policy = TierPolicy(price=policies.price)  # tiers follow the price policy
 
     def add_tier(self, actor_id: str, room_id: UUID, spec: TierSpec,
                  idempotency_key: str | None = None) -> tuple[Room, str, int | None]:
@@ -31,8 +32,8 @@ class TierCommands:
         tier_id = str(tier_id_for(room_id, f"key:{idempotency_key}") if idempotency_key else uuid4())
         if tier_id in room.tiers:
             return room, tier_id, None
-        spec = self.policies.tiers.check(spec, room.capacity, self.clock.now())
-        room.add_tier(tier_id, spec, self.policies.tiers.max_tiers)
+        spec = self.tier_policy.check(spec, room.capacity, self.clock.now())
+        room.add_tier(tier_id, spec, self.tier_policy.max_tiers)
         tier = room.tiers[tier_id]
 
         def decide(guards: WriteGuards) -> tuple[Room, list[Room]]:

@@ -17,7 +17,7 @@ from domain.guards import WriteGuards
 from domain.money import Money
 from domain.policies import Policies
 from domain.rooms.model import Room
-from domain.sales.codes import CodeTakenError, PromoCode, code_id_for
+from domain.sales.codes import CodeTakenError, PromoCode, check_code, code_id_for
 from domain.unit_of_work import UnitOfWork
 
 
@@ -50,8 +50,8 @@ class CodeCommands:
                 raise ValidationError(f"this room sells in {room.price_currency}")
         elif tier_ids or unlocks_tier_ids:
             raise ValidationError("tier_ids and unlocks_tier_ids name one room's tiers: create the code for that room")
-        terms = self.policies.codes.check(host_id, code, room_id, percent_off, amount_off, max_uses, valid_from,
-                                          valid_until, tier_ids, unlocks_tier_ids)
+        terms = check_code(host_id, code, room_id, percent_off, amount_off, max_uses, valid_from, valid_until, tier_ids,
+                           unlocks_tier_ids)
         if self.uow.find(PromoCode, code_id_for(host_id, code)) is not None:
             raise CodeTakenError(f"you already have the code {code.strip()!r} (codes are case-insensitive)")
         promo = PromoCode.create(terms, code, self.clock.now())

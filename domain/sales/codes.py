@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, ValidationError
+from domain.guards import CodeTerms
 from domain.ids import NAMESPACE
 from domain.money import Money
-from domain.money import minor_units
-from domain.policies import PricePolicy, as_utc
+from domain.policies import as_utc
 
 class CodeInvalidError(ValidationError):
     """The code does not exist for this room's host, or not for this room, tier or time."""
@@ -56,41 +55,6 @@ def normalise_code(code: str) -> str:
 
 def code_id_for(host_id: str, code: str) -> UUID:
     return uuid5(NAMESPACE, f"code:{host_id}:{normalise_code(code)}")
-
-
-@dataclass(frozen=True)
-class CodeTerms:
-    """What a code does, as a sale needs it (the guard keeps a copy)."""
-
-    code_id: UUID
-    host_id: str
-    room_id: UUID | None  # None: every room of the host
-    percent_off: int | None
-    amount_off: int | None
-    currency: str | None
-    max_uses: int | None
-    valid_from: datetime | None
-    valid_until: datetime | None
-    tier_ids: frozenset[UUID]  # empty: any tier
-    unlocks_tier_ids: frozenset[UUID]
-
-    def applies(self, room_id: UUID, tier_id: UUID, now: datetime) -> bool:
-        """Valid for this room and tier now (the use count is checked by the guard)."""
-        return ((self.room_id is None or self.room_id == room_id)
-                and (self.valid_from is None or self.valid_from <= now)
-                and (self.valid_until is None or now < self.valid_until)
-                and (not self.tier_ids or tier_id in self.tier_ids))
-
-    def discount(self, list_price: Money, policy: PricePolicy) -> int:
-        """How much comes off `list_price`: never below the policy's minimum price, never negative."""
-        if self.percent_off is not None:
-            off = list_price.amount * self.percent_off // 100
-        elif self.amount_off is not None and self.currency == list_price.currency:
-            off = self.amount_off
-        else:
-            off = 0
-        floor = minor_units(list_price.currency, policy.min_major)
-        return max(0, min(off, list_price.amount - floor))
 
 
 class PromoCode(Aggregate):
@@ -130,39 +94,27 @@ class PromoCode(Aggregate):
                          frozenset(UUID(t) for t in self.tier_ids), frozenset(UUID(t) for t in self.unlocks_tier_ids))
 
 
-@dataclass(frozen=True)
-class CodePolicy:
-    """Shape rules for codes, and what a refund does to a use.
-
-    `use_back_on_refund`: a use is given back when its ticket is released (hold
-    expired, payment failed, room cancelled before payment). After a paid ticket
-    is refunded the use stays spent by default (the discount was enjoyed, and a
-    buyer must not refund and rebuy to multiply a limited code);
-    BOXOFFICE_CODE_USE_BACK_ON_REFUND=true gives it back instead.
-    """
-
-    use_back_on_refund: bool = False
-
-    def check(self, host_id: str, code: str, room_id: UUID | None, percent_off: int | None,
-              amount_off: Money | None, max_uses: int | None, valid_from: datetime | None,
-              valid_until: datetime | None, tier_ids: Sequence[UUID], unlocks: Sequence[UUID]) -> CodeTerms:
-        if not CODE_PATTERN.match(code.strip()):
-            raise ValidationError("a code is 3 to 40 letters, digits, '-' or '_'")
-        if percent_off is not None and amount_off is not None:
-            raise ValidationError("a code takes a percentage or an amount off, not both")
-        if percent_off is None and amount_off is None and not unlocks:
-            raise ValidationError("a code takes something off or unlocks a hidden tier")
-        if percent_off is not None and not 1 <= percent_off <= 100:
-            raise ValidationError("percent_off must be 1 to 100")
-        if amount_off is not None and amount_off.amount < 1:
-            raise ValidationError("amount_off must be positive")
-        if max_uses is not None and max_uses < 1:
-            raise ValidationError("max_uses must be positive")
-        start = as_utc(valid_from, "valid_from") if valid_from else None
-        end = as_utc(valid_until, "valid_until") if valid_until else None
-        if start and end and start >= end:
-            raise ValidationError("valid_from must come before valid_until")
-        return CodeTerms(
-            code_id_for(host_id, code), host_id, room_id, percent_off,
-            amount_off.amount if amount_off else None, amount_off.currency if amount_off else None, max_uses,
-            start, end, frozenset(tier_ids), frozenset(unlocks))
+def check_code(host_id: str, code: str, room_id: UUID | None, percent_off: int | None, amount_off: Money | None,
+               max_uses: int | None, valid_from: datetime | None, valid_until: datetime | None,
+               tier_ids: Sequence[UUID], unlocks: Sequence[UUID]) -> CodeTerms:
+    """The terms of a new code, or the shape rule it breaks."""
+    if not CODE_PATTERN.match(code.strip()):
+        raise ValidationError("a code is 3 to 40 letters, digits, '-' or '_'")
+    if percent_off is not None and amount_off is not None:
+        raise ValidationError("a code takes a percentage or an amount off, not both")
+    if percent_off is None and amount_off is None and not unlocks:
+        raise ValidationError("a code takes something off or unlocks a hidden tier")
+    if percent_off is not None and not 1 <= percent_off <= 100:
+        raise ValidationError("percent_off must be 1 to 100")
+    if amount_off is not None and amount_off.amount < 1:
+        raise ValidationError("amount_off must be positive")
+    if max_uses is not None and max_uses < 1:
+        raise ValidationError("max_uses must be positive")
+    start = as_utc(valid_from, "valid_from") if valid_from else None
+    end = as_utc(valid_until, "valid_until") if valid_until else None
+    if start and end and start >= end:
+        raise ValidationError("valid_from must come before valid_until")
+    return CodeTerms(
+        code_id_for(host_id, code), host_id, room_id, percent_off,
+        amount_off.amount if amount_off else None, amount_off.currency if amount_off else None, max_uses,
+        start, end, frozenset(tier_ids), frozenset(unlocks))

@@ -11,7 +11,6 @@ at it, to the microsecond of the injected clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -31,11 +30,6 @@ class RefundWindowClosedError(ConflictError):
     """The holder's refund window has closed."""
 
     code = "refund_window_closed"
-
-
-@dataclass(frozen=True)
-class ReschedulePolicy:
-    refund_window: timedelta = timedelta(hours=48)
 
 
 def check_self_refund(room: Room, ticket: Ticket, now: datetime) -> str:

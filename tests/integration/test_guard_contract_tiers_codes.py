@@ -12,8 +12,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from domain.sales.codes import CodeTerms
-from domain.guards import SeatClaim, SeatWanted
+from domain.guards import CodeTerms, SeatClaim, SeatWanted
 from tests.support.guard_store import EXPIRES, HOST, NOW, Store, usd
 
 

@@ -19,8 +19,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.sales.codes import CodeTerms
-from domain.guards import GuardReads, SeatClaim, SeatWanted, WriteGuards
+from domain.guards import CodeTerms, GuardReads, SeatClaim, SeatWanted, WriteGuards
 from domain.money import Money
 
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)

@@ -38,8 +38,8 @@ def backoff(attempts: int) -> timedelta:
 
 class LiveKitReactor(LogReactor):
     name = "livekit"
-    handles = frozenset({"Ticket.RefundRequested", "Ticket.Revoked", "Ticket.DisputeOpened", "Room.Cancelled",
-                         "Room.Ended"})
+    handles = frozenset({"Ticket.RefundRequested", "Ticket.Revoked", "Ticket.DisputeOpened", "Ticket.Transferred",
+                         "Room.Cancelled", "Room.Ended"})
 
     def __init__(self, recorder: Any, mapper: Any, db: Database, client: RoomServiceClient, clock: Clock,
                  *, batch_size: int = 500, send_batch: int = 20) -> None:
@@ -58,6 +58,8 @@ class LiveKitReactor(LogReactor):
             return "remove_participant", str(event.room_id), event.holder_id, "revoked"
         if kind == "Ticket.DisputeOpened" and event.access_revoked:
             return "remove_participant", str(event.room_id), event.holder_id, "revoked"
+        if kind == "Ticket.Transferred":  # the giver, perhaps still in the waiting room
+            return "remove_participant", str(event.room_id), event.from_holder_id, "transferred"
         if kind in ("Room.Cancelled", "Room.Ended"):
             return "delete_room", str(event.originator_id), None, kind.split(".")[1].lower()
         return None

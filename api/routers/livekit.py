@@ -31,7 +31,7 @@ def _config(services) -> livekit.LiveKitConfig:  # noqa: ANN001
 def join(room_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """The caller (listener, host, co-host or speaker) asks to join: the admission decision,
     then a LiveKit token for this room. Denied: 403 whose `type` is the reason (`no_ticket`,
-    `refunded`, `revoked`, `unpaid`, `room_cancelled`, `room_ended`). A paid listener before
+    `refunded`, `revoked`, `transferred`, `unpaid`, `room_cancelled`, `room_ended`). A paid listener before
     the start is admitted to wait: `waiting: true` and a token that cannot subscribe yet."""
     config = _config(services)
     rid = str(parse_id(room_id, "room"))

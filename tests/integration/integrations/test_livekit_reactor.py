@@ -42,6 +42,20 @@ def test_a_refund_removes_the_listener_from_the_livekit_room_once(lk_client, lk_
     assert listener.sub not in livekit.present(room["id"])
 
 
+def test_a_gift_removes_the_giver_from_the_livekit_room(lk_client, lk_services, livekit, clock):
+    _, room = a_hosted_room(lk_client)
+    giver, receiver = a_listener(), a_listener()
+    ticket = a_paid_ticket(lk_client, room["id"], giver)
+    livekit.join(room["id"], giver.sub)  # waiting for the start
+    assert lk_client.post(f"/v1/tickets/{ticket['id']}/transfer", json={"to_user_id": receiver.sub},
+                          headers=giver.headers).status_code == 200
+
+    drive(lk_services, clock)
+
+    calls = livekit.calls("RemoveParticipant")
+    assert [(c.request["room"], c.request["identity"], c.status) for c in calls] == [(room["id"], giver.sub, 200)]
+
+
 def test_a_refund_is_delivered_once_even_when_livekit_fails_the_first_three_calls(lk_client, lk_services,
                                                                                     livekit, clock):
     livekit.fail_next(3)

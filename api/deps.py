@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import CurrentUser, Principal
 from api.bootstrap import Services
 from api.problems import Problem
+from integrations.webhook_events import finance_types
 from payouts.model import Payout
 
 
@@ -186,3 +187,25 @@ async def refunder(ticket_id: str, user: CurrentUser, services: ServicesDep) -> 
 
 
 TicketRefunder = Annotated[Refunder, Depends(refunder)]
+
+
+def may_manage_webhooks(user: Principal, events: list[str]) -> None:
+    """Integrators' webhook endpoints are managed by admins; finance manages those that carry
+    finance events only (else 403 naming the rule)."""
+    if user.has("admin"):
+        return
+    if user.has("finance") and set(events) <= finance_types():
+        return
+    raise Problem("forbidden", "webhook endpoints are managed by admins; finance may manage endpoints for "
+                               f"{', '.join(sorted(finance_types()))} only")
+
+
+async def managed_endpoint(endpoint_id: str, user: CurrentUser, services: ServicesDep) -> Allowed:
+    """The webhook endpoint the path names (404), if the caller may manage it (403)."""
+    eid = parse_id(endpoint_id, "webhook endpoint")
+    endpoint = await run_in_threadpool(services.app.get_webhook_endpoint, eid)
+    may_manage_webhooks(user, endpoint.events)
+    return Allowed(user, eid, endpoint)
+
+
+ManagedEndpoint = Annotated[Allowed, Depends(managed_endpoint)]

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.auth import CurrentUser, Finance, Principal
-from api.deps import FreshReads, ServicesDep, parse_id, wait_for
+from api.auth import CurrentUser, Finance
+from api.deps import FreshReads, ManagedEndpoint, ServicesDep, may_manage_webhooks, parse_id, wait_for
 from api.problems import Problem
 from integrations import webhook_log
 from integrations.ssrf import UnsafeURLError, check_url
-from integrations.webhook_events import event_types, finance_types
+from integrations.webhook_events import event_types
 
 router = APIRouter(tags=["webhooks"])
 
@@ -50,15 +50,6 @@ def _db(services):  # noqa: ANN001, ANN202
     return services.db
 
 
-def _may_manage(user: Principal, events: list[str]) -> None:
-    if user.has("admin"):
-        return
-    if user.has("finance") and set(events) <= finance_types():
-        return
-    raise Problem("forbidden", "webhook endpoints are managed by admins; finance may manage endpoints for "
-                               f"{', '.join(sorted(finance_types()))} only")
-
-
 def _checked(services, url: str | None, events: list[str] | None) -> None:  # noqa: ANN001
     if events is not None:
         unknown = sorted(set(events) - set(event_types()))
@@ -82,7 +73,7 @@ def _public(services, endpoint_id: str) -> dict:  # noqa: ANN001
 def create_endpoint(body: WebhookEndpointCreate, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Register an endpoint; the answer holds its `secret`, shown this once."""
     events = list(dict.fromkeys(body.events))
-    _may_manage(user, events)
+    may_manage_webhooks(user, events)
     _checked(services, body.url, events)
     secret = new_secret()
     endpoint, position = services.app.register_webhook_endpoint(body.url, events, body.description, secret, user.sub)
@@ -98,13 +89,6 @@ def list_endpoints(user: Finance, services: ServicesDep) -> JSONResponse:
                          "event_types": event_types()})
 
 
-def _existing(services, user: Principal, endpoint_id: str):  # noqa: ANN001, ANN202
-    eid = parse_id(endpoint_id, "webhook endpoint")
-    endpoint = services.app.get_webhook_endpoint(eid)
-    _may_manage(user, endpoint.events)
-    return eid, endpoint
-
-
 @router.get("/v1/webhook-endpoints/{endpoint_id}", dependencies=[FreshReads])
 def get_endpoint(endpoint_id: str, user: Finance, services: ServicesDep) -> JSONResponse:
     """One endpoint (admin and finance)."""
@@ -112,12 +96,12 @@ def get_endpoint(endpoint_id: str, user: Finance, services: ServicesDep) -> JSON
 
 
 @router.patch("/v1/webhook-endpoints/{endpoint_id}")
-def change_endpoint(endpoint_id: str, body: WebhookEndpointUpdate, user: CurrentUser,
+def change_endpoint(endpoint_id: str, body: WebhookEndpointUpdate, allowed: ManagedEndpoint,
                     services: ServicesDep) -> JSONResponse:
     """Change `url`, `events`, `description` or `enabled` (true again after a disable)."""
-    eid, _ = _existing(services, user, endpoint_id)
+    eid, user = allowed.id, allowed.user
     if body.events is not None:
-        _may_manage(user, body.events)
+        may_manage_webhooks(user, body.events)
     _checked(services, body.url, body.events)
     events = list(dict.fromkeys(body.events)) if body.events is not None else None
     _, position = services.app.change_webhook_endpoint(eid, url=body.url, events=events, description=body.description,
@@ -127,16 +111,16 @@ def change_endpoint(endpoint_id: str, body: WebhookEndpointUpdate, user: Current
 
 
 @router.delete("/v1/webhook-endpoints/{endpoint_id}", status_code=204)
-def delete_endpoint(endpoint_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
-    eid, _ = _existing(services, user, endpoint_id)
+def delete_endpoint(endpoint_id: str, allowed: ManagedEndpoint, services: ServicesDep) -> JSONResponse:
+    eid = allowed.id
     wait_for(services, services.app.delete_webhook_endpoint(eid))
     return JSONResponse(None, status_code=204)
 
 
 @router.post("/v1/webhook-endpoints/{endpoint_id}/rotate-secret")
-def rotate_secret(endpoint_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+def rotate_secret(endpoint_id: str, allowed: ManagedEndpoint, services: ServicesDep) -> JSONResponse:
     """A new secret, shown this once; the old one keeps signing (a second signature) for 24 hours."""
-    eid, _ = _existing(services, user, endpoint_id)
+    eid = allowed.id
     secret = new_secret()
     _, position = services.app.rotate_webhook_secret(eid, secret)
     wait_for(services, position)
@@ -144,20 +128,20 @@ def rotate_secret(endpoint_id: str, user: CurrentUser, services: ServicesDep) ->
 
 
 @router.get("/v1/webhook-endpoints/{endpoint_id}/deliveries", dependencies=[FreshReads])
-def deliveries(endpoint_id: str, user: CurrentUser, services: ServicesDep,
+def deliveries(endpoint_id: str, allowed: ManagedEndpoint, services: ServicesDep,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
                cursor: Annotated[int | None, Query(ge=0, description="next_cursor of the previous page")] = None,
                status: Annotated[str | None, Query(pattern="^(pending|delivered|failed)$")] = None) -> JSONResponse:
     """Each delivery, newest first, with its attempts (status code, latency, error) and next try."""
-    eid, _ = _existing(services, user, endpoint_id)
+    eid = allowed.id
     items, next_cursor = webhook_log.deliveries(_db(services), str(eid), limit=limit, before=cursor, status=status)
     return JSONResponse({"items": items, "next_cursor": next_cursor})
 
 
 @router.post("/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry", status_code=202)
-def retry_delivery(endpoint_id: str, delivery_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+def retry_delivery(endpoint_id: str, delivery_id: str, allowed: ManagedEndpoint, services: ServicesDep) -> JSONResponse:
     """Send this delivery again (same message id and payload), now."""
-    eid, _ = _existing(services, user, endpoint_id)
+    eid = allowed.id
     did = parse_id(delivery_id, "delivery")
     if not webhook_log.retry(_db(services), str(eid), str(did), services.clock.now()):
         raise Problem("not_found", f"delivery {delivery_id} not found")
@@ -166,11 +150,11 @@ def retry_delivery(endpoint_id: str, delivery_id: str, user: CurrentUser, servic
 
 
 @router.post("/v1/webhook-endpoints/{endpoint_id}/replay", status_code=202)
-def replay(endpoint_id: str, user: CurrentUser, services: ServicesDep,
+def replay(endpoint_id: str, allowed: ManagedEndpoint, services: ServicesDep,
            since: Annotated[AwareDatetime, Query(description="RFC 3339: re-send events from this moment on")]
            ) -> JSONResponse:
     """Send again every delivery of events created at or after `since`."""
-    eid, _ = _existing(services, user, endpoint_id)
+    eid = allowed.id
     count = webhook_log.replay(_db(services), str(eid), since, services.clock.now())
     services.reactors.poke()
     return JSONResponse({"requeued": count, "since": since.isoformat()}, status_code=202)

@@ -61,7 +61,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "already_on_waitlist": 409,
     "not_on_waitlist": 404,
     "offer_expired": 409,
-    "already_registered": 409,
     "invalid_state": 409,
     "invalid_ticket_state": 409,
     "too_many_cohosts": 409,

@@ -156,12 +156,6 @@ class TicketStateError(ConflictError):
     code = "invalid_ticket_state"
 
 
-class PaymentDeclinedError(DomainError):
-    """The payment was declined; the seat was released."""
-
-    code = "payment_declined"
-
-
 class IdempotencyConflictError(ConflictError):
     """The Idempotency-Key was used before with other parameters (Stripe: `idempotency_error`)."""
 
@@ -169,12 +163,6 @@ class IdempotencyConflictError(ConflictError):
 
 
 IdempotencyKeyReusedError = IdempotencyConflictError  # the former name
-
-
-class AlreadyRegisteredError(ConflictError):
-    """The caller is already registered as a creator."""
-
-    code = "already_registered"
 
 
 class DuplicateDeliveryError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser, Listener
@@ -61,16 +61,27 @@ def _entry(row: dict[str, Any]) -> WaitlistEntryPublic:
 
 
 @router.post("/v1/rooms/{room_id}/waitlist", response_model=WaitlistEntryPublic, status_code=201)
-def join_waitlist(room_id: str, user: Listener, services: ServicesDep, body: WaitlistJoin | None = None) -> Any:
+def join_waitlist(
+    room_id: str,
+    user: Listener,
+    services: ServicesDep,
+    body: WaitlistJoin | None = None,
+    idempotency_key: Annotated[str | None, Header(max_length=255, description="same key, same place")] = None,
+) -> Response:
     """Join the line of a sold-out tier or room. When a seat frees, the first in line whose tier has a
     seat gets an offer (`GET /v1/me/offers`) holding it for `BOXOFFICE_WAITLIST_OFFER_MINUTES`.
-    Refusals: 409 `not_sold_out`, `already_on_waitlist`, `already_has_ticket`, `not_on_sale`."""
+    Refusals: 409 `not_sold_out`, `already_on_waitlist`, `already_has_ticket`, `not_on_sale`. The same
+    Idempotency-Key again is the same place (`Idempotent-Replayed: true`); for another tier, 409."""
     rid = parse_id(room_id, "room")
     tier_id = parse_id(body.tier_id, "tier") if body is not None and body.tier_id is not None else None
-    entry, position = services.app.join_waitlist(user.sub, rid, tier_id)
-    wait_for(services, position)
-    return WaitlistEntryPublic(id=str(entry.id), room_id=str(entry.room_id), tier_id=str(entry.tier_id),
-                               place=entry.place, status="waiting", joined_at=entry.joined_at)
+    entry, position = services.app.join_waitlist(user.sub, rid, tier_id, idempotency_key)
+    wait_for(services, position if position is not None else services.app.uow.position())
+    row = services.db.query_one("SELECT * FROM waitlist_view WHERE entry_id = %s", (str(entry.id),))
+    public = _entry(row) if row is not None else WaitlistEntryPublic(
+        id=str(entry.id), room_id=str(entry.room_id), tier_id=str(entry.tier_id), place=entry.place,
+        status="waiting", joined_at=entry.joined_at)
+    headers = {"Idempotent-Replayed": "true"} if position is None else {}
+    return Response(public.model_dump_json(), status_code=201, media_type="application/json", headers=headers)
 
 
 @router.delete("/v1/rooms/{room_id}/waitlist", status_code=204)

@@ -26,6 +26,7 @@ from domain.errors import (
     AlreadyHoldsTicketError,
     BelowMinimumPriceError,
     FixedPriceError,
+    IdempotencyConflictError,
     NotFoundError,
     NotOnSaleError,
     TierNotOnSaleError,
@@ -35,6 +36,7 @@ from domain.errors import (
 )
 from domain.clock import Clock
 from domain.guards import ExactRevenueNeeded, WriteGuards
+from domain.ids import derive_id
 from domain.money import Money
 from domain.payments import PaymentGateway
 from domain.policies import Policies
@@ -87,10 +89,18 @@ class WaitlistCommands:
                            holder_id=g.holder_id, place=g.place, made_at=now, expires_at=now + self.offer_window)
                 for g in guards.serve_waitlists(now, now + self.offer_window)]
 
-    def join_waitlist(self, holder_id: str, room_id: UUID,
-                      tier_id: UUID | None = None) -> tuple[WaitlistEntry, int | None]:
-        """Join the line of a sold-out tier (None: the room's default or only tier); refused unless sold out."""
-        entry_id, now = uuid4(), self.clock.now()
+    def join_waitlist(self, holder_id: str, room_id: UUID, tier_id: UUID | None = None,
+                      idempotency_key: str | None = None) -> tuple[WaitlistEntry, int | None]:
+        """Join the line of a sold-out tier (None: the room's default or only tier); refused unless sold out.
+
+        With an `idempotency_key` the same key again is the same place in line (position None: nothing
+        written); the same key for another tier is refused with IdempotencyConflictError."""
+        now = self.clock.now()
+        entry_id = derive_id("waitlist", room_id, holder_id, idempotency_key) if idempotency_key else uuid4()
+        if idempotency_key and (earlier := self.uow.find(WaitlistEntry, entry_id)) is not None:
+            if tier_id is not None and tier_id != earlier.tier_id:
+                raise IdempotencyConflictError("this Idempotency-Key joined the line of another tier")
+            return earlier, None
 
         def decide(guards: WriteGuards) -> tuple[WaitlistEntry, list[WaitlistEntry]]:
             joined = guards.join_waitlist(entry_id, room_id, tier_id, holder_id, now)

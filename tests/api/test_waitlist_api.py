@@ -6,6 +6,7 @@ BOXOFFICE_WAITLIST_OFFER_MINUTES (15 by default) and the sweep is called by hand
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -60,6 +61,23 @@ def test_a_listener_joins_the_line_of_a_sold_out_room_in_order(client, services)
     assert [(r.json()["place"], r.json()["status"], r.json()["tier_id"]) for r in (one, two)] == [
         (1, "waiting", room["id"]), (2, "waiting", room["id"])]
     assert client.get("/v1/me/waitlist", headers=first.headers).json()["items"][0]["place"] == 1
+
+
+def test_the_same_idempotency_key_is_the_same_place_in_line(client, services) -> None:  # noqa: ANN001
+    _, room, _ = sold_out_room(client)
+    listener = a_listener()
+    headers = {**listener.headers, "Idempotency-Key": "line-1"}
+    first = client.post(f"/v1/rooms/{room['id']}/waitlist", headers=headers)
+
+    with nothing_written(services):
+        again = client.post(f"/v1/rooms/{room['id']}/waitlist", headers=headers)
+        other_tier = client.post(f"/v1/rooms/{room['id']}/waitlist", json={"tier_id": str(uuid.uuid4())},
+                                 headers=headers)
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert (again.json()["id"], again.json()["place"]) == (first.json()["id"], 1)
+    assert_problem(other_tier, 409, "idempotency_conflict")
 
 
 def test_a_room_with_seats_is_not_joined(client, services) -> None:  # noqa: ANN001

@@ -29,7 +29,7 @@ test: $(DEV_STAMP)  # the import contracts (pyproject.toml), then everything bel
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests
 
-lint-imports: $(DEV_STAMP)  # the import contracts alone (floors, migrations, the domain's imports, no cycles)
+lint-imports: $(DEV_STAMP)  # the import contracts alone (floors, migrations, the domain's imports and contexts, no cycles)
 	$(BIN)/lint-imports
 
 # The suite by what it needs (README, Tests): pick the floor you are working on.

@@ -123,7 +123,7 @@ def test_each_projection_writes_through_its_own_engines_view(engine: Database, s
 
     prefix = {"sqlite": "Sqlite", "postgresql": "Postgres"}[engine.dialect]
     assert all(view.startswith(prefix) for view in views.values()), views
-    assert set(views) == {"catalog", "ledger", "attendance", "payouts", "webhook_endpoints"}
+    assert set(views) == {"catalog", "ledger", "attendance", "payouts", "webhook_endpoints", "waitlist"}
 
 
 def test_the_catalog_shows_the_rooms_cast_tickets_and_paid_count(engine: Database, story: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ alone, and drops tokens of refunded listeners from the revocation feed.
                  (store/keyring_sql.py), sealed at rest (api/key_encryption.py), reloaded
                  at most every minute, rotated by compare-and-set
     tokens.py    issuing tokens, and the fast verifier that accepts only what PyJWT accepts
-                 (fuzzed against it in tests/properties/test_admission_tokens.py)
+                 (fuzzed against it in tests/properties/test_admission_tokens_agree_with_pyjwt.py)
 
 The caller's own bearer tokens (HS256 fast path, api/hs256.py) belong to api/auth.py, not here.
 

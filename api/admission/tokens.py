@@ -8,7 +8,7 @@ which is why tokens live at most 300 seconds.
 
 The verifier replaces PyJWT on a hot path (goal: 10,000+ verifications/s per
 core), so it is hand-rolled and differentially fuzzed against PyJWT in
-tests/properties/test_admission_tokens.py. It accepts a subset of what PyJWT (EdDSA only,
+tests/properties/test_admission_tokens_agree_with_pyjwt.py. It accepts a subset of what PyJWT (EdDSA only,
 issuer pinned, our claims required) accepts. Deliberately stricter:
 
 - no base64 padding, at most MAX_TOKEN_CHARS characters;

@@ -4,7 +4,6 @@ Each read of `bench/finance_reads.py` calls the same query functions as its
 endpoint, here through `tests.support.plans.ExplainingDatabase`, so every
 statement is run under EXPLAIN (ANALYZE, BUFFERS). Rows read do not depend on
 the machine's load: compared between sizes, they show what grows with history.
-May import: store, projections, tests.support.
 """
 
 from __future__ import annotations

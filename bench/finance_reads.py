@@ -1,16 +1,23 @@
 """Benchmark: finance reads as the ledger grows (issue 15).
 
-Seeds a log with the catch-up benchmark's fast seeding (rooms of 1,000 paid
-tickets appended in large saves), here spread over time at a steady rate: one
-room every 100 minutes (about 29,000 events a day; 1M events is 35 days, 10M
-is 347 days), 25 rooms per creator. At each size it rebuilds every projection,
-starts one API process and times each read over HTTP (median of several
-calls after a warm-up), then grows the same log to the next size. Sizes:
-1M and 10M events (quick: 100k and 1M); BOXOFFICE_FINANCE_BENCH_SIZES
-(e.g. `1000000,3000000`) overrides them.
+What the seed models: one platform whose history grows at a steady rate while
+its population stays the same. 200 creators (registered first) take turns
+opening rooms of 200 tickets, each room selling out over the time until the
+next one opens; the rate is set so that the smallest size spans 45 days, and
+each larger size is a longer history of the same platform (quick: 100k events
+= 45 days, 1M = 450 days; full: 1M = 45 days, 10M = 450 days). So every
+account exists from the first weeks (about 200 rows in `ledger_balances` at
+every size) and "a month" (30 days from 09:17, ending 3 days before the last
+sale) is a whole month at every size. Appended in large saves (the catch-up
+benchmark's seeding). At each size it rebuilds every projection, EXPLAINs each
+read (bench/finance_plans.py: the rows PostgreSQL reads, which do not depend
+on the machine's load), starts one API process and times each read over HTTP
+(median of 7 calls after a warm-up), then grows the same log to the next size.
+Sizes: 1M and 10M events (quick: 100k and 1M); BOXOFFICE_FINANCE_BENCH_SIZES
+(e.g. `1000000,3000000`) overrides them. Results are written after each size.
 
-Reported per read: milliseconds at each size and the growth ratio
-(largest / smallest). Goals (issue 15): trial balance, as_of, prefix,
+Reported per read: milliseconds and rows read at each size, and the growth
+ratio (largest / smallest). Goals (issue 15): trial balance, as_of, prefix,
 earnings, revenue by room and by creator for a month, and the first page of
 an account's entries each <= 50 ms at the largest size, growth <= 1.5.
 Also: a month of entries streamed as CSV (rows/s) and the API process's

@@ -15,7 +15,8 @@ against it, and one smoke test against localstripe). bench/ uses it too.
 """
 
 from tests.stripe_standin.objects import ANY_ACCOUNT, API_VERSION, stripe_fee
-from tests.stripe_standin.server import RecordedRequest, StripeStandIn
+from tests.stripe_standin.controls import RecordedRequest
+from tests.stripe_standin.server import StripeStandIn
 from tests.stripe_standin.webhooks import WebhookSender, signature_header
 
 __all__ = [

@@ -157,23 +157,20 @@ def _state(data: bytes, typed: list[str]) -> dict[str, Any] | None:
         return None
     dicts = kinds.count(dict)
     if dicts:
-        done = 0
         for key in typed:
             value = state.get(key)
             if type(value) is dict:
-                revived = _revive(value)
-                if revived is None:
+                value = state[key] = _revive(value)
+                if value is None:
                     return None
-                state[key] = revived
-                done += 1
-        if done != dicts:  # typed values under other keys: look at them all, and learn them
+                dicts -= 1
+        if dicts:  # typed values under other keys: look at them all, and learn them
             typed[:] = [key for key, value in state.items() if type(value) is dict or key in typed]
             for key, value in state.items():
                 if type(value) is dict:
-                    revived = _revive(value)
-                    if revived is None:
+                    value = state[key] = _revive(value)
+                    if value is None:
                         return None
-                    state[key] = revived
     return state
 
 
@@ -184,27 +181,23 @@ def _revive(value: dict[str, Any]) -> Any:
         return None
     typed = value.get("_type_")
     if typed == "uuid_hex":
-        number = _hex_number(data)
-        if number is None:
+        # `UUID(data)` takes a 32-character text as it is: its number is int(data, 16), and a
+        # negative one (a leading "-") is refused. Anything else is left to the mapper.
+        if len(data) != 32:
+            return None
+        try:
+            number = int(data, 16)
+        except ValueError:
+            return None
+        if number < 0:
             return None
         uuid = _new(UUID)
         _set(uuid, "int", number)
         _set(uuid, "is_safe", _UNKNOWN)
         return uuid
     if typed == "datetime_iso":
-        return datetime.fromisoformat(data)
+        return _fromisoformat(data)
     return None
 
 
-def _hex_number(data: str) -> int | None:
-    """What `UUID(data)` takes as its number, where it would take `data` as it is (32 digits)."""
-    if len(data) != 32:
-        return None
-    try:
-        number = int(data, 16)
-    except ValueError:
-        return None
-    return number if number >= 0 else None
-
-
-_new, _set, _UNKNOWN = object.__new__, object.__setattr__, SafeUUID.unknown
+_new, _set, _UNKNOWN, _fromisoformat = object.__new__, object.__setattr__, SafeUUID.unknown, datetime.fromisoformat

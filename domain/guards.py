@@ -67,7 +67,7 @@ class ExactRevenueNeeded(RuntimeError):
 ClaimStatus = Literal["claimed", "replay", "already_holds", "sold_out", "not_on_sale", "unknown_room",
                       "tier_sold_out", "tier_not_on_sale", "unknown_tier", "tier_required", "code_invalid",
                       "code_exhausted", "below_minimum_price", "fixed_price",
-                      "above_maximum_price"]
+                      "above_maximum_price", "busy"]
 
 TransferStatus = Literal["transferred", "receiver_holds", "no_hold"]
 
@@ -287,8 +287,12 @@ class WriteGuards(WaitlistGuards, Protocol):
 
     def claim_rooms(self, claims: Mapping[UUID, Sequence[Sequence[Any]]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None,
-                    ceilings: Mapping[str, int] | None = None) -> dict[UUID, list[SeatClaim]]:
+                    ceilings: Mapping[str, int] | None = None, skip_busy: bool = False) -> dict[UUID, list[SeatClaim]]:
         """Claim seats for many `SeatWanted` (or (holder, ticket) pairs) of many rooms at once, in order per room.
+
+        `skip_busy`: a room whose row another transaction holds is not waited for; its claims
+        answer `busy`, take nothing and lock nothing (a skip never waits, so it cannot join a
+        deadlock). Stores that run one transaction at a time never answer `busy`.
 
         Locks every room in the lock order, in a few statements whatever the number of rooms.
         A seat counts against the room's cap and its tier's cap, both checked here under

@@ -45,9 +45,10 @@ class ClaimReads:
             return None, "fixed_price", None, 0
         return tier, "", code, named
 
-    def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]]
-                     ) -> tuple[dict[str, Any], list[Any], list[Any]]:
-        """The rooms' inventory rows (locked, in order), the holds that matter to the claims, the rooms' tiers."""
+    def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]], skip_busy: bool = False
+                     ) -> tuple[dict[str, Any], list[Any], list[Any], set[str]]:
+        """The rooms' inventory rows (locked, in order), the holds that matter to the claims, the rooms' tiers,
+        and (`skip_busy`, PostgreSQL) the rooms that exist but another transaction holds: not locked, not waited for."""
         if not self._pg:
             tier_rows = [t for rid in rids for t in self._exec(TIERS_SQL, (rid,)).fetchall()]
             inventories = {}
@@ -65,7 +66,7 @@ class ClaimReads:
                 chunk = tids[start:start + 500]
                 existing += self._exec("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id IN ("
                                        + ", ".join(["%s"] * len(chunk)) + ")", chunk).fetchall()
-            return inventories, existing, tier_rows
+            return inventories, existing, tier_rows, set()
         # Both questions go out before either answer is read: one round trip. The holds query
         # runs after the row locks are granted, so it sees every hold committed before them.
         # Static text with arrays (converted once by psycopg), never prepared: a generic plan
@@ -74,8 +75,12 @@ class ClaimReads:
         # the planner from flattening the probe into a join): without statistics, as in a
         # young table, it would rather read every hold of the room.
         self._cursor.execute(f'SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = ANY(%s)'
-                             ' ORDER BY room_id COLLATE "C" FOR UPDATE', (rids,), prepare=False)
-        with self._cursor.connection.cursor() as holds, self._cursor.connection.cursor() as tiers:
+                             ' ORDER BY room_id COLLATE "C" FOR UPDATE' + (" SKIP LOCKED" if skip_busy else ""),
+                             (rids,), prepare=False)
+        with self._cursor.connection.cursor() as holds, self._cursor.connection.cursor() as tiers, \
+                self._cursor.connection.cursor() as known:
+            if skip_busy:  # which rooms exist: those not locked above are busy, not unknown
+                known.execute("SELECT room_id FROM seat_inventory WHERE room_id = ANY(%s)", (rids,), prepare=False)
             # The rooms' tiers, read under the rooms' locks (every tier write holds its room first).
             tiers.execute(TIERS_SQL.replace("room_id = %s", "room_id = ANY(%s)"), (rids,), prepare=False)
             holds.execute(
@@ -86,4 +91,5 @@ class ClaimReads:
                 " WHERE s.live AND s.room_id = q.r AND s.holder_id = q.h OFFSET 0) h",
                 ((tids,) if tids else ()) + ([r for r, _ in asked], [h for _, h in asked]), prepare=False)
             inventories = {_col(r, "room_id", 0): r for r in self._cursor.fetchall()}
-            return inventories, holds.fetchall(), tiers.fetchall()
+            busy = {_col(r, "room_id", 0) for r in known.fetchall()} - set(inventories) if skip_busy else set()
+            return inventories, holds.fetchall(), tiers.fetchall(), busy

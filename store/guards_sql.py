@@ -185,7 +185,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
 
     def claim_rooms(self, claims: Mapping[UUID, Sequence[Sequence[Any]]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None,
-                    ceilings: Mapping[str, int] | None = None) -> dict[UUID, list[SeatClaim]]:
+                    ceilings: Mapping[str, int] | None = None, skip_busy: bool = False) -> dict[UUID, list[SeatClaim]]:
         """Claim seats in many rooms: on PostgreSQL one round trip, whatever the number of rooms.
 
         The inventory rows are locked first, in the lock order, so claims on these rooms from
@@ -198,7 +198,8 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         self._acquire(ROOMS, rids.values())
         tids = [str(w.ticket_id) for ws in wants.values() for w in ws if replayable is None or w.ticket_id in replayable]
         asked = sorted({(rids[room_id], w.holder_id) for room_id, ws in wants.items() for w in ws})
-        inventories, existing, tier_rows = self._read_claims(sorted(rids.values()), tids, asked)
+        inventories, existing, tier_rows, busy = self._read_claims(sorted(rids.values()), tids, asked, skip_busy)
+        self._locks.forget(ROOMS, busy)
         tiers_of: dict[str, dict[UUID, Any]] = {}
         for row in tier_rows:
             tier = tier_inventory(row)
@@ -214,7 +215,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
             rid = rids[room_id]
             inv = inventories.get(rid)
             if inv is None:
-                results[room_id] = [SeatClaim("unknown_room") for _ in ws]
+                results[room_id] = [SeatClaim("busy" if rid in busy else "unknown_room") for _ in ws]
                 continue
             capacity, taken, on_sale, sales_end_us = (int(_col(inv, "capacity", 2)), int(_col(inv, "taken", 3)),
                                                        bool(_col(inv, "on_sale", 4)), _col(inv, "sales_end_us", 5))

@@ -30,6 +30,11 @@ class LockOrder:
     def holds(self, rank: int, key: Any) -> bool:
         return (rank, key) in self._held
 
+    def forget(self, rank: int, keys: Iterable[Any]) -> None:
+        """Rows recorded by `acquire` whose lock was not taken after all (skipped: SKIP LOCKED)."""
+        self._held.difference_update((rank, k) for k in keys)
+        self._last = max(self._held) if self._held else None
+
     def acquire(self, rank: int, keys: Iterable[Any]) -> list[Any]:
         """Record locks about to be taken on these rows; returns the keys not held yet, sorted.
 

@@ -152,8 +152,10 @@ class MemoryGuards(MemoryWaitlistGuards):
 
     def claim_rooms(self, claims: Mapping[UUID, Sequence[Sequence[Any]]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None,
-                    ceilings: Mapping[str, int] | None = None) -> dict[UUID, list[SeatClaim]]:
-        """Every room locked first, in the lock order; then each claim decided as store/guards_sql.py does."""
+                    ceilings: Mapping[str, int] | None = None, skip_busy: bool = False) -> dict[UUID, list[SeatClaim]]:
+        """Every room locked first, in the lock order; then each claim decided as store/guards_sql.py does.
+
+        One transaction at a time: no room is ever busy."""
         self.lock_rooms(claims)
         now, expires = utc(now), utc(hold_expires_at)
         assert now is not None and expires is not None

@@ -247,7 +247,9 @@ class SalesCommands:
     # --- group-committed batches ----------------------------------------------
 
     @exact_revenue
-    def _reserve_batch(self, requests: Sequence[ReserveRequest]) -> list[object]:
+    def _reserve_batch(self, requests: Sequence[ReserveRequest], wait: bool = False) -> list[object]:
+        """Reserve (and, on an instant gateway, pay) in one transaction. Rooms another process holds are
+        skipped, not waited for, and their requests reserved right after, waiting (`wait`)."""
         now = self.clock.now()
         expires = now + self.policies.holds.hold
         results: list[object] = [None] * len(requests)
@@ -264,7 +266,7 @@ class SalesCommands:
                                       code_ids.get(i), requests[i].amount) for i in indexes]
                  for room_id, indexes in by_room.items()}, now, expires,
                 replayable={req.ticket_id for req in requests if req.idempotency_key},
-                ceilings=self.policies.price.ceilings)
+                ceilings=self.policies.price.ceilings, skip_busy=not wait and len(by_room) > 1)
             paying: list[int] = []
             for room_id, indexes in by_room.items():
                 for i, claim in zip(indexes, claimed[room_id], strict=True):
@@ -304,7 +306,11 @@ class SalesCommands:
 
         sessions: dict[int, PaymentSession] = {}
         _, position = self.uow.transact(decide)
-        return [(r, position, sessions.get(i)) if isinstance(r, Ticket) else r for i, r in enumerate(results)]
+        out = [(r, position, sessions.get(i)) if isinstance(r, Ticket) else r for i, r in enumerate(results)]
+        busy = [i for i, r in enumerate(results) if isinstance(r, SeatClaim) and r.status == "busy"]
+        for i, again in zip(busy, self._reserve_batch([requests[i] for i in busy], True) if busy else [], strict=True):
+            out[i] = again
+        return out
 
     @exact_revenue
     def _settle_batch(self, settlements: Sequence[Settlement]) -> list[object]:

@@ -36,16 +36,16 @@ def fold_revenue_slices(app: Any, keys: Iterable[tuple[str, str]]) -> None:
             return
 
 
-def exact_revenue(batch: Callable[[Any, Sequence[I]], list[object]]) -> Callable[[Any, Sequence[I]], list[object]]:
-    """Run `batch(app, items)`; on ExactRevenueNeeded fold the creators' slices and run it again."""
+def exact_revenue(batch: Callable[..., list[object]]) -> Callable[..., list[object]]:
+    """Run `batch(app, items, ...)`; on ExactRevenueNeeded fold the creators' slices and run it again."""
 
     @functools.wraps(batch)
-    def run(app: Any, items: Sequence[I]) -> list[object]:
+    def run(app: Any, items: Sequence[I], *args: Any) -> list[object]:
         for _ in range(ATTEMPTS):
             try:
-                return batch(app, items)
+                return batch(app, items, *args)
             except ExactRevenueNeeded as exc:
                 fold_revenue_slices(app, exc.keys)
-        return batch(app, items)  # Safeguard: should never be needed; raises if it still is
+        return batch(app, items, *args)  # Safeguard: should never be needed; raises if it still is
 
     return run

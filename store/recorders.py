@@ -153,16 +153,21 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
     def transact(self, work: Callable[[SqlGuards], Sequence[StoredEvent]]) -> Sequence[int]:
         # Pipeline mode: statements whose answer nobody reads (the guards' updates,
         # the table lock, NOTIFY) travel with the next one that is read, so a batch
-        # costs a handful of round trips instead of one per statement.
-        with self.datastore.transaction(commit=True) as cursor, cursor.connection.pipeline() as pipeline:
-            guards = SqlGuards(cursor, "%s")
-            stored = work(guards)
-            guards.flush()
-            if not stored:
-                return []
-            self._insert_stored_events(cursor, stored)
-            pipeline.sync()
-            return self._fetch_ids_after_insert_events(cursor, stored) or []
+        # costs a handful of round trips instead of one per statement. The transaction
+        # block sits inside the pipeline, so its COMMIT travels with the table lock and
+        # the insert: the events table lock, which serialises every sale of every room,
+        # is held for the server's work and the commit's flush only, never for a round
+        # trip to this process (which, on busy cores, may wait for the GIL in between).
+        with self.datastore.get_connection() as conn, conn.pipeline() as pipeline:
+            with conn.transaction():
+                cursor = conn.cursor()
+                guards = SqlGuards(cursor, "%s")
+                stored = work(guards)
+                guards.flush()
+                if stored:
+                    self._insert_stored_events(cursor, stored)
+            pipeline.sync()  # the insert's answer, after the commit
+            return (self._fetch_ids_after_insert_events(cursor, stored) or []) if stored else []
 
     def guard_reads(self) -> SqlGuardReads:
         return SqlGuardReads(self._read, "%s")

@@ -103,7 +103,7 @@ def batch_cost(rounds: int = 5, size: int = 100) -> dict[str, Any]:
                 for shape, rooms in (("one_room", [hot] * size), ("many_rooms", many)):
                     requests = [app.purchase_request(uuid.UUID(room), f"{shape}-{r}-{i}") for i, room in enumerate(rooms)]
                     t0 = time.perf_counter()
-                    outcomes = app._reserve_batch(requests)
+                    outcomes = app._sales._reserve_batch(requests)
                     times[shape].append(time.perf_counter() - t0)
                     assert all(isinstance(o, tuple) for o in outcomes), outcomes[:3]
         finally:

@@ -68,7 +68,8 @@ def test_the_requests_of_a_busy_room_are_reserved_right_after_the_rest_of_their_
             other.execute("SELECT 1 FROM seat_inventory WHERE room_id = %s FOR UPDATE", (str(rooms[1]),))
             timer = threading.Timer(0.5, other.rollback)  # the other process commits a little later
             timer.start()
-            outcomes = app._reserve_batch([app.purchase_request(room, f"fan-{n}") for n, room in enumerate(rooms)])
+            requests = [app.purchase_request(room, f"fan-{n}") for n, room in enumerate(rooms)]
+            outcomes = app._sales._reserve_batch(requests)
             timer.join()
     finally:
         services.close()

@@ -20,7 +20,7 @@ from projections.queries.balances import balances_as_of, trial_balance
 from projections.queries.period import period_report
 from store.db import Database
 from tests.integration.projections.support import balances_at, kept_books_mismatches, postings_of
-from tests.integration.projections.test_ledger_properties import (  # noqa: F401 - the module fixture is shared
+from tests.integration.projections.ledger_story import (  # noqa: F401 - the module fixture is shared
     OPERATIONS,
     PROPERTY_SETTINGS,
     Story,

@@ -31,7 +31,7 @@ from domain.money import Money
 from domain.sales.model import TicketStatus
 from domain.rooms.tiers import TierSpec
 from tests.integration.projections.support import a_creator, projection_tables
-from tests.integration.projections.test_ledger_properties import PROPERTY_SETTINGS, fresh_services, migrated_template  # noqa: F401
+from tests.integration.projections.ledger_story import PROPERTY_SETTINGS, fresh_services, migrated_template  # noqa: F401
 from domain.sales.waitlist import Offer
 
 OPERATIONS = ("buy",) * 6 + ("refund", "refund", "resize", "close", "add_tier", "transfer", "transfer") + (

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentUser, Listener
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
 from api.schemas import Strict
+from projections.queries import waitlist as waitlist_queries
 from store.timecodes import from_us
 
 router = APIRouter(tags=["waitlist"])
@@ -76,7 +77,7 @@ def join_waitlist(
     tier_id = parse_id(body.tier_id, "tier") if body is not None and body.tier_id is not None else None
     entry, position = services.app.join_waitlist(user.sub, rid, tier_id, idempotency_key)
     wait_for(services, position if position is not None else services.app.uow.position())
-    row = services.db.query_one("SELECT * FROM waitlist_view WHERE entry_id = %s", (str(entry.id),))
+    row = waitlist_queries.waitlist_entry(services.db, str(entry.id))
     public = _entry(row) if row is not None else WaitlistEntryPublic(
         id=str(entry.id), room_id=str(entry.room_id), tier_id=str(entry.tier_id), place=entry.place,
         status="waiting", joined_at=entry.joined_at)
@@ -96,9 +97,7 @@ def leave_waitlist(room_id: str, user: Listener, services: ServicesDep) -> Respo
 def my_offers(user: CurrentUser, services: ServicesDep,
               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> OfferList:
     """The caller's waitlist offers, newest first."""
-    rows = services.db.query(
-        "SELECT * FROM waitlist_view WHERE holder_id = %s AND offer_id IS NOT NULL"
-        " ORDER BY offer_made_us DESC, offer_id LIMIT %s", (user.sub, limit))
+    rows = waitlist_queries.offers_of(services.db, user.sub, limit)
     return OfferList(items=[OfferPublic(
         id=r["offer_id"], room_id=r["room_id"], tier_id=r["tier_id"], place=r["place"],
         status=r["status"], made_at=from_us(r["offer_made_us"]),  # type: ignore[arg-type]
@@ -109,6 +108,5 @@ def my_offers(user: CurrentUser, services: ServicesDep,
 def my_waitlist(user: CurrentUser, services: ServicesDep,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50) -> WaitlistEntryList:
     """The caller's places in rooms' lines, newest first."""
-    rows = services.db.query("SELECT * FROM waitlist_view WHERE holder_id = %s ORDER BY joined_us DESC, entry_id"
-                             " LIMIT %s", (user.sub, limit))
+    rows = waitlist_queries.places_of(services.db, user.sub, limit)
     return WaitlistEntryList(items=[_entry(r) for r in rows])

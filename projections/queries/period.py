@@ -52,9 +52,12 @@ def movements(db: Database, from_us: int, to_us: int, currency: str | None) -> d
         for r in db.query(
             "SELECT p.account, p.currency, e.kind, p.amount < 0 AS negative, SUM(p.amount) AS amount"
             " FROM ledger_postings p JOIN ledger_entries e ON e.entry_id = p.entry_id"
+            # An entry and its postings carry the same time: bounding both sides keeps the join to the
+            # edge's own rows (with statistics the planner otherwise hashed every entry of history).
+            " AND e.occurred_us >= %s AND e.occurred_us < %s"
             f" WHERE p.occurred_us >= %s AND p.occurred_us < %s{only.replace('currency', 'p.currency')}"
             " GROUP BY p.account, p.currency, e.kind, p.amount < 0",
-            [start, end, *([currency] if currency else [])],
+            [start, end, start, end, *([currency] if currency else [])],
         ):
             amount = int(r["amount"])
             add(r["account"], r["currency"], movement_of(r["kind"], r["account"], -1 if r["negative"] else 1), amount)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.rooms.tiers import choose_tier
+from domain.rooms.tiers import price_claim
 from store.tier_guards_sql import TIERS_SQL
 from store.columns import column as _col
 
@@ -27,23 +27,7 @@ class ClaimReads:
                 ) -> tuple[Any, str, Any, int]:
         """(tier, "", code terms, list amount) for a claim, or (None, the refusal's name, ...)."""
         code = self._codes[str(code_id)][0] if code_id is not None and str(code_id) in self._codes else None
-        if code is not None and (code.host_id != host or code.room_id not in (None, room_id)):
-            code = None  # another host's code, or another room's
-        tier, problem = choose_tier(tiers, room_id, wanted, now, code.unlocks_tier_ids if code else frozenset())
-        if tier is None:
-            return None, problem, None, 0
-        if code_id is not None and (code is None or not code.applies(room_id, tier.tier_id, now)):
-            return None, "code_invalid", None, 0
-        named = tier.price.amount
-        if tier.minimum_amount is not None:  # pay what you want
-            named = amount if amount is not None else named
-            if named < tier.minimum_amount:
-                return None, "below_minimum_price", None, 0
-            if ceilings is not None and named > ceilings.get(tier.price.currency, named):
-                return None, "above_maximum_price", None, 0
-        elif amount is not None and amount != named:
-            return None, "fixed_price", None, 0
-        return tier, "", code, named
+        return price_claim(tiers, room_id, host, wanted, code, code_id, amount, now, ceilings)
 
     def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]], skip_busy: bool = False
                      ) -> tuple[dict[str, Any], list[Any], list[Any], set[str]]:

@@ -31,7 +31,7 @@ from eventsourcing.utils import resolve_topic
 
 from domain.guards import CodeTerms, SeatClaim, SeatWanted, TransferStatus
 from domain.money import Money
-from domain.rooms.tiers import choose_tier
+from domain.rooms.tiers import price_claim
 from store.env import MEMORY_URL, eventsourcing_env
 from store.lock_order import ACCOUNTS, CODES, KEYS, REVENUE, ROOMS, LockOrder
 from store.memory_waitlist import MemoryReads, MemoryWaitlistGuards
@@ -202,23 +202,7 @@ class MemoryGuards(MemoryWaitlistGuards):
         """(tier, "", code terms, list amount) for a claim, or (None, the refusal's name, ...)."""
         row = self.staged.codes.get(code_id) if code_id is not None and code_id in self._codes else None
         code = row.terms if row is not None else None
-        if code is not None and (code.host_id != room.host_id or code.room_id not in (None, room.room_id)):
-            code = None  # another host's code, or another room's
-        tier, problem = choose_tier(tiers, room.room_id, wanted, now, code.unlocks_tier_ids if code else frozenset())
-        if tier is None:
-            return None, problem, None, 0
-        if code_id is not None and (code is None or not code.applies(room.room_id, tier.tier_id, now)):
-            return None, "code_invalid", None, 0
-        named = tier.price.amount
-        if tier.minimum_amount is not None:  # pay what you want
-            named = amount if amount is not None else named
-            if named < tier.minimum_amount:
-                return None, "below_minimum_price", None, 0
-            if ceilings is not None and named > ceilings.get(tier.price.currency, named):
-                return None, "above_maximum_price", None, 0
-        elif amount is not None and amount != named:
-            return None, "fixed_price", None, 0
-        return tier, "", code, named
+        return price_claim(tiers, room.room_id, room.host_id, wanted, code, code_id, amount, now, ceilings)
 
     def _count(self, room_id: UUID, tier_id: UUID | None, delta: int) -> None:
         """Seats taken (+1) or given back (-1) in the room and its tier; the caps' checks back it."""

@@ -18,6 +18,7 @@ purchase's transaction; the aggregate holds the definitions, not the counts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
@@ -144,3 +145,29 @@ def selling(tier: TierInventory, now: datetime) -> bool:
     """The tier's own window is open and it is not closed (the room's state and caps are checked elsewhere)."""
     return not tier.closed and (tier.sales_start is None or tier.sales_start <= now) and (
         tier.sales_end is None or now < tier.sales_end)
+
+
+def price_claim(tiers: Mapping[UUID, TierInventory], room_id: UUID, host_id: str, wanted: UUID | None,
+                code: Any, code_id: UUID | None, amount: int | None, now: datetime,
+                ceilings: Mapping[str, int] | None) -> tuple[TierInventory | None, str, Any, int]:
+    """(tier, "", code terms, list amount) for a claim, or (None, the refusal's name, None, 0).
+
+    `code`: the guards' `CodeTerms` stored under `code_id`, or None if there is none; every store
+    (SQL, in memory) looks it up its own way and decides here, so they answer alike."""
+    if code is not None and (code.host_id != host_id or code.room_id not in (None, room_id)):
+        code = None  # another host's code, or another room's
+    tier, problem = choose_tier(tiers, room_id, wanted, now, code.unlocks_tier_ids if code else frozenset())
+    if tier is None:
+        return None, problem, None, 0
+    if code_id is not None and (code is None or not code.applies(room_id, tier.tier_id, now)):
+        return None, "code_invalid", None, 0
+    named = tier.price.amount
+    if tier.minimum_amount is not None:  # pay what you want
+        named = amount if amount is not None else named
+        if named < tier.minimum_amount:
+            return None, "below_minimum_price", None, 0
+        if ceilings is not None and named > ceilings.get(tier.price.currency, named):
+            return None, "above_maximum_price", None, 0
+    elif amount is not None and amount != named:
+        return None, "fixed_price", None, 0
+    return tier, "", code, named

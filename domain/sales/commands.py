@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -45,7 +45,7 @@ from domain.policies import Policies
 from domain.sales.code_uses import code_of, lock_request_codes
 from domain.sales.codes import CodeExhaustedError, CodeInvalidError, normalise_code
 from domain.sales.exact_revenue import exact_revenue
-from domain.sales.group_commit import GroupCommitter
+from domain.sales.group_commit import Again, GroupCommitter
 from domain.sales.model import Ticket, TicketStatus
 from domain.sales.settling import apply_payment, may_move_seat
 from domain.unit_of_work import UnitOfWork
@@ -62,6 +62,7 @@ class ReserveRequest:
     tier_id: UUID | None = None  # None: the room's default (or only visible) tier
     code: str | None = None  # a discount or access code, folded to lower case
     amount: int | None = None  # pay what you want: what the buyer names (minor units of the tier's currency)
+    skipped: int = 0  # batches that found its room held by another process and carried it on (BUSY_SKIPS)
 
 @dataclass(frozen=True)
 class Settlement:
@@ -97,6 +98,9 @@ CLAIM_ERRORS = {
 }
 # Refusals that a sweep of expired holds may turn into a seat.
 SOLD_OUT = frozenset({"sold_out", "tier_sold_out"})
+# A request whose room another process held is carried into the next batch this many times at most;
+# a batch holding one carried so often waits for its rooms (Assumption: a room is rarely held that long).
+BUSY_SKIPS = 2
 
 class SalesCommands:
     """Purchases and payment outcomes, through two group committers (`reservations`, `settlements`).
@@ -111,7 +115,7 @@ class SalesCommands:
         self.uow, self.clock, self.policies, self.gateway = uow, clock, policies, gateway
         self.expire_holds, self.refund_now = expire_holds, refund_now
         self.reservations: GroupCommitter[ReserveRequest, object] = GroupCommitter(
-            self._reserve_batch, name="reserve", flushers=group_commit_flushers
+            self._reserve_queued, name="reserve", flushers=group_commit_flushers
         )
         self.settlements: GroupCommitter[Settlement, object] = GroupCommitter(
             self._settle_batch, name="settle", flushers=group_commit_flushers
@@ -246,10 +250,16 @@ class SalesCommands:
 
     # --- group-committed batches ----------------------------------------------
 
+    def _reserve_queued(self, requests: Sequence[ReserveRequest]) -> list[object]:
+        """The reservations committer's batch: a held room's requests go on to the flusher's next batch."""
+        return self._reserve_batch(requests, False, True)
+
     @exact_revenue
-    def _reserve_batch(self, requests: Sequence[ReserveRequest], wait: bool = False) -> list[object]:
+    def _reserve_batch(self, requests: Sequence[ReserveRequest], wait: bool = False,
+                       carry: bool = False) -> list[object]:
         """Reserve (and, on an instant gateway, pay) in one transaction. Rooms another process holds are
-        skipped, not waited for, and their requests reserved right after, waiting (`wait`)."""
+        skipped, not waited for; their requests are answered `Again` (`carry`: the group committer runs
+        them in its next batch, with what queued meanwhile) or reserved right after, waiting (`wait`)."""
         now = self.clock.now()
         expires = now + self.policies.holds.hold
         results: list[object] = [None] * len(requests)
@@ -266,7 +276,8 @@ class SalesCommands:
                                       code_ids.get(i), requests[i].amount) for i in indexes]
                  for room_id, indexes in by_room.items()}, now, expires,
                 replayable={req.ticket_id for req in requests if req.idempotency_key},
-                ceilings=self.policies.price.ceilings, skip_busy=not wait and len(by_room) > 1)
+                ceilings=self.policies.price.ceilings,
+                skip_busy=not wait and len(by_room) > 1 and all(r.skipped < BUSY_SKIPS for r in requests))
             paying: list[int] = []
             for room_id, indexes in by_room.items():
                 for i, claim in zip(indexes, claimed[room_id], strict=True):
@@ -308,6 +319,10 @@ class SalesCommands:
         _, position = self.uow.transact(decide)
         out = [(r, position, sessions.get(i)) if isinstance(r, Ticket) else r for i, r in enumerate(results)]
         busy = [i for i, r in enumerate(results) if isinstance(r, SeatClaim) and r.status == "busy"]
+        if carry:
+            for i in busy:
+                out[i] = Again(replace(requests[i], skipped=requests[i].skipped + 1))
+            return out
         for i, again in zip(busy, self._reserve_batch([requests[i] for i in busy], True) if busy else [], strict=True):
             out[i] = again
         return out

@@ -9,6 +9,12 @@ command and adds no waiting: there is no timer.
 
 If a whole batch fails (a conflict on one ticket, a deadlock), each command of
 it is retried on its own so that one bad command fails alone.
+
+`process` may answer `Again(item)` for an item it could not do now without
+waiting (a seat claim whose room another process holds): the flusher carries
+that item into its own next batch, with whatever queued meanwhile, instead of a
+transaction of its own. `process` must bound how often it answers so for one
+command (it then does the command waiting, as any other).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 I = TypeVar("I")  # noqa: E741
@@ -26,6 +33,13 @@ R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class Again(Generic[I]):
+    """An item's answer that says: run `item` (the same command, perhaps annotated) in the next batch."""
+
+    item: I
 
 
 class GroupCommitter(Generic[I, R]):
@@ -75,11 +89,15 @@ class GroupCommitter(Generic[I, R]):
                     self._started = True
 
     def _run(self) -> None:
+        carried: list[tuple[I, Future[R]]] = []  # items answered Again by the last batch
         while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
+            if carried:
+                batch: list[object] = list(carried)
+            else:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                batch = [first]
             while len(batch) < self._max_batch:
                 try:
                     nxt = self._queue.get_nowait()
@@ -89,36 +107,37 @@ class GroupCommitter(Generic[I, R]):
                     self._queue.put(_STOP)
                     break
                 batch.append(nxt)
-            self._flush(batch)  # type: ignore[arg-type]
+            carried = self._flush(batch)  # type: ignore[arg-type]
 
-    def _flush(self, batch: list[tuple[I, Future[R]]]) -> None:
+    def _flush(self, batch: list[tuple[I, Future[R]]]) -> list[tuple[I, Future[R]]]:
+        """Record one batch; the items to carry into the next (answered Again)."""
         items = [item for item, _ in batch]
         try:
             results = self._process(items)
         except Exception:  # the whole transaction failed: retry each alone
-            if len(batch) == 1:
-                self._settle_one(batch[0])
-                return
-            log.info("group commit of %d failed; retrying one by one", len(batch))
-            for entry in batch:
-                self._settle_one(entry)
-            return
+            if len(batch) > 1:
+                log.info("group commit of %d failed; retrying one by one", len(batch))
+            return [again for entry in batch for again in self._settle_one(entry)]
         self.batches += 1
         self.items += len(batch)
-        for (_, future), result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        return [again for (_, future), result in zip(batch, results, strict=True)
+                for again in self._answer(future, result)]
 
-    def _settle_one(self, entry: tuple[I, Future[R]]) -> None:
+    def _settle_one(self, entry: tuple[I, Future[R]]) -> list[tuple[I, Future[R]]]:
         item, future = entry
         try:
             (result,) = self._process([item])
         except Exception as exc:
             future.set_exception(exc)
-            return
+            return []
+        return self._answer(future, result)
+
+    @staticmethod
+    def _answer(future: Future[R], result: object) -> list[tuple[I, Future[R]]]:
+        if isinstance(result, Again):
+            return [(result.item, future)]
         if isinstance(result, BaseException):
             future.set_exception(result)
         else:
-            future.set_result(result)
+            future.set_result(result)  # type: ignore[arg-type]
+        return []

@@ -4,7 +4,8 @@ Two processes' batches each span dozens of rooms, so they nearly always share
 one, and each used to wait for the other's whole batch. Now a batch locks the
 rooms it can at once (`FOR UPDATE SKIP LOCKED`, which never waits and so can
 join no deadlock), claims their seats, and reserves the skipped rooms' requests
-in a second transaction right after, waiting its turn as before.
+in a second transaction right after, waiting its turn as before; or, in the group
+committer, in the flusher's next batch (carried `BUSY_SKIPS` times at most, then waited for).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from psycopg.rows import dict_row
 from api.bootstrap import build_services
 from api.settings import Settings
 from domain.money import Money
+from domain.sales.commands import BUSY_SKIPS
+from domain.sales.group_commit import Again
 from domain.sales.model import Ticket
 from store.guards_sql import SqlGuards
 from store.lock_order import ROOMS
@@ -77,3 +80,31 @@ def test_the_requests_of_a_busy_room_are_reserved_right_after_the_rest_of_their_
     assert [type(o[0]) for o in outcomes] == [Ticket] * 3
     assert [o[0].room_id for o in outcomes] == rooms
     assert all(o[0].status.value == "paid" for o in outcomes)
+
+
+def test_the_group_committers_batch_carries_a_busy_rooms_request_on_then_waits_for_it(postgres_url: str) -> None:
+    services = build_services(Settings(database_url=postgres_url, log_level="WARNING"))
+    try:
+        app = services.app
+        app.register_creator("host-1", "Host", 5_000)
+        rooms = [app.open_room("host-1", title=f"Room {n}", scheduled_start=None, price=Money(500, "USD"),
+                               capacity=10)[0].id for n in range(3)]
+        requests = [app.purchase_request(room, f"fan-{n}") for n, room in enumerate(rooms)]
+        with psycopg.connect(postgres_url) as other:
+            other.execute("SELECT 1 FROM seat_inventory WHERE room_id = %s FOR UPDATE", (str(rooms[1]),))
+            first = app._sales._reserve_queued(requests)  # the held room's request: carried, not reserved
+            carried = first[1]
+            assert isinstance(carried, Again)
+            again = app._sales._reserve_queued([carried.item, app.purchase_request(rooms[2], "fan-9")])
+            assert isinstance(again[0], Again)  # still held: carried once more
+            timer = threading.Timer(0.5, other.rollback)  # the other process commits a little later
+            timer.start()
+            last = app._sales._reserve_queued([again[0].item, app.purchase_request(rooms[0], "fan-8")])
+            timer.join()
+    finally:
+        services.close()
+
+    assert [type(o[0]) for o in (first[0], first[2])] == [Ticket, Ticket]
+    assert again[0].item.skipped == BUSY_SKIPS  # then its batch waited for the room
+    assert [type(o[0]) for o in last] == [Ticket, Ticket]
+    assert last[0][0].room_id == rooms[1] and last[0][0].id == requests[1].ticket_id

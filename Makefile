@@ -25,9 +25,12 @@ run: $(STAMP)
 	$(BIN)/boxoffice migrate
 	$(BIN)/boxoffice serve --host 127.0.0.1 --port 8000 --no-migrate
 
+# JOBS: pytest-xdist processes; a module's tests stay together in one process (--dist loadfile). JOBS=0 runs serially.
+JOBS ?= 3
+
 test: $(DEV_STAMP)  # the import contracts (pyproject.toml), then everything below in one run (what .ci/run calls)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n $(JOBS) --dist loadfile
 
 lint-imports: $(DEV_STAMP)  # the import contracts alone (floors, migrations, the domain's imports and contexts, no cycles)
 	$(BIN)/lint-imports

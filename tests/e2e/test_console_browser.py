@@ -110,7 +110,7 @@ def test_a_finance_user_sees_a_zero_trial_balance_pays_out_and_downloads_the_api
     with page.expect_download() as download:
         page.click("#accounts-csv")
     downloaded = Path(download.value.path()).read_bytes()
-    api_csv = httpx.get(f"{server}/v1/ledger/accounts", headers={**auth(analyst, "finance"), "Accept": "text/csv"})
+    api_csv = httpx.get(f"{server}/v1/ledger/accounts", headers={**auth(analyst, "finance"), "Accept": "text/csv"}, timeout=60)
     assert downloaded == api_csv.content and b"platform:" in downloaded
 
     # A dry run first shows who would be paid; confirming pays them

@@ -33,22 +33,22 @@ def test_purchases_counted_by_two_workers_add_up_on_one_scrape(postgres_url: str
     with running_server(postgres_url, SECRET, workers=2, extra_env=env) as base:
         host = f"host-{uuid.uuid4().hex[:6]}"
         httpx.post(f"{base}/v1/creators", json={"display_name": "H", "follower_count": 5000},
-                   headers=auth(host, "creator")).raise_for_status()
+                   headers=auth(host, "creator"), timeout=60).raise_for_status()
         room = httpx.post(f"{base}/v1/rooms", headers=auth(host, "creator"), json={
             "title": "Counted", "scheduled_start": None, "capacity": 30,
-            "ticket_price": {"amount": 500, "currency": "USD"}}).json()
+            "ticket_price": {"amount": 500, "currency": "USD"}}, timeout=60).json()
 
         def buy(_: int) -> int:
             return httpx.post(f"{base}/v1/rooms/{room['id']}/tickets",
-                              headers=auth(f"l-{uuid.uuid4().hex[:8]}", "listener")).status_code
+                              headers=auth(f"l-{uuid.uuid4().hex[:8]}", "listener"), timeout=60).status_code
 
         with ThreadPoolExecutor(8) as pool:  # concurrent new connections: both workers take some
             assert sorted(pool.map(buy, range(30))) == [201] * 30
         for _ in range(4):
             assert httpx.post(f"{base}/v1/rooms/{room['id']}/tickets",
-                              headers=auth(f"l-{uuid.uuid4().hex[:8]}", "listener")).status_code == 409
-        refused = httpx.get(f"{base}/metrics")
-        scrape = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+                              headers=auth(f"l-{uuid.uuid4().hex[:8]}", "listener"), timeout=60).status_code == 409
+        refused = httpx.get(f"{base}/metrics", timeout=60)
+        scrape = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=60)
 
     assert refused.status_code == 404  # a token is set: nobody reads without it
     assert counter(scrape.text, "boxoffice_purchases_total", 'outcome="accepted"') == 30

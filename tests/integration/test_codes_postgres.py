@@ -18,14 +18,14 @@ HOST = bearer("code-host", "creator")
 
 
 def _room_with_code(base: str, max_uses: int, creator_wide: bool) -> str:
-    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=HOST)
+    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=HOST, timeout=60)
     assert r.status_code in (200, 201), r.text
     r = httpx.post(f"{base}/v1/rooms", headers=HOST, json={
-        "title": "Codes", "ticket_price": {"amount": 2000, "currency": "USD"}, "capacity": 100})
+        "title": "Codes", "ticket_price": {"amount": 2000, "currency": "USD"}, "capacity": 100}, timeout=60)
     assert r.status_code == 201, r.text
     room_id = r.json()["id"]
     url = f"{base}/v1/creators/code-host/codes" if creator_wide else f"{base}/v1/rooms/{room_id}/codes"
-    r = httpx.post(url, headers=HOST, json={"code": "FIVE", "percent_off": 50, "max_uses": max_uses})
+    r = httpx.post(url, headers=HOST, json={"code": "FIVE", "percent_off": 50, "max_uses": max_uses}, timeout=60)
     assert r.status_code == 201, r.text
     return room_id
 

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.postgres
 
 def _setup_room(base: str, capacity: int) -> str:
     host = bearer("host-1", "creator")
-    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=host)
+    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=host, timeout=60)
     assert r.status_code == 201, r.text
     r = httpx.post(f"{base}/v1/rooms", headers=host, json={
-        "title": "Flash sale", "ticket_price": {"amount": 1000, "currency": "USD"}, "capacity": capacity})
+        "title": "Flash sale", "ticket_price": {"amount": 1000, "currency": "USD"}, "capacity": capacity}, timeout=60)
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -56,7 +56,7 @@ def test_200_concurrent_buyers_on_two_processes_get_exactly_50_seats(postgres_ur
         assert statuses == {201: 50, 409: 150}, statuses
         assert types == {"sold_out": 150}
         assert all(body["status"] == "paid" for _, status, body in results if status == 201)
-        room = httpx.get(f"{base}/v1/rooms/{room_id}", headers=bearer("host-1", "creator")).json()
+        room = httpx.get(f"{base}/v1/rooms/{room_id}", headers=bearer("host-1", "creator"), timeout=60).json()
         assert (room["sold"], room["available"]) == (50, 0)
 
     # The event log agrees: 50 reservations, 50 payments, nothing released.

@@ -19,11 +19,11 @@ HOST = bearer("tier-host", "creator")
 
 
 def _tiered_room(base: str, capacity: int, *caps: int) -> tuple[str, list[str]]:
-    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=HOST)
+    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=HOST, timeout=60)
     assert r.status_code in (201, 200), r.text
     tiers = [{"name": f"Tier {i}", "price": {"amount": 1000 + i, "currency": "USD"}, "capacity": cap}
              for i, cap in enumerate(caps)]
-    r = httpx.post(f"{base}/v1/rooms", headers=HOST, json={"title": "Tiers", "capacity": capacity, "tiers": tiers})
+    r = httpx.post(f"{base}/v1/rooms", headers=HOST, json={"title": "Tiers", "capacity": capacity, "tiers": tiers}, timeout=60)
     assert r.status_code == 201, r.text
     room = r.json()
     return room["id"], [t["id"] for t in room["tiers"]]
@@ -62,7 +62,7 @@ def test_30_concurrent_buyers_on_a_tier_of_10_inside_a_room_of_15_get_exactly_10
         types = Counter(body.get("type") for status, body in results if status >= 400)
         assert statuses == {201: 10, 409: 20}, statuses
         assert types == {"tier_sold_out": 20}
-        room = httpx.get(f"{base}/v1/rooms/{room_id}", headers=HOST).json()
+        room = httpx.get(f"{base}/v1/rooms/{room_id}", headers=HOST, timeout=60).json()
         assert [(t["sold"], t["available"]) for t in room["tiers"]] == [(10, 0), (0, 5)]
 
     assert _counters(postgres_url, room_id) == (10, {small: 10, other: 0}, {small: 10})

@@ -19,10 +19,10 @@ GIVERS, RECEIVERS = 20, 4
 
 
 def _room(base: str) -> str:
-    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=HOST)
+    r = httpx.post(f"{base}/v1/creators", json={"display_name": "Host", "follower_count": 5000}, headers=HOST, timeout=60)
     assert r.status_code in (200, 201), r.text
     r = httpx.post(f"{base}/v1/rooms", headers=HOST, json={
-        "title": "Gifts", "ticket_price": {"amount": 2000, "currency": "USD"}, "capacity": 100})
+        "title": "Gifts", "ticket_price": {"amount": 2000, "currency": "USD"}, "capacity": 100}, timeout=60)
     assert r.status_code == 201, r.text
     return r.json()["id"]
 

@@ -1,10 +1,11 @@
 """What the admission tests share: arranging a room and its tickets over HTTP, asking for admission,
-the expected answers, timing a commit against the index, the revocation feed, tokens and presence reports.
+the expected answers, ordering a commit against the index's catch-ups, the revocation feed, tokens and presence reports.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,9 +23,6 @@ from tests.conftest import bearer
 
 MEDIA = bearer("media-server-1", "media")
 POLL_SECONDS = 0.05  # BOXOFFICE_ADMISSION_POLL_SECONDS, default
-# Margin on top of the poll interval: applying the batch, thread scheduling under the GIL on a
-# 2-core machine, and the 5 ms resolution of our own polling (plus an HTTP round trip).
-STALENESS_MARGIN_SECONDS = 0.05
 
 
 def caught_up(services: Any) -> None:
@@ -60,42 +58,55 @@ def denied(reason: str, ticket_id: str | None = None) -> dict[str, Any]:
     return {"admit": False, "role": None, "reason": reason, "ticket_id": ticket_id, "waiting": False}
 
 
+class TailCycles:
+    """The order of commits and of an AdmissionTail's catch-up cycles, by a sequence, not a clock.
+
+    Staleness is stated in cycles: the first catch-up that begins after a commit has applied it. Wall time
+    would test the machine's load; a tail that polls every interval and reads everything committed before
+    each cycle bounds staleness at one interval plus one batch by construction.
+    """
+
+    def __init__(self, tail: Any) -> None:
+        self.tail = tail
+        self._seq = itertools.count(1)
+        self._changed = threading.Condition()
+        self.commits: dict[int, int] = {}  # log position -> sequence number of its commit
+        self.cycles: list[tuple[int, int]] = []  # (sequence number when the cycle began, index position after)
+
+    def record_commit(self, position: int) -> None:
+        with self._changed:
+            self.commits[position] = next(self._seq)
+
+    def catch_up(self, wrapped: Callable[[], int]) -> int:
+        with self._changed:
+            began = next(self._seq)
+        applied = wrapped()
+        with self._changed:
+            self.cycles.append((began, self.tail.index.position))
+            self._changed.notify_all()
+        return applied
+
+    def first_cycle_after(self, position: int, at_most: float = 10.0) -> tuple[int, int]:
+        """The first cycle that began after `position` committed; waits for it (generously: this is not a timing)."""
+        committed = self.commits[position]
+        with self._changed:
+            assert self._changed.wait_for(lambda: any(b > committed for b, _ in self.cycles), timeout=at_most), \
+                f"no catch-up began within {at_most} s of the commit (is the tail running?)"
+            return next(c for c in self.cycles if c[0] > committed)
+
+
 @contextmanager
-def commit_times(box: Any) -> Iterator[dict[int, float]]:
-    """Log position -> monotonic time of its commit, stamped before any read model is poked."""
-    stamps: dict[int, float] = {}
-
-    def stamp(position: int) -> None:
-        stamps[position] = time.monotonic()
-
-    box.uow.commit_listeners.insert(0, stamp)
+def tail_cycles(box: Any, tail: Any) -> Iterator[TailCycles]:
+    """Record `box`'s commits and `tail`'s catch-up cycles (the tail's thread calls `self.catch_up()`)."""
+    cycles = TailCycles(tail)
+    wrapped = tail.catch_up
+    tail.catch_up = lambda: cycles.catch_up(wrapped)
+    box.uow.commit_listeners.insert(0, cycles.record_commit)
     try:
-        yield stamps
+        yield cycles
     finally:
-        box.uow.commit_listeners.remove(stamp)
-
-
-@contextmanager
-def first_time_true(condition: Callable[[], bool], every: float = 0.005, at_most: float = 1.0) -> Iterator[list[float]]:
-    """Poll `condition` every 5 ms in a thread (for at most 1 s); yields a list that gets the first time it held."""
-    seen: list[float] = []
-    stop = threading.Event()
-
-    def poll() -> None:
-        deadline = time.monotonic() + at_most
-        while not stop.is_set() and time.monotonic() < deadline:
-            if condition():
-                seen.append(time.monotonic())
-                return
-            time.sleep(every)
-
-    poller = threading.Thread(target=poll, name="staleness-poller", daemon=True)
-    poller.start()
-    try:
-        yield seen
-    finally:
-        poller.join(timeout=at_most + 1)
-        stop.set()
+        box.uow.commit_listeners.remove(cycles.record_commit)
+        del tail.catch_up
 
 
 class PausingRecorder:

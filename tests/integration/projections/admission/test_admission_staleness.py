@@ -1,6 +1,10 @@
 """How fresh an admission answer is: a change is visible after at most one poll interval
 (BOXOFFICE_ADMISSION_POLL_SECONDS, default 0.05 s) plus the time to apply a batch; a write in the same
 process pokes the index at once; two catch-ups racing never admit a refunded listener again.
+
+Stated in the tail's cycles, not in milliseconds: the first catch-up that begins after a commit has
+applied it, and the tail begins one every poll interval (or at once when poked). A bound in wall time
+measured the machine's load (it failed at load 25 with 116 ms against 100).
 """
 
 from __future__ import annotations
@@ -14,11 +18,9 @@ from tests.api.builders import a_listener, a_paid_ticket
 from tests.integration.projections import support
 from tests.integration.projections.admission.builders import (
     POLL_SECONDS,
-    STALENESS_MARGIN_SECONDS,
     caught_up,
     admission,
-    commit_times,
-    first_time_true,
+    tail_cycles,
     PausingRecorder,
 )
 
@@ -30,15 +32,15 @@ def test_a_refund_is_denied_over_http_within_one_poll_interval_of_its_commit(cli
     caught_up(services)
     assert admission(client, room["id"], listener.sub)["admit"]
 
-    with commit_times(services.app) as stamps, \
-            first_time_true(lambda: admission(client, room["id"], listener.sub)["reason"] == "refunded") as denied_at:
+    with tail_cycles(services.app, services.admission_tail) as cycles:
         _, position = services.app.refund_ticket(host.sub, UUID(ticket["id"]), amount=None,
                                                  reason="requested_by_customer", key="full")
+        _, seen_up_to = cycles.first_cycle_after(position)
 
     assert services.settings.admission_poll_seconds == POLL_SECONDS
-    assert denied_at, "the refunded listener was still admitted after 1 s"
-    delay = denied_at[0] - stamps[position]
-    assert delay <= POLL_SECONDS + STALENESS_MARGIN_SECONDS, f"denied {delay * 1000:.1f} ms after the commit"
+    assert services.admission_tail.poll_interval == POLL_SECONDS
+    assert seen_up_to >= position, "the first catch-up after the commit did not apply the refund"
+    assert admission(client, room["id"], listener.sub)["reason"] == "refunded"
 
 
 def test_an_index_in_another_process_sees_a_refund_within_one_poll_interval(client, services, make_services, live_room) -> None:  # noqa: ANN001
@@ -55,18 +57,17 @@ def test_an_index_in_another_process_sees_a_refund_within_one_poll_interval(clie
     assert index.check(room["id"], listener.sub).reason == "ok"
     tail.start()
     try:
-        # Act: refund in THIS process; poll the other index every 5 ms.
-        with commit_times(services.app) as stamps, \
-                first_time_true(lambda: index.check(room["id"], listener.sub).reason == "refunded") as denied_at:
+        # Act: refund in THIS process; note the other tail's cycles against the commit.
+        with tail_cycles(services.app, tail) as cycles:
             _, position = services.app.refund_ticket(host.sub, UUID(ticket["id"]), amount=None,
                                                      reason="requested_by_customer", key="full")
+            _, seen_up_to = cycles.first_cycle_after(position)
     finally:
         tail.stop()
 
-    # Assert: within one poll interval plus the margin.
-    assert denied_at, "the other index still admitted the refunded listener after 1 s"
-    delay = denied_at[0] - stamps[position]
-    assert delay <= POLL_SECONDS + STALENESS_MARGIN_SECONDS, f"denied {delay * 1000:.1f} ms after the commit"
+    # Assert: its first poll after the commit brought the refund.
+    assert seen_up_to >= position, "the other index's first catch-up after the commit did not apply the refund"
+    assert index.check(room["id"], listener.sub).reason == "refunded"
 
 
 def test_two_catch_ups_racing_on_one_index_never_admit_a_refunded_listener_again(services) -> None:  # noqa: ANN001

@@ -263,6 +263,21 @@ def _post(view: LedgerView, *, entry_id: str, kind: str, position: int, at: Any,
     view.post((entry_id, kind, position, occurred, currency, str(room_id) if room_id else None, creator_id,
                str(ticket_id) if ticket_id else None, reference, memo),
               [(entry_id, i, account, currency, amount, occurred, position) for i, (account, amount) in enumerate(lines)])
+    if kind in PAYOUT_KINDS and creator_id is not None:
+        # What the creator's payouts moved, for their earnings (revenue_rollups.creator_totals): paid out is
+        # what reached payouts_paid (in transit -> cash) less what came back in cash afterwards (a
+        # transfer reversed after the payout was paid); in transit is what sits in in_transit.
+        paid = in_transit = moved = 0
+        for account, amount in lines:
+            if account == IN_TRANSIT:
+                in_transit -= amount
+                paid += amount if kind == "payout_paid" else 0
+                moved += 1
+            elif account == CASH:
+                paid -= amount if kind in ("payout_failed", "payout_reversed") else 0
+                moved += 1
+        if moved:
+            view.payout(creator_id, currency, paid, in_transit, moved)
 
 
 def _fact(view: LedgerView, fact_id: str, kind: str, at: Any, room_id: Any, creator_id: str, currency: str, *,

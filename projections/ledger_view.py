@@ -6,7 +6,7 @@ room's pending amount per currency, and appending journal entries and revenue
 facts. The SQL views keep a batch's rows in memory and write them once in
 `flush`, with what finance reads beside them, in the same transaction: kept
 balances and their hourly history (ledger_balances.py), movements per day
-(ledger_movements.py), revenue per room and day (revenue_rollups.py). They
+(ledger_movements.py), revenue per room and day, per room and per creator (revenue_rollups.py). They
 share their SQL and differ by their `Rows` dialect (projections/rows.py).
 Imports store/ and this package only.
 """
@@ -60,6 +60,10 @@ class LedgerView(ABC):
         """Append a revenue fact (FACT_COLUMNS)."""
 
     @abstractmethod
+    def payout(self, creator_id: str, currency: str, paid: int, in_transit: int, postings: int) -> None:
+        """Add what a payout entry moved to the creator's totals (paid out, in transit, its postings there)."""
+
+    @abstractmethod
     def flush(self) -> None:
         """Write what the batch changed."""
 
@@ -72,6 +76,7 @@ class SqlLedgerView(LedgerView):
         self.entries: list[tuple[Any, ...]] = []
         self.postings: list[tuple[Any, ...]] = []
         self.facts: list[tuple[Any, ...]] = []
+        self.payouts: dict[tuple[str, str], list[int]] = {}
         self.rooms = RowCache(self.sql, f"ledger_rooms{suffix}", ("room_id",), ("room_id", "creator_id", "released"))
         self.amounts = RowCache(self.sql, f"ledger_room_pending{suffix}", ("room_id", "currency"),
                                 ("room_id", "currency", "amount"))
@@ -115,6 +120,12 @@ class SqlLedgerView(LedgerView):
     def fact(self, fact: tuple[Any, ...]) -> None:
         self.facts.append(fact)
 
+    def payout(self, creator_id: str, currency: str, paid: int, in_transit: int, postings: int) -> None:
+        figures = self.payouts.setdefault((creator_id, currency), [0, 0, 0])
+        figures[0] += paid
+        figures[1] += in_transit
+        figures[2] += postings
+
     def flush(self) -> None:
         tx, s = self.tx, self.s
         self.rooms.flush(tx)
@@ -132,7 +143,7 @@ class SqlLedgerView(LedgerView):
         self.sql.insert(tx, f"revenue_facts{s}", FACT_COLUMNS, self.facts)
         ledger_balances.BalanceBook(s, self.sql).apply(tx, self.postings)
         ledger_movements.add_movements(tx, s, {e[0]: e[1] for e in self.entries}, self.postings)
-        revenue_rollups.roll_up(tx, s, self.facts)
+        revenue_rollups.roll_up(tx, s, self.facts, self.payouts)
 
 
 class PostgresLedgerView(SqlLedgerView):

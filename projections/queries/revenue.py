@@ -3,7 +3,8 @@
 The whole UTC days inside [from, to) come from `revenue_days` (one row per
 room, currency and day); a range that starts or ends inside a day adds the
 facts of that partial day from `revenue_facts`. A month costs its room-days,
-whatever the number of tickets sold.
+whatever the number of tickets sold. Per room with no range (a creator's rooms
+beside their earnings) reads `revenue_rooms`, one row per room and currency.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def revenue(db: Database, *, by: str, from_us: int | None, to_us: int | None,
     sums = ", ".join(f"SUM({c}) AS {c}" for c in REPORT_COLUMNS)
     first, last, edges = _day_span(from_us, to_us)
     parts: list[tuple[str, list[Any]]] = []
-    if first is not None or last is not None or from_us is None or to_us is None:  # some whole days
+    if by == "room" and from_us is None and to_us is None:  # since the start: one row per room, not per room-day
+        parts.append((_select("revenue_rooms", group, sums, [], creator_id), []))
+    elif first is not None or last is not None or from_us is None or to_us is None:  # some whole days
         where, params = [], []
         if first is not None:
             where.append("day >= %s")

@@ -13,7 +13,9 @@ to head runs the backfills:
 - 0010 gives every room its default tier (guard row and catalog row) and every
   hold that tier;
 - 0012 creates the refund policies table, empty;
-- 0014 creates the transfers table, empty, and 0015 gives every ticket its tier.
+- 0014 creates the transfers table, empty, and 0015 gives every ticket its tier;
+- 0018 fills the lifetime revenue per room and the creators' totals (revenue and
+  what their payouts moved) from the revenue facts and the payout entries.
 
 Each backfilled read table must equal what a rebuild of its projection from the
 events gives, and each backfilled guard row what the application itself kept.
@@ -46,7 +48,8 @@ from tests.integration.projections.support import rows
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
-LEDGER_KEPT = ("ledger_balances", "ledger_balance_hours", "ledger_movement_days", "revenue_days")  # 0009
+LEDGER_KEPT = ("ledger_balances", "ledger_balance_hours", "ledger_movement_days", "revenue_days",  # 0009
+               "revenue_rooms", "creator_totals")  # 0018
 CATALOG_BACKFILLED = ("room_tiers_view", "room_policies_view", "tickets_view", "ticket_transfers_view")  # 0010, 0012, 0014-15
 GUARDS_BACKFILLED = ("tier_inventory", "seat_holds")  # 0010 (seat_holds.tier_id)
 

@@ -68,6 +68,7 @@ class MemoryLedgerView(LedgerView):
         self.entries: list[tuple[Any, ...]] = []
         self.postings: list[tuple[Any, ...]] = []
         self.facts: list[tuple[Any, ...]] = []
+        self.payouts: list[tuple[Any, ...]] = []
 
     def preload(self, rooms: Iterable[str]) -> None:
         pass
@@ -95,6 +96,9 @@ class MemoryLedgerView(LedgerView):
 
     def fact(self, fact: tuple[Any, ...]) -> None:
         self.facts.append(fact)
+
+    def payout(self, creator_id: str, currency: str, paid: int, in_transit: int, postings: int) -> None:
+        self.payouts.append((creator_id, currency, paid, in_transit, postings))
 
     def flush(self) -> None:
         pass

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.money import Money
+from projections.ledger import PAYOUT_KINDS_SQL
+from projections.queries.earnings import creator_earnings
 
 ELIGIBLE_FOLLOWERS = 1_000
 MONEY_EVENTS = ("Ticket.Paid", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
@@ -138,8 +140,9 @@ def expected_movement(kind: str, account: str, amount: int) -> str:
 
 
 def kept_books_mismatches(db: Any) -> list[str]:
-    """What the kept balances, their hourly history, the movement days and the revenue days say
-    differently from a recomputation over every posting and fact; empty when they agree."""
+    """What the kept balances, their hourly history, the movement days, the revenue days and rooms and
+    each creator's earnings say differently from a recomputation over every posting and fact; empty when
+    they agree."""
     postings = postings_of(db)
     wrong: list[str] = []
     kept = {(r["account"], r["currency"]): (int(r["balance"]), int(r["debits"]), int(r["credits"]), int(r["postings"]))
@@ -188,4 +191,46 @@ def kept_books_mismatches(db: Any) -> list[str]:
                  for r in db.query("SELECT * FROM revenue_days")}
     if kept_days != facts:
         wrong.append("revenue_days differ from the revenue facts")
+    rooms: dict[tuple[str, str], list[Any]] = {}
+    for (room_id, currency, _), (creator_id, *amounts) in facts.items():
+        row = rooms.setdefault((room_id, currency), [creator_id, *([0] * len(columns))])
+        row[1:] = [a + b for a, b in zip(row[1:], amounts, strict=True)]
+    kept_rooms = {(r["room_id"], r["currency"]): [r["creator_id"], *(int(r[c]) for c in columns)]
+                  for r in db.query("SELECT * FROM revenue_rooms")}
+    if kept_rooms != rooms:
+        wrong.append("revenue_rooms differ from the revenue facts")
+    creators = {c["creator_id"] for c in db.query("SELECT DISTINCT creator_id FROM ledger_entries"
+                                                  " WHERE creator_id IS NOT NULL")}
+    for creator in sorted(creators):
+        kept, recomputed = creator_earnings(db, creator), earnings_from_history(db, creator)
+        if kept != recomputed:
+            wrong.append(f"earnings of {creator}: kept {kept}, from the history {recomputed}")
     return wrong
+
+
+def earnings_from_history(db: Any, creator_id: str) -> list[dict[str, Any]]:
+    """A creator's earnings per currency recomputed from their postings, revenue facts and payout entries."""
+    by_currency: dict[str, dict[str, Any]] = {}
+
+    def slot(currency: str) -> dict[str, Any]:
+        return by_currency.setdefault(currency, {"currency": currency, "pending": 0, "available": 0, "paid": 0,
+                                                 "in_transit": 0, "lifetime": 0})
+
+    for p in db.query("SELECT account, currency, SUM(amount) AS b FROM ledger_postings WHERE account IN (%s, %s)"
+                      " GROUP BY account, currency", (f"creator:{creator_id}:pending", f"creator:{creator_id}:available")):
+        slot(p["currency"])["pending" if p["account"].endswith(":pending") else "available"] = -int(p["b"])
+    for f in db.query("SELECT currency, SUM(creator_share) AS share, SUM(gross) AS gross FROM revenue_facts"
+                      " WHERE creator_id = %s GROUP BY currency", (creator_id,)):
+        if int(f["gross"]) or int(f["share"]):  # not a currency only fees were settled in
+            slot(f["currency"])["lifetime"] = int(f["share"])
+    for p in db.query("SELECT e.kind, p.account, p.currency, p.amount FROM ledger_entries e JOIN ledger_postings p"
+                      " ON p.entry_id = e.entry_id WHERE e.creator_id = %s AND e.kind IN "
+                      f"{PAYOUT_KINDS_SQL}"
+                      " AND p.account IN ('platform:payouts_in_transit', 'platform:cash')", (creator_id,)):
+        entry, amount = slot(p["currency"]), int(p["amount"])
+        if p["account"] == "platform:payouts_in_transit":
+            entry["in_transit"] -= amount
+            entry["paid"] += amount if p["kind"] == "payout_paid" else 0
+        elif p["kind"] in ("payout_failed", "payout_reversed"):
+            entry["paid"] -= amount
+    return sorted(by_currency.values(), key=lambda x: x["currency"])

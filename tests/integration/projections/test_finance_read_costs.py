@@ -7,7 +7,8 @@ touched. The trial balance reads one row per account at both sizes; a balance
 as of a moment reads one row per account and one hour row per account, plus
 the postings of the moment's partial hour, and still equals a sum over the
 postings; a prefix reads the rows of its own accounts through an index range,
-however many other accounts exist.
+however many other accounts exist; a creator's earnings read the creator's two
+accounts and their totals row, and the list of their rooms one row per room.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import pytest
 from bench.finance_reads import START, Seeder
 from projections.ledger_balances import HOUR_US
 from projections.queries.balances import balances, balances_as_of
+from projections.queries.earnings import creator_earnings
+from projections.queries.revenue import revenue
 from store.timecodes import to_us
-from tests.integration.projections.support import balances_at, postings_of
+from tests.integration.projections.support import balances_at, earnings_from_history, postings_of
 from tests.support.plans import ExplainingDatabase
 
 pytestmark = pytest.mark.postgres
@@ -96,3 +99,47 @@ def test_an_account_prefix_reads_its_own_rows_by_index_among_thousands_of_accoun
     (plan,) = explaining.plans
     assert [s["index"] for s in plan["scans"] if s["index"]] == ["ledger_balances_pkey"], plan
     assert plan["rows_read"] <= 2 * len(rows), plan
+
+
+def test_a_creators_earnings_read_their_own_rows_however_long_their_history(make_services,  # noqa: ANN001
+                                                                           postgres_url) -> None:
+    # Arrange: 3 creators, 6 rooms, and 5,000 other creators' rows; then the same creators with four
+    # times the history.
+    services = make_services(postgres_url)
+    seeder = Seeder(services, 6 * ROOM_EVENTS, creators=3)
+    with services.db.transaction() as tx:
+        tx.execute("INSERT INTO ledger_balances (account, currency, balance, debits, credits, postings, position,"
+                   " last_hour) SELECT 'creator:other-' || n || ':pending', 'USD', 0, 0, 0, 0, 0, 0"
+                   " FROM generate_series(1, 5000) AS n")
+        tx.execute("INSERT INTO creator_totals SELECT 'other-' || n, 'USD', 0, 0, 0, 0, 0, 0, 0, 0, 0"
+                   " FROM generate_series(1, 5000) AS n")
+        tx.execute("INSERT INTO revenue_rooms SELECT 'room-' || n, 'USD', 'other-' || n, 0, 0, 0, 0, 0, 0"
+                   " FROM generate_series(1, 5000) AS n")
+    figures_read, rooms_read = [], []
+
+    for size in (6 * ROOM_EVENTS, 24 * ROOM_EVENTS):
+        seeder.grow(size)
+        services.projector.catch_up()
+        db = services.db
+        with db.transaction() as tx:
+            tx.execute("ANALYZE")
+
+        # Act: the earnings figures, and the endpoint's list of the creator's rooms, each explained.
+        earnings, figures = explained(db, lambda d: creator_earnings(d, "creator-1"))
+        rooms, listing = explained(db, lambda d: revenue(d, by="room", from_us=None, to_us=None,
+                                                         creator_id="creator-1"))
+
+        # Assert: the creator's two accounts and their totals row, by key; the rooms, one row each; exact.
+        own = int(db.query("SELECT COUNT(*) AS n FROM ledger_balances WHERE account LIKE 'creator:creator-1:%%'")[0]["n"])
+        assert figures.rows_read <= 2 * (own + 1), figures.plans  # a bitmap scan counts its rows twice
+        assert {s["index"] for p in figures.plans for s in p["scans"] if s["index"]} == {
+            "ledger_balances_pkey", "creator_totals_pkey"}, figures.plans
+        assert len(rooms) == seeder.rooms // 3 and listing.rows_read <= 2 * len(rooms), listing.plans
+        assert [s["index"] for p in listing.plans for s in p["scans"] if s["index"]] == ["revenue_rooms_by_creator"]
+        assert earnings == earnings_from_history(db, "creator-1")
+        assert earnings[0]["lifetime"] == sum(r["creator_share"] for r in rooms) > 0
+        figures_read.append(figures.rows_read)
+        rooms_read.append(listing.rows_read)
+
+    assert figures_read[1] == figures_read[0], figures_read
+    assert rooms_read[1] <= 4 * rooms_read[0], "the rooms listed: at most one row per room, not per room-day"

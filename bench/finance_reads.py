@@ -8,8 +8,10 @@ each larger size is a longer history of the same platform (quick: 100k events
 = 45 days, 1M = 450 days; full: 1M = 45 days, 10M = 450 days). So every
 account exists from the first weeks (about 200 rows in `ledger_balances` at
 every size) and "a month" (30 days from 09:17, ending 3 days before the last
-sale) is a whole month at every size. Appended in large saves (the catch-up
-benchmark's seeding). At each size it rebuilds every projection, EXPLAINs each
+sale) is a whole month at every size. Written straight into the event store
+with binary COPY (bench/seed.py, shared with the catch-up benchmark). At each
+size it rebuilds every projection that handles the log's events (the others'
+positions move to the head: they have nothing to apply), EXPLAINs each
 read (bench/finance_plans.py: the rows PostgreSQL reads, which do not depend
 on the machine's load), starts one API process and times each read over HTTP
 (median of 7 calls after a warm-up), then grows the same log to the next size.
@@ -29,7 +31,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
-import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,10 +44,9 @@ from api.settings import Settings
 from store.timecodes import to_us
 from bench.common import SECRET, table, throwaway_database, write
 from bench.finance_plans import explain
-from domain.money import Money
-from domain.policies import CommissionPolicy
-from domain.rooms.model import Room
-from domain.sales.model import Ticket
+from bench.seed import EventLog
+from projections.batches import set_position
+from projections.light_events import event_kind
 from tests.support.server import running_server
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -64,47 +65,42 @@ class Seeder:
 
     Rooms of 200 paid tickets, sold over the time until the next room opens; the
     rooms go round the same 200 creators (registered first; tests pass fewer), so from the first
-    weeks every account exists and a larger size only adds history. Appended in
-    large saves (the catch-up benchmark's seeding), continuing where it stopped.
+    weeks every account exists and a larger size only adds history. Written straight into
+    the event store with COPY (bench/seed.py, shared with the catch-up benchmark),
+    continuing where it stopped.
     """
 
     def __init__(self, services: Any, smallest: int, creators: int = CREATORS) -> None:
         self.app = services.app
-        self.policy = CommissionPolicy()
+        self.url = services.settings.database_url
+        self.log = EventLog(self.app)
         self.rooms = 0
         self.creators = creators
         self.room_every = SMALLEST_SPANS / (smallest / EVENTS_PER_ROOM)
         self.lifetime: dict[str, int] = {}
         for n in range(creators):
             self.app.register_creator(self.creator(n), "Bench", 10_000)
+        registered = self.app.recorder.select_notifications(start=1, limit=creators)
+        self.topics = {n.topic for n in registered} | set(self.log.topics)  # every topic the log holds
 
     def creator(self, n: int) -> str:
         return f"creator-{n % self.creators}"
 
     def grow(self, events: int) -> int:
-        while (self.app.recorder.max_notification_id() or 0) < events:
+        """Add rooms until the log holds at least `events` events (one COPY); the log's head."""
+        head = self.app.recorder.max_notification_id() or 0
+        if head >= events:
+            return head
+        return self.log.append(self.url, self._rooms(-(-(events - head) // EVENTS_PER_ROOM)))
+
+    def _rooms(self, count: int) -> Iterator[tuple[Any, ...]]:
+        for _ in range(count):
             host = self.creator(self.rooms)
-            opened = START + self.rooms * self.room_every
-            room = Room.open(id=uuid.uuid4(), host_id=host, title="bench", scheduled_start=opened,
-                             price_amount=999, price_currency="USD", capacity=TICKETS_PER_ROOM, sales_end=None,
-                             opened_at=opened, default_tier=True)
-            batch: list[Any] = [room]
-            step = self.room_every / TICKETS_PER_ROOM
-            for i in range(TICKETS_PER_ROOM):
-                at = opened + i * step
-                t = Ticket.reserve(id=uuid.uuid4(), room_id=room.id, host_id=host,
-                                   holder_id=f"l-{self.rooms}-{i}", price_amount=999, price_currency="USD",
-                                   reserved_at=at, hold_expires_at=at, idempotency_key=None, tier_id=room.id,
-                                   list_amount=999, discount_amount=0, code=None)
-                before = self.lifetime.get(host, 0)
-                self.lifetime[host] = before + 999
-                t.pay(split=self.policy.split(room.price, before), fee=Money(59, "USD"), provider="sandbox",
-                      payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}", balance_transaction_id=f"txn_{t.id.hex}",
-                      lifetime_before=before, at=at, seat_held=True)
-                batch.append(t)
-            self.app.uow.save(*batch)
+            rows, self.lifetime[host] = self.log.room(
+                host, START + self.rooms * self.room_every, self.room_every / TICKETS_PER_ROOM, TICKETS_PER_ROOM,
+                self.lifetime.get(host, 0), f"l-{self.rooms}")
             self.rooms += 1
-        return self.app.recorder.max_notification_id() or 0
+            yield from rows
 
     @property
     def last_moment(self) -> datetime:
@@ -189,6 +185,25 @@ def measure(url: str, seeder: Seeder) -> dict[str, Any]:
     return out
 
 
+def rebuild(services: Any, head: int, topics: set[str]) -> list[str]:
+    """Rebuild every projection that handles a kind of event in the log, whose `topics` the seeder
+    knows (reads wait for every projection).
+
+    The others (attendance, payouts, ...) have nothing to apply: their tables stay empty, and
+    their positions move to the head, where a catch-up would leave them; replayed, each read the
+    whole log in a process of its own for nothing. Returns the names rebuilt.
+    """
+    projector = services.projector
+    kinds = {event_kind(t) for t in topics}
+    wanted = [name for name, p in projector.projections.items() if p.handles & kinds]
+    projector.rebuild(*wanted)
+    with services.db.transaction() as tx:
+        for name in projector.projections:
+            if name not in wanted:
+                set_position(tx, name, head)
+    return wanted
+
+
 def run(full: bool = False) -> dict[str, Any]:
     sizes = [int(s) for s in os.environ.get("BOXOFFICE_FINANCE_BENCH_SIZES", "").split(",") if s] or (
         [1_000_000, 10_000_000] if full else [100_000, 1_000_000])
@@ -201,7 +216,7 @@ def run(full: bool = False) -> dict[str, Any]:
             head = seeder.grow(size)
             seeded = time.perf_counter() - t0
             t0 = time.perf_counter()
-            services.projector.rebuild(*services.projector.projections)  # reads wait for every projection
+            rebuild(services, head, seeder.topics)
             rebuilt = time.perf_counter() - t0
             print(f"{head:,} events ({seeder.days} days, {seeder.rooms:,} rooms): seeded in {seeded:.0f} s,"
                   f" projections rebuilt in {rebuilt:.0f} s; load {os.getloadavg()}", flush=True)

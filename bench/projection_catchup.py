@@ -1,7 +1,7 @@
 """Benchmark 3: rebuild the ledger and access-list (catalog) projections over a large log.
 
 Seeds 1,000,000 events (quick: 100,000): rooms, and tickets reserved and paid,
-appended through the application in large saves. Then times
+written straight into the event store with COPY (bench/seed.py). Then times
 `Projector.rebuild` for each projection (events/s), beside the library's own
 `ProjectionRunner` (one transaction per event) doing the same ledger work on a
 20,000-event slice (quick: 5,000) in the same run.
@@ -10,8 +10,7 @@ appended through the application in large saves. Then times
 from __future__ import annotations
 
 import time
-import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventsourcing.application import Application
@@ -24,43 +23,22 @@ from api.settings import Settings
 from store.db import _PgTx
 from store.env import eventsourcing_env
 from bench.common import table, throwaway_database, write
-from domain.money import Money
-from domain.policies import CommissionPolicy
-from domain.rooms.model import Room
-from domain.sales.model import Ticket
+from bench.seed import EventLog
 from projections.ledger import LedgerProjection
 
 LIB_SUFFIX = "__lib"
 
 
-def seed(app: Any, events: int, tickets_per_room: int = 1000) -> int:
-    """Append about `events` events: rooms and paid tickets (two events each)."""
-    policy = CommissionPolicy()
+def seed(app: Any, url: str, events: int, tickets_per_room: int = 1000) -> int:
+    """Append about `events` events: rooms and paid tickets (two events each), with COPY (bench/seed.py)."""
+    log = EventLog(app)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    made, lifetime = 0, 0
+    made, lifetime, rows = 0, 0, []
     while made < events:
-        room = Room.open(id=uuid.uuid4(), host_id=f"creator-{made // 50_000}", title="bench",
-                         scheduled_start=now, price_amount=999, price_currency="USD", capacity=tickets_per_room,
-                         sales_end=None, opened_at=now, default_tier=True)
-        batch: list[Any] = [room]
-        for i in range(tickets_per_room):
-            t = Ticket.reserve(id=uuid.uuid4(), room_id=room.id, host_id=room.host_id,
-                               holder_id=f"l-{made}-{i}", price_amount=999, price_currency="USD", reserved_at=now,
-                               hold_expires_at=now, idempotency_key=None, tier_id=room.id, list_amount=999,
-                               discount_amount=0, code=None)
-            split = policy.split(room.price, lifetime)
-            lifetime += 999
-            t.pay(split=split, fee=Money(59, "USD"), provider="sandbox", payment_id=f"pi_{t.id.hex}", charge_id=f"ch_{t.id.hex}",
-                  balance_transaction_id=f"txn_{t.id.hex}", lifetime_before=lifetime - 999, at=now, seat_held=True)
-            batch.append(t)
-            if len(batch) >= 500:
-                app.uow.save(*batch)
-                made += len(batch) * 2
-                batch = []
-        if batch:
-            app.uow.save(*batch)
-            made += len(batch) * 2
-    return app.recorder.max_notification_id() or 0
+        room, lifetime = log.room(f"creator-{made // 50_000}", now, timedelta(0), tickets_per_room, lifetime, f"l-{made}")
+        rows += room
+        made += len(room) - 1
+    return log.append(url, rows)
 
 
 class LibraryLedgerView(PostgresTrackingRecorder):
@@ -103,7 +81,7 @@ def run(full: bool = False) -> dict[str, Any]:
     with throwaway_database() as url:
         services = build_services(Settings(database_url=url, log_level="WARNING"))
         started = time.perf_counter()
-        head = seed(services.app, events)
+        head = seed(services.app, url, events)
         seeded = time.perf_counter() - started
         projector = services.projector
         timings = {}

@@ -45,7 +45,7 @@ def seed(name: str, events: int) -> None:
     upgrade(url_of(name))
     services = build_services(Settings(database_url=url_of(name), log_level="WARNING"))
     try:
-        print(json.dumps({"seeded": seed_log(services.app, events)}))
+        print(json.dumps({"seeded": seed_log(services.app, url_of(name), events)}))
     finally:
         services.close()
 

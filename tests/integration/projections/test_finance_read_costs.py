@@ -115,7 +115,7 @@ def test_a_creators_earnings_read_their_own_rows_however_long_their_history(make
                    " FROM generate_series(1, 5000) AS n")
         tx.execute("INSERT INTO revenue_rooms SELECT 'room-' || n, 'USD', 'other-' || n, 0, 0, 0, 0, 0, 0"
                    " FROM generate_series(1, 5000) AS n")
-    figures_read, rooms_read = [], []
+    own_accounts, rooms_read = [], []
 
     for size in (6 * ROOM_EVENTS, 24 * ROOM_EVENTS):
         seeder.grow(size)
@@ -138,8 +138,10 @@ def test_a_creators_earnings_read_their_own_rows_however_long_their_history(make
         assert [s["index"] for p in listing.plans for s in p["scans"] if s["index"]] == ["revenue_rooms_by_creator"]
         assert earnings == earnings_from_history(db, "creator-1")
         assert earnings[0]["lifetime"] == sum(r["creator_share"] for r in rooms) > 0
-        figures_read.append(figures.rows_read)
+        own_accounts.append(own)
         rooms_read.append(listing.rows_read)
 
-    assert figures_read[1] == figures_read[0], figures_read
+    # The same bound at both sizes: the creator's accounts did not change, the history grew fourfold.
+    # (Not the same count: the planner picks a plain or a bitmap index scan, which counts its rows twice.)
+    assert own_accounts[1] == own_accounts[0], own_accounts
     assert rooms_read[1] <= 4 * rooms_read[0], "the rooms listed: at most one row per room, not per room-day"

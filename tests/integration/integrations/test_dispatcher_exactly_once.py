@@ -114,3 +114,45 @@ def test_a_worker_process_killed_and_restarted_loses_and_repeats_no_enqueue(make
 
     found = deliveries(services)
     assert len(found) == ROOMS and len(set(found)) == ROOMS
+
+
+def test_with_no_endpoint_the_dispatcher_passes_over_the_log_without_reading_an_event(make_services, postgres_url):
+    services = make_services(postgres_url, reactors="worker")
+    box = services.app
+    box.register_creator("host-1", "Host", 5000)
+    from domain.money import Money
+
+    for i in range(5):
+        box.open_room("host-1", title=f"room {i}", scheduled_start=None, price=Money(999, "USD"), capacity=10)
+    services.projector.catch_up()
+    reactor = a_dispatcher(services, batch_size=2)
+    reads = []
+    select = reactor.recorder.select_notifications
+    reactor.recorder = type("Counting", (), {
+        "select_notifications": lambda self, *a, **k: reads.append(a) or select(*a, **k),
+        "max_notification_id": lambda self: services.app.recorder.max_notification_id()})()
+
+    covered = reactor.enqueue_once()
+
+    head = services.app.uow.position()
+    assert (reads, reactor.position(), covered, reactor.more) == ([], head, head, False)
+    assert reactor.enqueue_once() == 0  # caught up: nothing more
+
+
+def test_the_runner_waits_for_its_poll_after_a_round_that_only_caught_up(make_services, postgres_url):
+    from integrations.reactor import ReactorRunner
+
+    services = make_services(postgres_url, reactors="worker")
+    arrange(services)  # an endpoint: the dispatcher reads and enqueues
+    reactor = a_dispatcher(services, batch_size=7)
+    runner = ReactorRunner([reactor])
+
+    rounds = []
+    while True:
+        busy, again = runner._round()
+        rounds.append(again)
+        if not again:
+            break
+
+    assert reactor.position() == services.app.uow.position()
+    assert rounds[-1] is False and len(rounds) >= 2  # full batches went on at once; the last one waits

@@ -58,19 +58,19 @@ class ClaimReads:
         # is looked up by its full unique key, one probe per (room, holder) (OFFSET 0 keeps
         # the planner from flattening the probe into a join): without statistics, as in a
         # young table, it would rather read every hold of the room.
-        self._cursor.execute(f'SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = ANY(%s)'
+        self._cursor.execute(f'SELECT {_INVENTORY} FROM seat_inventory WHERE room_id = ANY(%b)'
                              ' ORDER BY room_id COLLATE "C" FOR UPDATE' + (" SKIP LOCKED" if skip_busy else ""),
                              (rids,), prepare=False)
         with self._cursor.connection.cursor() as holds, self._cursor.connection.cursor() as tiers, \
                 self._cursor.connection.cursor() as known:
             if skip_busy:  # which rooms exist: those not locked above are busy, not unknown
-                known.execute("SELECT room_id FROM seat_inventory WHERE room_id = ANY(%s)", (rids,), prepare=False)
+                known.execute("SELECT room_id FROM seat_inventory WHERE room_id = ANY(%b)", (rids,), prepare=False)
             # The rooms' tiers, read under the rooms' locks (every tier write holds its room first).
-            tiers.execute(TIERS_SQL.replace("room_id = %s", "room_id = ANY(%s)"), (rids,), prepare=False)
+            tiers.execute(TIERS_SQL.replace("room_id = %s", "room_id = ANY(%b)"), (rids,), prepare=False)
             holds.execute(
-                ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id = ANY(%s) UNION ALL "
+                ("SELECT ticket_id, holder_id, live, room_id FROM seat_holds WHERE ticket_id = ANY(%b) UNION ALL "
                  if tids else "") +
-                "SELECT h.ticket_id, h.holder_id, h.live, h.room_id FROM unnest(%s::text[], %s::text[]) AS q(r, h)"
+                "SELECT h.ticket_id, h.holder_id, h.live, h.room_id FROM unnest(%b::text[], %b::text[]) AS q(r, h)"
                 " CROSS JOIN LATERAL (SELECT s.ticket_id, s.holder_id, s.live, s.room_id FROM seat_holds s"
                 " WHERE s.live AND s.room_id = q.r AND s.holder_id = q.h OFFSET 0) h",
                 ((tids,) if tids else ()) + ([r for r, _ in asked], [h for _, h in asked]), prepare=False)

@@ -43,7 +43,7 @@ class CodeGuards:
             return
         if self._pg:  # type: ignore[attr-defined]
             rows = self._cursor.execute(  # type: ignore[attr-defined]
-                f'SELECT {CODE_COLUMNS} FROM code_inventory WHERE code_id = ANY(%s) ORDER BY code_id COLLATE "C"'
+                f'SELECT {CODE_COLUMNS} FROM code_inventory WHERE code_id = ANY(%b) ORDER BY code_id COLLATE "C"'
                 " FOR UPDATE", (wanted,), prepare=False).fetchall()
         else:  # SQLite's BEGIN IMMEDIATE already holds the whole database
             rows = self._exec(  # type: ignore[attr-defined]

@@ -18,6 +18,10 @@ transaction's: both would hold the room first), so holds are not tracked one
 by one; a ticket's events conflict on its version anyway. Statements that lock many rows at once sort them with
 ORDER BY ... COLLATE "C" under FOR UPDATE (PostgreSQL locks in the sorted
 order), so a batch of any number of rooms locks them in one round trip.
+
+Array parameters go in binary (`%b`, PostgreSQL only): with `%s` psycopg dumps a list
+with its text array dumper, which quotes and escapes each element in Python (a flash
+sale's holds and events cost 10-15 us a row that way, 1.6-2.2 us in binary).
 """
 
 from __future__ import annotations
@@ -87,8 +91,8 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         if self._holds and self._pg:
             columns = list(zip(*self._holds.values(), strict=True))
             self._cursor.execute(
-                f"INSERT INTO seat_holds ({HOLD_COLUMNS}) SELECT * FROM unnest(%s::text[], %s::text[], %s::text[],"
-                " %s::bool[], %s::bool[], %s::int8[], %s::int8[], %s::text[], %s::text[])",
+                f"INSERT INTO seat_holds ({HOLD_COLUMNS}) SELECT * FROM unnest(%b::text[], %b::text[], %b::text[],"
+                " %b::bool[], %b::bool[], %b::int8[], %b::int8[], %b::text[], %b::text[])",
                 [list(c) for c in columns], prepare=False)
             self._holds.clear()
         elif self._holds:
@@ -161,7 +165,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
     def lock_rooms(self, room_ids: Iterable[UUID]) -> None:
         fresh = self._acquire(ROOMS, [str(r) for r in room_ids])
         if fresh and self._pg:  # SQLite's BEGIN IMMEDIATE already holds the whole database
-            self._cursor.execute('SELECT 1 FROM seat_inventory WHERE room_id = ANY(%s) ORDER BY room_id COLLATE "C"'
+            self._cursor.execute('SELECT 1 FROM seat_inventory WHERE room_id = ANY(%b) ORDER BY room_id COLLATE "C"'
                                  " FOR UPDATE", (fresh,), prepare=False)
 
     # --- seats -----------------------------------------------------------------
@@ -254,7 +258,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
             self._potential[rid] = max(left, 0) * max((t.price.amount for t in tiers_of.get(rid, {}).values()), default=0)
         if granted and self._pg:
             self._cursor.execute(
-                "UPDATE seat_inventory AS i SET taken = i.taken + d.n FROM unnest(%s::text[], %s::int4[]) AS d(room_id, n)"
+                "UPDATE seat_inventory AS i SET taken = i.taken + d.n FROM unnest(%b::text[], %b::int4[]) AS d(room_id, n)"
                 " WHERE i.room_id = d.room_id", (list(granted), list(granted.values())), prepare=False)
         else:
             for rid, n in granted.items():

@@ -93,9 +93,11 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
         # The library's statement, fed four plain arrays in binary instead of one array
         # of composites: psycopg dumps composites element by element in Python, which
         # cost more than the insert in a flash sale. Same rows, same order, same ids.
+        # `%b`, not `%s`: for a list `%s` picks psycopg's text array dumper, which quotes and
+        # escapes every element in Python (15 us per event row here, 1.6 us in binary).
         self._insert_columns_statement = self._on_events_table(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
+            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
             " RETURNING notification_id"
         )
         self._select_notifications_statement = self._on_events_table(
@@ -103,7 +105,7 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
         )
         self._select_events_of_statement = self._on_events_table(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
-            " WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
+            " WHERE originator_id = ANY(%b::uuid[]) ORDER BY originator_id, originator_version"
         )
 
     def _on_events_table(self, text: str) -> Composed:
@@ -129,7 +131,7 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
             where.append("notification_id <= %s")
             params.append(stop)
         if topics:
-            where.append("topic = ANY(%s)")
+            where.append("topic = ANY(%b)")
             params.append(list(topics))
         params.append(limit)
         statement = self._select_notifications_statement + SQL(

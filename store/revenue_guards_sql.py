@@ -107,16 +107,16 @@ class RevenueGuards:
             creators, currencies = [c for c, _ in fresh], [k for _, k in fresh]
             self._cursor.execute(  # type: ignore[attr-defined]
                 "INSERT INTO creator_revenue (creator_id, currency, lifetime, granted)"
-                " SELECT c, k, 0, 0 FROM unnest(%s::text[], %s::text[]) AS n(c, k) ON CONFLICT DO NOTHING",
+                " SELECT c, k, 0, 0 FROM unnest(%b::text[], %b::text[]) AS n(c, k) ON CONFLICT DO NOTHING",
                 (creators, currencies), prepare=False)
             with self._cursor.connection.cursor() as after:  # type: ignore[attr-defined]
                 self._cursor.execute(  # type: ignore[attr-defined]
                     "SELECT creator_id, currency, lifetime, granted FROM creator_revenue"
-                    " WHERE (creator_id, currency) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+                    " WHERE (creator_id, currency) IN (SELECT * FROM unnest(%b::text[], %b::text[]))"
                     ' ORDER BY creator_id COLLATE "C", currency COLLATE "C" FOR UPDATE', (creators, currencies),
                     prepare=False)
                 after.execute("SELECT s.creator_id, s.currency, SUM(s.used) AS used FROM revenue_slices s"
-                              " WHERE (s.creator_id, s.currency) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+                              " WHERE (s.creator_id, s.currency) IN (SELECT * FROM unnest(%b::text[], %b::text[]))"
                               " GROUP BY s.creator_id, s.currency", (creators, currencies), prepare=False)
                 rows = self._cursor.fetchall()  # type: ignore[attr-defined]
                 sums = {(_col(r, "creator_id", 0), _col(r, "currency", 1)): int(_col(r, "used", 2))
@@ -251,9 +251,9 @@ class RevenueGuards:
             with self._cursor.connection.cursor() as one, self._cursor.connection.cursor() as two:  # type: ignore[attr-defined]
                 if rids:
                     one.execute("SELECT room_id, currency, creator_id, quota, used FROM revenue_slices"
-                                " WHERE room_id = ANY(%s)", (rids,), prepare=False)
+                                " WHERE room_id = ANY(%b)", (rids,), prepare=False)
                 if keys:
-                    two.execute(estimate.format("unnest(%s::text[], %s::text[]) AS q(c, k)"),
+                    two.execute(estimate.format("unnest(%b::text[], %b::text[]) AS q(c, k)"),
                                 ([c for c, _ in keys], [k for _, k in keys]), prepare=False)
                 found = one.fetchall() if rids else []
                 sums = two.fetchall() if keys else []
@@ -279,7 +279,7 @@ class RevenueGuards:
             if self._pg:  # type: ignore[attr-defined]
                 self._cursor.execute(  # type: ignore[attr-defined]
                     "UPDATE creator_revenue AS r SET lifetime = d.lifetime, granted = d.granted"
-                    " FROM unnest(%s::text[], %s::text[], %s::int8[], %s::int8[]) AS d(creator_id, currency, lifetime,"
+                    " FROM unnest(%b::text[], %b::text[], %b::int8[], %b::int8[]) AS d(creator_id, currency, lifetime,"
                     " granted) WHERE r.creator_id = d.creator_id AND r.currency = d.currency",
                     ([c for c, _ in dirty], [k for _, k in dirty], [self._rows[d][0] for d in dirty],
                      [self._rows[d][1] for d in dirty]), prepare=False)
@@ -299,7 +299,7 @@ class RevenueGuards:
                       " quota = excluded.quota, used = excluded.used")
             if kept and self._pg:  # type: ignore[attr-defined]
                 self._cursor.execute(upsert.format(  # type: ignore[attr-defined]
-                    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int8[], %s::int8[])"),
+                    "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::int8[], %b::int8[])"),
                     ([s[0] for s, _ in kept], [s[1] for s, _ in kept], [p[0] for _, p in kept],
                      [p[1] for _, p in kept], [p[2] for _, p in kept]), prepare=False)
             else:

@@ -58,7 +58,7 @@ class TierGuards:
         """Count claims into their tiers (rooms held); the CHECK backs the decision."""
         if granted and self._pg:  # type: ignore[attr-defined]
             self._cursor.execute(  # type: ignore[attr-defined]
-                "UPDATE tier_inventory AS t SET taken = t.taken + d.n FROM unnest(%s::text[], %s::int4[]) AS d(tier_id, n)"
+                "UPDATE tier_inventory AS t SET taken = t.taken + d.n FROM unnest(%b::text[], %b::int4[]) AS d(tier_id, n)"
                 " WHERE t.tier_id = d.tier_id", (list(granted), list(granted.values())), prepare=False)
         else:
             for tier_id, n in granted.items():

@@ -307,8 +307,8 @@ class WriteGuards(WaitlistGuards, Protocol):
         """Lock these rooms' inventory rows now, in the lock order (before any revenue row)."""
 
     def plan_revenue(self, sales: Iterable[tuple[str, str, UUID | None, int]], limits: Mapping[str, int]) -> None:
-        """State every sale this transaction will accrue, (creator, currency, room or None, gross), before the first.
-
+        """State every sale this transaction will accrue, (creator, currency, room or None, gross), before the first
+        (a room just opened states one of 0: it takes a slice sized to what its seats could bring).
         `limits`: the commission threshold per currency, in minor units. A sale of a room
         this transaction holds may be counted in the room's slice of its creator's headroom
         below the threshold, under the room's lock alone; the others lock their creator's

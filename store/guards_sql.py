@@ -123,6 +123,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
             " VALUES (%s, %s, %s, 0, %s, %s, %s, %s)",
             (str(room_id), host_id, capacity, price.amount, price.currency, True, to_us(sales_end)),
         )
+        self._potential[str(room_id)] = 0  # what its seats could bring, added up by its tiers (sizes its revenue slice)
         if default_tier:  # one price for the whole room: its default tier, whose id is the room's
             self.open_tier(room_id, room_id, capacity, price, None, None, False, None)
 

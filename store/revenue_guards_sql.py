@@ -36,6 +36,12 @@ batch read it plus the batch's own sales (the same figure, one sale after
 another; under concurrency it may miss another room's sale committed in the
 meantime, which cannot change a split wholly below the threshold).
 
+When a slice is granted. A room opening states a sale of 0 (`plan_revenue`): it
+takes a slice of what its seats could bring, if that is small beside the
+creator's unallocated headroom (`OPENING`), so a creator far below the threshold
+sells every room without touching its row. Otherwise a room takes its slice at
+its first sale, sized by its unsold seats then (`SHARE` caps both).
+
 Lock order (domain/guards.py): slices live under their room's row lock (like
 tiers), so they need no rank of their own; creator rows come after rooms.
 """
@@ -52,6 +58,9 @@ from store.columns import column as _col
 from store.lock_order import REVENUE, ROOMS
 
 SHARE = 4  # a new slice takes at most a quarter of the unallocated headroom, unless one batch needs more
+# A room takes its slice when it opens (its sales then never lock the creator's row) if all its seats could
+# bring at most this fraction of the unallocated headroom; otherwise at its first sale, sized by what is left.
+OPENING = 16
 
 Key = tuple[str, str]  # (creator, currency)
 Slot = tuple[str, str]  # (room, currency)
@@ -228,7 +237,10 @@ class RevenueGuards:
                     if piece is not None and piece[0] == key[0] and slot[1] == currency:
                         self._fold(key, slot[0])
                 return
-            quota = min(headroom, max(n, min(self._potential.get(rid, headroom), headroom // SHARE)))
+            potential = self._potential.get(rid, headroom)
+            if n == 0 and potential * OPENING > headroom:
+                continue  # an opening that could take much of the headroom: its first sale sizes its slice
+            quota = min(headroom, max(n, min(potential, headroom // SHARE)))
             self._slices[(rid, currency)] = [key[0], quota, 0]
             self._selling.add((rid, currency))
             self._dirty_slices.add((rid, currency))

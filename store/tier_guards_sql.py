@@ -34,6 +34,8 @@ class TierGuards:
             " sales_start_us, sales_end_us, hidden, closed, minimum_amount) VALUES (%s, %s, %s, 0, %s, %s, %s, %s, %s,"
             " %s, %s)", (str(tier_id), str(room_id), capacity, price.amount, price.currency, to_us(sales_start),
                          to_us(sales_end), hidden, False, minimum_amount))
+        if str(room_id) in self._potential:  # type: ignore[attr-defined]  # a room opened in this transaction
+            self._potential[str(room_id)] += capacity * price.amount  # type: ignore[attr-defined]
 
     def set_tier_price(self, room_id: UUID, tier_id: UUID, price: Money) -> None:
         self.lock_rooms([room_id])  # type: ignore[attr-defined]

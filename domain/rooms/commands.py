@@ -142,6 +142,9 @@ class RoomCommands:
             for tier in (room.tiers.values() if tiers else ()):
                 guards.open_tier(room.id, UUID(tier.id), tier.capacity, tier.price, tier.sales_start, tier.sales_end,
                                  tier.hidden, tier.minimum_amount)
+            # The room takes its slice of the creator's headroom now, so its sales need not lock the creator.
+            guards.plan_revenue([(host_id, price.currency, room.id, 0)],
+                                {price.currency: self.policies.commission.threshold(price.currency)})
             return room, [room]
 
         return self.uow.transact(decide)

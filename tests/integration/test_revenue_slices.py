@@ -103,6 +103,28 @@ def test_a_room_sells_within_its_slice_without_locking_its_creators_row(db: sqli
     invariants(db)
 
 
+def test_a_room_whose_seats_could_bring_little_beside_the_headroom_takes_its_slice_as_it_opens(sqlite_url: str) -> None:
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    small, large = ROOMS[0], ROOMS[1]
+    with transaction(conn) as guards:  # 1 seat at 5.00 (1/20 of the headroom); 1,000 seats at 5.00
+        guards.open_inventory(small, HOST, 1, Money(500, "USD"), None)
+        guards.open_inventory(large, HOST, 1_000, Money(500, "USD"), None)
+        guards.plan_revenue([(HOST, "USD", small, 0), (HOST, "USD", large, 0)], {"USD": LIMIT})
+
+    with transaction(conn) as guards:
+        guards.claim_rooms({small: [("fan-1", UUID(int=1))]}, NOW, NOW + timedelta(minutes=15))
+        guards.plan_revenue([(HOST, "USD", small, 500)], {"USD": LIMIT})
+        before = guards.accrue_revenue(HOST, "USD", 500, small)
+        row_locked = guards._locks.holds(REVENUE, (HOST, "USD"))
+
+    assert [tuple(r) for r in conn.execute("SELECT room_id, quota, used FROM revenue_slices")] == [(str(small), 500, 500)]
+    assert (before, row_locked) == (0, False)  # its first sale sold within the slice the opening took
+    assert lifetime_of(conn) == 500
+    invariants(conn)
+    conn.close()
+
+
 def test_a_sale_that_may_cross_while_another_room_holds_a_slice_asks_for_the_exact_figure(db: sqlite3.Connection) -> None:
     seq = [0]
     sell(db, [(ROOMS[0], 1_000)], seq)  # room 0 takes a slice (a quarter of the headroom, at least its need)
@@ -125,15 +147,21 @@ sales = st.lists(st.lists(st.tuples(st.sampled_from(ROOMS), st.integers(100, 4_0
 
 @settings(max_examples=60, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(batches=sales)
-def test_every_sale_records_the_running_total_before_it_whatever_the_rooms_and_refunds(sqlite_url: str, batches) -> None:
+@given(batches=sales, openings=st.booleans())
+def test_every_sale_records_the_running_total_before_it_whatever_the_rooms_and_refunds(sqlite_url: str, batches,
+                                                                                      openings: bool) -> None:
     conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     conn.row_factory = sqlite3.Row
     for table in ("revenue_slices", "creator_revenue", "seat_holds", "tier_inventory", "seat_inventory"):
         conn.execute(f"DELETE FROM {table}")  # the same database for every example: start afresh
     with transaction(conn) as guards:
-        for room in ROOMS:
-            guards.open_inventory(room, HOST, 1_000, Money(500, "USD"), None)
+        for room in ROOMS:  # `openings`: 600 seats at 0.01, the first room takes its slice as it opens
+            guards.open_inventory(room, HOST, *((600, Money(1, "USD")) if openings else (1_000, Money(500, "USD"))),
+                                  None)
+        if openings:
+            guards.plan_revenue([(HOST, "USD", room, 0) for room in ROOMS], {"USD": LIMIT})
+    if openings:
+        assert [tuple(r) for r in conn.execute("SELECT room_id, quota, used FROM revenue_slices")] == [(str(ROOMS[0]), 600, 0)]
     running, seq, policy = 0, [0], CommissionPolicy(threshold_major=100)  # 100.00: LIMIT
     assert policy.threshold("USD") == LIMIT
     for batch in batches:

@@ -7,6 +7,7 @@ a baseline measured in the same run on the same machine.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -29,15 +30,18 @@ BENCHMARKS = {
 def main(argv: list[str]) -> int:
     full = "--full" in argv
     chosen = [a for a in argv if not a.startswith("--")] or list(BENCHMARKS)
-    summary = {}
+    summary, seconds = {}, {}
     started = time.perf_counter()
     for name in chosen:
         print(f"\n=== {name} ({'full' if full else 'quick'}) ===", flush=True)
+        t0 = time.perf_counter()
         result = BENCHMARKS[name](full=full)
+        seconds[name] = round(time.perf_counter() - t0, 1)
         summary[name] = result.get("goals", {})
     OUT.mkdir(exist_ok=True)
-    (OUT / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(f"\nall benchmarks in {time.perf_counter() - started:.0f}s; goals:")
+    (OUT / "summary.json").write_text(json.dumps({**summary, "seconds": seconds}, indent=2))
+    print(f"\nall benchmarks in {time.perf_counter() - started:.0f}s ("
+          + ", ".join(f"{name} {s:.0f}s" for name, s in seconds.items()) + f"; load {os.getloadavg()}); goals:")
     for name, goals in summary.items():
         for goal, met in goals.items():
             print(f"  [{'met' if met else 'NOT MET'}] {name}: {goal}")

@@ -7,7 +7,7 @@ tails the event log from P itself, applying room and ticket events in memory.
 
 Staleness bound: a change is visible after at most one poll interval
 (`BOXOFFICE_ADMISSION_POLL_SECONDS`, default 0.05 s) plus the time to apply a
-batch; a write made in this same process pokes the tail at once.
+batch; a write in this process pokes a quiet tail at once (a hot one reads once per poll).
 
 Decisions (reason codes after pretix's check-in reasons):
     unknown_room          no such room
@@ -384,11 +384,13 @@ class AdmissionTail:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.catch_up()
+                hot = self.catch_up() > 0
             except Exception:
                 log.exception("admission index tail failed; retrying")
-                self._stop.wait(1.0)
-            self._wake.wait(self.poll_interval)
+                hot = self._stop.wait(1.0) and False
+            # Hot (the read found events: a sale): wait out the poll, pokes or not, so that one read
+            # takes a poll's worth of events, not one commit's. Quiet: a poke wakes the tail at once.
+            (self._stop if hot else self._wake).wait(self.poll_interval)
             self._wake.clear()
 
     def stop(self) -> None:

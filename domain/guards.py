@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
 from domain.money import Money, minor_units
+from domain.payments import PaymentQueueGuards
 
 if TYPE_CHECKING:
     from domain.policies import PricePolicy
@@ -245,7 +246,7 @@ class WaitlistReads(Protocol):
         """The listener's place in the room's line, if waiting or holding an offer."""
 
 
-class WriteGuards(WaitlistGuards, Protocol):
+class WriteGuards(WaitlistGuards, PaymentQueueGuards, Protocol):
     """Guard operations bound to one open write transaction (the line's: domain/sales/waitlist.py)."""
 
     def open_inventory(self, room_id: UUID, host_id: str, capacity: int, price: Money, sales_end: datetime | None,
@@ -274,8 +275,7 @@ class WriteGuards(WaitlistGuards, Protocol):
 
     def open_code(self, terms: CodeTerms) -> None: ...
 
-    def room_hosts(self, room_ids: Collection[UUID]) -> dict[UUID, str]:
-        """Each room's host (it never changes), read without a lock."""
+    def room_hosts(self, room_ids: Collection[UUID]) -> dict[UUID, str]: ...  # each room's host, read without a lock
 
     def lock_codes(self, code_ids: Iterable[UUID]) -> None:
         """Lock these codes' use counters now, in the lock order: codes come before rooms, because

@@ -8,7 +8,7 @@ own ids, so a retry after a crash or a timeout lands on the same object.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -136,6 +136,35 @@ class PaymentQueued(PaymentGatewayError):
         super().__init__(f"payment queued behind {position} others (processor rate limit)", retryable=True,
                          code="payment_queued")
         self.position = position
+
+
+@dataclass(frozen=True)
+class PaymentToQueue:
+    """A seat just reserved whose payment starts later, at the processor's pace (a paced gateway)."""
+
+    ticket_id: UUID
+    reserved_at: datetime
+    payment_method: str | None
+    may_start_now: bool = False  # a purchase alone in its batch: it may start at once if nobody waits
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a queued payment stands: `starting` (nobody waited: the purchase starts it now)
+    or `queued` (`ahead`: seats queued before it that still wait)."""
+
+    status: Literal["queued", "starting"]
+    ahead: int
+
+
+class PaymentQueueGuards(Protocol):
+    """The payment queue, written in the reservation's own transaction (no extra round trip)."""
+
+    def queue_payments(self, payments: Sequence[PaymentToQueue]) -> None:
+        """Queue these seats' payments, in order, with the transaction's other writes."""
+
+    def queued_places(self) -> dict[UUID, QueuePlace]:
+        """After the commit: the place of each payment this transaction queued."""
 
 
 class PaymentGateway(Protocol):

@@ -6,18 +6,22 @@ PaymentIntent creations answered 429. So seats are reserved as fast as the
 group commit allows, and Stripe is called through one token bucket kept in
 the database (store/pacing_sql.py), which every API process takes from.
 
-- `PacedGateway` wraps the Stripe gateway. A purchase creates its
-  PaymentIntent at once when nobody waits and the bucket is at least half
-  full (ordinary traffic: the answer carries the client secret); in a rush
-  the held seat goes into the payment queue and the buyer is answered `payment_pending` with a
-  position (`PaymentQueued`). Reads and cancels (a webhook's re-read, an
+- A purchase queues its seat's payment in its reservation's own transaction
+  (store/pacing_sql.py, `PaymentQueueGuards`: no round trip more than on the
+  sandbox) and is answered `payment_pending` with its place at once, on the
+  event loop. `PacedGateway` wraps the Stripe gateway: a purchase alone in its
+  batch with nobody waiting (ordinary traffic) starts its PaymentIntent itself
+  when the bucket is at least half full (the answer carries the client
+  secret); a replay answers the intent a pacer made, from the queue row, with
+  no call to Stripe. Reads and cancels (a webhook's re-read, an
   expired hold's cancel) wait for a token, up to `wait_seconds`, then go
   anyway: the SDK retries a 429 with backoff and the same idempotency key.
 - `Pacer` threads (in every API process) claim queued seats in reservation
   order, take a token, create the PaymentIntent, record `PaymentStarted` and
   keep the client secret beside the queue row, where `GET /v1/tickets/{id}`
-  finds it. A seat that left `reserved` meanwhile (hold expired, room
-  cancelled) is dropped from the queue; a Stripe failure puts it back.
+  finds it. A seat released while queued (hold expired, room cancelled) leaves
+  the queue in its release's transaction; one released while its intent was
+  being made has that intent cancelled; a Stripe failure puts it back.
 
 Every other gateway call (refunds, transfers, accounts) passes straight
 through: payout runs have their own schedule and are not flash traffic.
@@ -50,22 +54,43 @@ class PacedGateway:
         self.inner, self.bucket, self.queue = inner, bucket, queue
         self.name = inner.name
         self.instant = inner.instant
+        self.paced = True  # purchases queue their payments in the reservation's transaction (domain/sales/commands.py)
         self._wait_seconds = wait_seconds
 
     def start_payment(self, request: PaymentRequest) -> PaymentSession:
-        # Nobody ahead and the bucket at least half full (no rush): now, with the client secret in the answer.
-        # In a rush the seat is answered at once instead, and the pacer spends the budget in turn.
-        if self.queue.waiting() == 0 and self.bucket.try_take(keep=self.bucket.burst / 2):
-            return self.inner.start_payment(request)  # (a retry of a queued one: the same intent, by its key)
-        at = to_us(request.reserved_at) if request.reserved_at is not None else time.time_ns() // 1000
-        position = self.queue.enqueue(request.ticket_id, at, request.payment_method)
-        if position is None:  # queued before: a retry of the same purchase
-            queued = self.queue.state(request.ticket_id)
-            if queued is not None and queued.status == "started":  # the pacer made it: answer the same intent
-                self.wait_for_token()
+        """A purchase's own call (domain/sales/commands.py): its seat was queued in its reservation's
+        transaction, and it calls here only when the queue said `starting` (nobody waited), or on a replay.
+
+        - started (a pacer, or this purchase before, made the intent): the same intent, from the queue row,
+          with no call to Stripe;
+        - starting: now, if the bucket is at least half full (ordinary traffic), else in turn;
+        - queued or claimed: in turn (`PaymentQueued`, with the place);
+        - not queued (a waitlist offer's seat, or one reserved before the queue was written with the
+          reservation): now if nobody waits and the bucket is at least half full, else queued.
+        """
+        queued = self.queue.state(request.ticket_id)
+        if queued is None:
+            if self.queue.waiting() == 0 and self.bucket.try_take(keep=self.bucket.burst / 2):
                 return self.inner.start_payment(request)
-            position = queued.position if queued is not None else 0
-        raise PaymentQueued(position)
+            at = to_us(request.reserved_at) if request.reserved_at is not None else time.time_ns() // 1000
+            position = self.queue.enqueue(request.ticket_id, at, request.payment_method)
+            queued = self.queue.state(request.ticket_id) if position is None else None
+            raise PaymentQueued(position if position is not None else queued.position if queued else 0)
+        if queued.status == "started" and queued.payment_id:
+            return PaymentSession(self.name, queued.payment_id, "pending", request.amount,
+                                  client_secret=queued.client_secret, metadata={"ticket_id": str(request.ticket_id)})
+        if queued.status == "starting":
+            if not self.bucket.try_take(keep=self.bucket.burst / 2):
+                queued = self.queue.requeue(request.ticket_id) or queued
+                raise PaymentQueued(queued.position)
+            try:
+                session = self.inner.start_payment(request)
+            except PaymentGatewayError as exc:  # still this purchase's: a retry resumes it, or a pacer once stale
+                self.queue.not_started(request.ticket_id, str(exc), time.time_ns() // 1000)
+                raise
+            self.queue.started(request.ticket_id, session.payment_id, session.client_secret)
+            return session
+        raise PaymentQueued(queued.position)
 
     def get_payment(self, payment_id: str) -> PaymentSession:
         self.wait_for_token()
@@ -153,5 +178,13 @@ class Pacer:
             else:
                 self.queue.retry_later(queued.ticket_id, str(exc))
             return
-        self.app.record_payment(session, ticket.id)
+        settled, _ = self.app.record_payment(session, ticket.id)
+        if settled.status is not TicketStatus.RESERVED and session.status == "pending":
+            # The hold ended while the intent was made (expired, room cancelled): nobody will pay it.
+            self.queue.forget(ticket.id)
+            try:
+                self.gateway.cancel_payment(session.payment_id)
+            except PaymentGatewayError as exc:
+                log.warning("could not cancel payment %s of released ticket %s: %s", session.payment_id, ticket.id, exc)
+            return
         self.queue.started(ticket.id, session.payment_id, session.client_secret)

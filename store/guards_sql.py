@@ -36,6 +36,7 @@ from domain.money import Money
 from store.claim_reads_sql import ClaimReads
 from store.code_guards_sql import CODES, CodeGuards
 from store.lock_order import ACCOUNTS, KEYS, LOCK_RANKS, ROOMS, LockOrder
+from store.pacing_sql import PaymentQueueGuards
 from store.revenue_guards_sql import RevenueGuards
 from store.tier_guards_sql import TierGuards, tier_inventory
 from store.transfer_guards_sql import TransferGuards
@@ -48,7 +49,7 @@ HOLD_COLUMNS = "ticket_id, room_id, holder_id, live, paid, hold_expires_us, crea
 
 
 
-class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuards, WaitlistGuards):
+class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuards, WaitlistGuards, PaymentQueueGuards):
     """`domain.guards.WriteGuards` over a DB-API cursor."""
 
     def __init__(self, cursor: Any, placeholder: str) -> None:
@@ -58,6 +59,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         self._locks = LockOrder()  # every guard row locked so far, and the greatest of them
         # Written once at flush(), just before the events: one statement per kind, not per ticket.
         self._init_revenue()
+        self._init_payment_queue()  # seats whose payment starts later, at the processor's pace
         self._paid: list[str] = []
         # Holds claimed in this transaction, inserted once with their final flags (a sale
         # paid in the same transaction needs no second statement to mark it).
@@ -86,6 +88,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
             marks = ", ".join(["%s"] * len(self._paid))
             self._exec(f"UPDATE seat_holds SET paid = %s WHERE ticket_id IN ({marks})", (True, *self._paid))
             self._paid.clear()
+        self._flush_payment_queue()
 
     def _write_holds(self) -> None:
         if self._holds and self._pg:
@@ -314,6 +317,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         )
         if row is None:
             return False
+        self.unqueue_payment(ticket_id)  # a seat given back waits for no payment
         if code_id is not None and _col(row, "code_id", 2) == str(code_id):
             self._give_back_code(str(code_id))
         self._give_back(_col(row, "room_id", 0), _col(row, "tier_id", 1))

@@ -319,6 +319,13 @@ class MemoryGuards(MemoryWaitlistGuards):
         if account is not None:
             self.staged.accounts.put(account_id, replace(account, status=status))
 
+    # No payment queue in memory: a paced gateway's pacers share it through the database (store/pacing_sql.py).
+    def queue_payments(self, payments: Any) -> None:
+        raise NotImplementedError("the in-memory store has no payment queue; pace on SQLite or PostgreSQL")
+
+    def queued_places(self) -> dict[UUID, Any]:
+        return {}
+
 
 class GuardedMemoryRecorder(POPOApplicationRecorder):
     """`domain.guards.GuardedRecorder` in memory: events in the POPO recorder, guard rows in `GuardTables`."""

@@ -169,6 +169,7 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 if stored:
                     self._insert_stored_events(cursor, stored)
             pipeline.sync()  # the insert's answer, after the commit
+            guards.after_commit()  # and the payment queue's (store/pacing_sql.py)
             return (self._fetch_ids_after_insert_events(cursor, stored) or []) if stored else []
 
     def guard_reads(self) -> SqlGuardReads:

@@ -9,6 +9,12 @@ A purchase is two group-committed transactions around one gateway call:
    (with the revenue split decided now, from the creator's lifetime revenue
    guard) or `Released` (seat given back).
 
+With a paced gateway (a processor's rate limit, payouts/pacing.py) step 2
+waits its turn: the reservation's transaction queues the payment with the
+seat, the buyer is answered `payment_pending` with a place at once, and the
+gateway's pacers start the payments in order. A purchase alone in its batch
+with nobody waiting ahead starts its payment itself (ordinary traffic).
+
 A payment that succeeds after its hold expired takes a seat again if one is
 free; otherwise the money is taken and refunded at once (pretix's lesson).
 """
@@ -40,7 +46,15 @@ from domain.errors import (
 from domain.clock import Clock
 from domain.guards import SeatClaim, SeatWanted, WriteGuards
 from domain.ids import ticket_id_for
-from domain.payments import PaymentGateway, PaymentGatewayError, PaymentQueued, PaymentRequest, PaymentSession
+from domain.payments import (
+    PaymentGateway,
+    PaymentGatewayError,
+    PaymentQueued,
+    PaymentRequest,
+    PaymentSession,
+    PaymentToQueue,
+    QueuePlace,
+)
 from domain.policies import Policies
 from domain.sales.code_uses import code_of, lock_request_codes
 from domain.sales.codes import CodeExhaustedError, CodeInvalidError, normalise_code
@@ -114,6 +128,9 @@ class SalesCommands:
                  group_commit_flushers: int = 1) -> None:
         self.uow, self.clock, self.policies, self.gateway = uow, clock, policies, gateway
         self.expire_holds, self.refund_now = expire_holds, refund_now
+        # A paced gateway (payouts/pacing.py) starts payments at the processor's rate: a seat's payment
+        # joins its queue in the reservation's own transaction, and the purchase answers at once.
+        self.paced: bool = getattr(gateway, "paced", False)
         self.reservations: GroupCommitter[ReserveRequest, object] = GroupCommitter(
             self._reserve_queued, name="reserve", flushers=group_commit_flushers
         )
@@ -165,7 +182,8 @@ class SalesCommands:
         """True if `complete_purchase` needs no I/O for this reservation outcome."""
         if isinstance(outcome, SeatClaim):
             return outcome.status not in ("claimed", "replay") and outcome.status not in SOLD_OUT
-        return isinstance(outcome, tuple) and outcome[2] is not None
+        return isinstance(outcome, tuple) and (outcome[2] is not None or (
+            outcome[3] is not None and outcome[3].status == "queued"))
 
     def complete_purchase(self, request: ReserveRequest, outcome: object) -> Purchase:
         """Turn a reservation outcome into a purchase: pay, resume a replay, or refuse."""
@@ -183,9 +201,11 @@ class SalesCommands:
                     ticket_id=str(outcome.ticket_id),
                 )
             raise CLAIM_ERRORS[outcome.status](f"room {room_id}: {outcome.status.replace('_', ' ')}")
-        ticket, position, session = outcome  # type: ignore[misc]
+        ticket, position, session, place = outcome  # type: ignore[misc]
         if session is not None:  # an instant gateway paid (or declined) inside the reservation
             return Purchase(ticket, session, position)
+        if place is not None and place.status == "queued":  # a paced gateway starts it in turn
+            return Purchase(ticket, None, position, queue_position=place.ahead)
         return self._pay_for(ticket, request.payment_method, position, fresh=True)
 
     def resume_purchase(self, request: ReserveRequest) -> Purchase:
@@ -305,6 +325,10 @@ class SalesCommands:
                     results[i] = ticket
                     tickets.append(ticket)
                     paying.append(i)
+            if self.paced and paying:  # the payments join the processor's queue, in this same transaction
+                guards.queue_payments([PaymentToQueue(requests[i].ticket_id, now, requests[i].payment_method,
+                                                      may_start_now=len(requests) == 1) for i in paying])
+                queued.append(guards)
             if self.gateway.instant and paying:  # in process, no I/O: pay in this same transaction
                 guards.plan_revenue([(t.host_id, t.price_currency, t.room_id, t.price_amount) for t in tickets],
                                     {t.price_currency: self.policies.commission.threshold(t.price_currency) for t in tickets})
@@ -316,8 +340,11 @@ class SalesCommands:
             return None, tickets
 
         sessions: dict[int, PaymentSession] = {}
+        queued: list[WriteGuards] = []  # the transaction's guards, which know the queued payments' places
         _, position = self.uow.transact(decide)
-        out = [(r, position, sessions.get(i)) if isinstance(r, Ticket) else r for i, r in enumerate(results)]
+        places: dict[UUID, QueuePlace] = queued[-1].queued_places() if queued else {}
+        out = [(r, position, sessions.get(i), places.get(r.id)) if isinstance(r, Ticket) else r
+               for i, r in enumerate(results)]
         busy = [i for i, r in enumerate(results) if isinstance(r, SeatClaim) and r.status == "busy"]
         if carry:
             for i in busy:

@@ -215,7 +215,7 @@ class WaitlistCommands:
         _, position = self.uow.transact(decide)
         if box.get("replay"):
             return self.sales.resume_purchase(request)
-        return self.sales.complete_purchase(request, (box["ticket"], position, box.get("session")))
+        return self.sales.complete_purchase(request, (box["ticket"], position, box.get("session"), None))
 
     def _offer_amount(self, price: Money, minimum: int | None, amount: int | None) -> int:
         """What the ticket costs: the tier's price, or for pay what you want the amount named (its default: the price)."""

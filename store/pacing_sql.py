@@ -113,7 +113,7 @@ class QueueState:
     client_secret: str | None
 
 
-WAITING = "('queued', 'claimed', 'starting')"  # the partial index payment_queue_waiting (migration 0018)
+WAITING = "('queued', 'claimed', 'starting')"  # the partial index payment_queue_waiting (migration 0019)
 HEAD = "(SELECT min(seq) FROM payment_queue WHERE status IN ('queued', 'claimed'))"  # the next seat a pacer takes
 
 

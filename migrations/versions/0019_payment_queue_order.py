@@ -8,13 +8,13 @@ partial index in the same statement as the insert, instead of counting the
 queue (O(queue) per batch in a flash sale). On PostgreSQL `seq` is an identity
 column; on SQLite (one writer at a time) the insert numbers its rows itself.
 
-Revision ID: 0018
+Revision ID: 0019
 """
 
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

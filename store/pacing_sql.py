@@ -201,7 +201,7 @@ _QUEUE_PG = (
     f"WITH head AS (SELECT {HEAD} AS s),"
     " added AS (INSERT INTO payment_queue (ticket_id, reserved_us, status, payment_method, attempts, claimed_us)"
     " SELECT t, r, CASE WHEN n AND (SELECT s FROM head) IS NULL THEN 'starting' ELSE 'queued' END, m, 0, %s"
-    " FROM unnest(%s::text[], %s::int8[], %s::text[], %s::bool[]) AS u(t, r, m, n)"
+    " FROM unnest(%b::text[], %b::int8[], %b::text[], %b::bool[]) AS u(t, r, m, n)"  # binary arrays (guards_sql.py)
     " ON CONFLICT (ticket_id) DO NOTHING RETURNING ticket_id, seq, status)"
     " SELECT ticket_id, seq - COALESCE((SELECT s FROM head), (SELECT min(seq) FROM added)) AS ahead, status"
     " FROM added")

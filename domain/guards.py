@@ -27,9 +27,8 @@ counter is shared by all of its host's rooms, so a batch locks its codes
 (`lock_codes`) before its rooms. A tier's counter belongs to one room and is
 written only while its room's row is held (claim, release, resize, close), so
 no two transactions can wait on a tier row: tiers need no place of their own.
-The waitlist's line rows (domain/sales/waitlist.py) are the same: read and written only
-behind their room's row, and the offers a transaction makes are made at its end,
-for rooms it already holds (`serve_waitlists`).
+The waitlist's line rows (domain/sales/waitlist.py) are the same: read and written only behind
+their room's row, and the offers a transaction makes are made at its end, for rooms it holds.
 """
 
 from __future__ import annotations
@@ -303,8 +302,9 @@ class WriteGuards(WaitlistGuards, PaymentQueueGuards, Protocol):
         `replayable`: the ticket ids that may have been claimed before (derived from an
         idempotency key); None means any may. A random fresh id cannot be a replay."""
 
-    def lock_rooms(self, room_ids: Iterable[UUID]) -> None:
-        """Lock these rooms' inventory rows now, in the lock order (before any revenue row)."""
+    def lock_rooms(self, room_ids: Iterable[UUID], skip_busy: bool = False) -> None:
+        """Lock these rooms' inventory rows now, in the lock order (before any revenue row); `skip_busy`: not those
+        another transaction holds (not waited for, not held: see claim_rooms)."""
 
     def plan_revenue(self, sales: Iterable[tuple[str, str, UUID | None, int]], limits: Mapping[str, int]) -> None:
         """State every sale this transaction will accrue, (creator, currency, room or None, gross), before the first

@@ -166,9 +166,13 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         row = self._one("SELECT taken FROM seat_inventory WHERE room_id = %s", (str(room_id),))
         return int(row[0] if not isinstance(row, dict) else row["taken"]) if row is not None else 0
 
-    def lock_rooms(self, room_ids: Iterable[UUID]) -> None:
+    def lock_rooms(self, room_ids: Iterable[UUID], skip_busy: bool = False) -> None:
         fresh = self._acquire(ROOMS, [str(r) for r in room_ids])
-        if fresh and self._pg:  # SQLite's BEGIN IMMEDIATE already holds the whole database
+        if fresh and self._pg and skip_busy:  # the rooms another transaction holds are not held after all
+            self._cursor.execute('SELECT room_id FROM seat_inventory WHERE room_id = ANY(%b) ORDER BY room_id COLLATE "C"'
+                                 " FOR UPDATE SKIP LOCKED", (fresh,), prepare=False)
+            self._locks.forget(ROOMS, set(fresh) - {_col(r, "room_id", 0) for r in self._cursor.fetchall()})
+        elif fresh and self._pg:  # SQLite's BEGIN IMMEDIATE already holds the whole database
             self._cursor.execute('SELECT 1 FROM seat_inventory WHERE room_id = ANY(%b) ORDER BY room_id COLLATE "C"'
                                  " FOR UPDATE", (fresh,), prepare=False)
 

@@ -141,8 +141,8 @@ class MemoryGuards(MemoryWaitlistGuards):
             if UUID(key) in self.staged.codes:
                 self._codes.add(UUID(key))
 
-    def lock_rooms(self, room_ids: Iterable[UUID]) -> None:
-        self._locks.acquire(ROOMS, [str(r) for r in room_ids])
+    def lock_rooms(self, room_ids: Iterable[UUID], skip_busy: bool = False) -> None:
+        self._locks.acquire(ROOMS, [str(r) for r in room_ids])  # one transaction at a time: never busy
 
     # --- seats -----------------------------------------------------------------
 

@@ -373,7 +373,8 @@ class SalesCommands:
         # The lock order (domain/guards.py): dedupe keys, the rooms that may get a seat back or
         # give one, then the creators' revenue rows; only then the payments, which lock no new row.
         keys = sorted({k for i in live if (k := settlements[i].dedupe_key) is not None})
-        rooms, revenue, codes = set(), set(), set()
+        rooms, paying, codes = set(), set(), set()
+        sales: list[tuple[str, str, UUID | None, int]] = []
         for i, ticket in live.items():
             session = settlements[i].session
             if may_move_seat(ticket, session):
@@ -381,15 +382,19 @@ class SalesCommands:
                 if (code_id := code_of(ticket)) is not None:  # a failed payment gives its use back
                     codes.add(code_id)
             if session.status == "succeeded" and ticket.split is None:
-                revenue.add((ticket.host_id, ticket.price_currency))
+                paying.add(ticket.room_id)
+                sales.append((ticket.host_id, ticket.price_currency, ticket.room_id, ticket.price_amount))
+        limits = {c: self.policies.commission.threshold(c) for _, c, _, _ in sales}
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             follow_ups.clear()
             duplicates.clear()
             fresh = {k for k in keys if guards.first_time(k)}
             guards.lock_codes(codes)
-            guards.lock_rooms(rooms)
-            guards.lock_revenue(revenue, {c: self.policies.commission.threshold(c) for _, c in revenue})
+            # A paid room's sales count in its revenue slice, if the batch holds the room: it waits for the
+            # rooms whose seats move, and takes the others only if free (or all, waiting, in the lock order).
+            guards.lock_rooms(rooms | paying, skip_busy=not rooms)
+            guards.plan_revenue(sales, limits)
             changed = []
             for i in order:
                 s, ticket = settlements[i], live[i]

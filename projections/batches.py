@@ -49,6 +49,15 @@ def decode(mapper: Any, notifications: Sequence[Any], projections: Iterable[Proj
     return [(n.id, mapper.to_domain_event(n)) for n in notifications if event_kind(n.topic) in wanted]
 
 
+def decode_rows(decoder: Any, rows: Sequence[tuple[Any, ...]], projections: Iterable[Projection]) -> list[tuple[int, Any]]:
+    """`decode` for the recorder's plain rows (id, originator_id, originator_version, topic, state):
+    a replay reads the whole log, and builds no `Notification` per row (`decoder`: an `EventDecoder`)."""
+    wanted: set[str] = set()
+    for projection in projections:
+        wanted.update(projection.handles)
+    return [(row[0], decoder.from_row(row)) for row in rows if event_kind(row[3]) in wanted]
+
+
 def apply(projection: Projection, tx: Tx, events: list[tuple[int, Any]], suffix: str) -> None:
     """The batch's events to one projection (set-based: it reads and writes its rows once)."""
     if events:

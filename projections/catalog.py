@@ -15,6 +15,7 @@ from store.timecodes import to_us
 from domain.rooms.model import Room
 from domain.sales.model import Ticket
 from domain.rooms.tiers import DEFAULT_TIER_NAME
+from projections.ids import id_text
 from projections.catalog_view import CatalogView, PostgresCatalogView, SqliteCatalogView
 from projections.projection import Projection, handles
 
@@ -101,24 +102,26 @@ class CatalogProjection(Projection[CatalogView]):
         policies: set[str] = set()
         for _, e in events:
             kind = type(e).__qualname__
-            if kind in TIER_KINDS:
-                tiers.add(str(e.tier_id) if hasattr(e, "tier_id") else str(e.originator_id))
-            if kind in POLICY_KINDS:
-                policies.add(str(e.originator_id))
             if kind == "Ticket.Reserved":  # a new row, whose room's paid count a later event may move
-                reserved.add(str(e.originator_id))
-                rooms.add(str(e.room_id))
-            elif kind.startswith("Ticket."):
-                tickets.add(str(e.originator_id))
-            elif kind.startswith("Room.") and kind != "Room.Opened":
-                rooms.add(str(e.originator_id))
+                reserved.add(id_text(e.originator_id))
+                rooms.add(id_text(e.room_id))
+                continue
+            if kind.startswith("Ticket."):
+                tickets.add(id_text(e.originator_id))
+                continue
+            if kind in TIER_KINDS:
+                tiers.add(id_text(e.tier_id) if hasattr(e, "tier_id") else id_text(e.originator_id))
+            if kind in POLICY_KINDS:
+                policies.add(id_text(e.originator_id))
+            if kind.startswith("Room.") and kind != "Room.Opened":
+                rooms.add(id_text(e.originator_id))
         view.preload(rooms=rooms, tickets=tickets - reserved, tiers=tiers, policies=policies)
 
     # --- rooms -----------------------------------------------------------------------
 
     @handles(Room.Opened)
     def room_opened(self, view: CatalogView, e: Any, pos: int) -> None:
-        room_id = str(e.originator_id)
+        room_id = id_text(e.originator_id)
         view.add_room({
             "room_id": room_id, "host_id": e.host_id, "title": e.title, "state": "scheduled",
             "scheduled_start_us": to_us(e.scheduled_start), "price_amount": e.price_amount,
@@ -162,24 +165,24 @@ class CatalogProjection(Projection[CatalogView]):
 
     @handles(Room.RefundPolicySet)
     def refund_policy_set(self, view: CatalogView, e: Any, pos: int) -> None:
-        view.policy(str(e.originator_id))["refund_hours"] = e.hours
+        view.policy(id_text(e.originator_id))["refund_hours"] = e.hours
 
     @handles(Room.Rescheduled)
     def rescheduled(self, view: CatalogView, e: Any, pos: int) -> None:
         _set_room(view, e, pos, scheduled_start_us=to_us(e.scheduled_start))
-        view.policy(str(e.originator_id)).update(rescheduled_us=to_us(e.at), refund_until_us=to_us(e.refund_until))
+        view.policy(id_text(e.originator_id)).update(rescheduled_us=to_us(e.at), refund_until_us=to_us(e.refund_until))
 
     @handles(Room.CohostAdded)
     def cohost_added(self, view: CatalogView, e: Any, pos: int) -> None:
-        view.set_cast(str(e.originator_id), e.user_id, "cohost")
+        view.set_cast(id_text(e.originator_id), e.user_id, "cohost")
 
     @handles(Room.SpeakerAdded)
     def speaker_added(self, view: CatalogView, e: Any, pos: int) -> None:
-        view.set_cast(str(e.originator_id), e.user_id, "speaker")
+        view.set_cast(id_text(e.originator_id), e.user_id, "speaker")
 
     @handles(Room.CohostRemoved, Room.SpeakerRemoved)
     def cast_removed(self, view: CatalogView, e: Any, pos: int) -> None:
-        view.set_cast(str(e.originator_id), e.user_id, None)
+        view.set_cast(id_text(e.originator_id), e.user_id, None)
 
     # --- tiers -------------------------------------------------------------------------
 
@@ -206,11 +209,11 @@ class CatalogProjection(Projection[CatalogView]):
     @handles(Ticket.Reserved)
     def reserved(self, view: CatalogView, e: Any, pos: int) -> None:
         view.add_ticket({
-            "ticket_id": str(e.originator_id), "room_id": str(e.room_id), "holder_id": e.holder_id,
+            "ticket_id": id_text(e.originator_id), "room_id": id_text(e.room_id), "holder_id": e.holder_id,
             "host_id": e.host_id, "status": "reserved", "price_amount": e.price_amount,
             "price_currency": e.price_currency, "reserved_us": to_us(e.reserved_at),
             "hold_expires_us": to_us(e.hold_expires_at), "fee": 0, "refunded_amount": 0, "position": pos,
-            "tier_id": str(e.tier_id),
+            "tier_id": id_text(e.tier_id),
         })
 
     @handles(Ticket.PaymentStarted)
@@ -233,7 +236,7 @@ class CatalogProjection(Projection[CatalogView]):
     def transferred(self, view: CatalogView, e: Any, pos: int) -> None:
         if (t := _ticket(view, e, pos)) is not None:
             t["holder_id"] = e.to_holder_id
-            view.add_transfer((str(e.originator_id), e.transfer_count, str(e.room_id), e.from_holder_id,
+            view.add_transfer((id_text(e.originator_id), e.transfer_count, id_text(e.room_id), e.from_holder_id,
                                e.to_holder_id, to_us(e.at), pos))
 
     @handles(Ticket.RefundRequested)
@@ -267,14 +270,14 @@ class CatalogProjection(Projection[CatalogView]):
 
 
 def _set_room(view: CatalogView, e: Any, pos: int, **values: Any) -> None:
-    room = view.room(str(e.originator_id))
+    room = view.room(id_text(e.originator_id))
     if room is not None:
         room.update(values, position=pos)
 
 
 def _set_tier(view: CatalogView, tier_id: Any, **values: Any) -> None:
     """A tier's row; the room's own price and capacity events change its default tier (if it has one)."""
-    tier = view.tier(str(tier_id))
+    tier = view.tier(id_text(tier_id))
     if tier is not None:
         tier.update(values)
 
@@ -282,7 +285,7 @@ def _set_tier(view: CatalogView, tier_id: Any, **values: Any) -> None:
 def _tier_row(tier_id: Any, room_id: Any, name: str, price_amount: int, price_currency: str, capacity: int, *,
               sales_start: Any = None, sales_end: Any = None, hidden: bool = False, minimum: int | None = None,
               suggested: int | None = None, added_position: int) -> dict[str, Any]:
-    return {"tier_id": str(tier_id), "room_id": str(room_id), "name": name, "price_amount": price_amount,
+    return {"tier_id": id_text(tier_id), "room_id": id_text(room_id), "name": name, "price_amount": price_amount,
             "price_currency": price_currency, "capacity": capacity, "sales_start_us": to_us(sales_start),
             "sales_end_us": to_us(sales_end), "hidden": hidden, "closed": False, "minimum_amount": minimum,
             "suggested_amount": suggested, "added_position": added_position}
@@ -290,7 +293,7 @@ def _tier_row(tier_id: Any, room_id: Any, name: str, price_amount: int, price_cu
 
 def _ticket(view: CatalogView, e: Any, pos: int) -> dict[str, Any] | None:
     """The ticket's row, its position moved to this event's."""
-    ticket = view.ticket(str(e.originator_id))
+    ticket = view.ticket(id_text(e.originator_id))
     if ticket is not None:  # Safeguard, should never happen: every ticket event follows Reserved.
         ticket["position"] = pos
     return ticket

@@ -36,6 +36,7 @@ from store.timecodes import to_us
 from domain.rooms.model import Room
 from domain.sales.model import Ticket
 from projections import ledger_balances, ledger_movements, revenue_rollups
+from projections.ids import id_text
 from projections.ledger_view import LedgerView, PostgresLedgerView, SqliteLedgerView
 from projections.projection import Projection, handles
 
@@ -110,20 +111,20 @@ class LedgerProjection(Projection[LedgerView]):
         for _, e in events:
             kind = type(e).__qualname__
             if kind.startswith("Room."):
-                rooms.add(str(e.originator_id))
+                rooms.add(id_text(e.originator_id))
             elif kind in MONEY_EVENTS:
-                rooms.add(str(e.room_id))
+                rooms.add(id_text(e.room_id))
         view.preload(rooms)
 
     # --- rooms ---------------------------------------------------------------------------
 
     @handles(Room.Opened)
     def room_opened(self, view: LedgerView, e: Any, pos: int) -> None:
-        view.add_room(str(e.originator_id), e.host_id)
+        view.add_room(id_text(e.originator_id), e.host_id)
 
     @handles(Room.EarningsReleased)
     def earnings_released(self, view: LedgerView, e: Any, pos: int) -> None:
-        room_id = str(e.originator_id)
+        room_id = id_text(e.originator_id)
         room = view.room(room_id)
         if room is None:  # Safeguard, should never happen: a room opens before it ends.
             return
@@ -150,7 +151,7 @@ class LedgerProjection(Projection[LedgerView]):
         the fee. The two fx_clearing postings are the FX pair; each entry
         balances in its own currency, so every currency's trial balance stays 0.
         """
-        ticket, room = str(e.originator_id), str(e.room_id)  # once: a rebuild runs this for every sale
+        ticket, room = id_text(e.originator_id), id_text(e.room_id)  # once: a rebuild runs this for every sale
         earnings = _earnings_account(view, room, e.creator_id, e.currency, e.creator_share)
         reference = e.charge_id or e.payment_id
         if e.fee_currency == e.currency:
@@ -177,7 +178,7 @@ class LedgerProjection(Projection[LedgerView]):
 
     @handles(Ticket.RefundRequested)
     def refund_requested(self, view: LedgerView, e: Any, pos: int) -> None:
-        earnings = _earnings_account(view, str(e.room_id), e.creator_id, e.currency, -e.creator_reversal)
+        earnings = _earnings_account(view, id_text(e.room_id), e.creator_id, e.currency, -e.creator_reversal)
         _post(view, entry_id=f"refund:{e.refund_id}", kind="refund", position=pos, at=e.at, currency=e.currency,
               room_id=e.room_id, creator_id=e.creator_id, ticket_id=e.originator_id, memo=e.reason,
               postings=[(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
@@ -203,7 +204,7 @@ class LedgerProjection(Projection[LedgerView]):
         if e.won:
             postings = [(CASH, e.disputed_amount), (DISPUTES, -e.disputed_amount)]
         else:
-            earnings = _earnings_account(view, str(e.room_id), e.creator_id, e.currency, -e.creator_reversal)
+            earnings = _earnings_account(view, id_text(e.room_id), e.creator_id, e.currency, -e.creator_reversal)
             # The held money is gone; what the buyer got back reverses the split.
             postings = [(earnings, e.creator_reversal), (COMMISSION, e.commission_reversal),
                         (DISPUTES, -e.disputed_amount), (DISPUTE_LOSSES, e.disputed_amount - e.amount)]
@@ -218,7 +219,7 @@ class LedgerProjection(Projection[LedgerView]):
     @handles("Payout.Scheduled")
     def payout_scheduled(self, view: LedgerView, e: Any, pos: int) -> None:
         _post(view, entry_id=f"payout:{e.originator_id}", kind="payout_scheduled", position=pos, at=e.at,
-              currency=e.currency, creator_id=e.creator_id, reference=str(e.originator_id), memo=e.period,
+              currency=e.currency, creator_id=e.creator_id, reference=id_text(e.originator_id), memo=e.period,
               postings=[(available(e.creator_id), e.amount), (IN_TRANSIT, -e.amount)])
 
     @handles("Payout.Paid")
@@ -260,8 +261,8 @@ def _post(view: LedgerView, *, entry_id: str, kind: str, position: int, at: Any,
     if not lines:
         return
     occurred = to_us(at)
-    view.post((entry_id, kind, position, occurred, currency, str(room_id) if room_id else None, creator_id,
-               str(ticket_id) if ticket_id else None, reference, memo),
+    view.post((entry_id, kind, position, occurred, currency, id_text(room_id) if room_id else None, creator_id,
+               id_text(ticket_id) if ticket_id else None, reference, memo),
               [(entry_id, i, account, currency, amount, occurred, position) for i, (account, amount) in enumerate(lines)])
     if kind in PAYOUT_KINDS and creator_id is not None:
         # What the creator's payouts moved, for their earnings (revenue_rollups.creator_totals): paid out is
@@ -283,7 +284,7 @@ def _post(view: LedgerView, *, entry_id: str, kind: str, position: int, at: Any,
 def _fact(view: LedgerView, fact_id: str, kind: str, at: Any, room_id: Any, creator_id: str, currency: str, *,
           tickets: int = 0, gross: int = 0, fees: int = 0, commission: int = 0, creator_share: int = 0,
           refunds: int = 0) -> None:
-    view.fact((fact_id, kind, to_us(at), str(room_id), creator_id, currency, tickets, gross, fees, commission,
+    view.fact((fact_id, kind, to_us(at), id_text(room_id), creator_id, currency, tickets, gross, fees, commission,
                creator_share, refunds))
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID, SafeUUID
 
 import orjson
-from eventsourcing.persistence import DatetimeAsISO, UUIDAsHex, find_id_convertor
+from eventsourcing.persistence import DatetimeAsISO, StoredEvent, UUIDAsHex, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
 
@@ -113,22 +113,37 @@ class EventDecoder:
         names = getattr(transcoder, "names", {})
         self._plain = (getattr(mapper, "cipher", None) is None and getattr(mapper, "compressor", None) is None
                        and type(names.get("uuid_hex")) is UUIDAsHex and type(names.get("datetime_iso")) is DatetimeAsISO)
-        # topic -> (event class, its version, the keys its typed values were under)
-        self._classes: dict[str, tuple[type, int, list[str]]] = {}
+        # topic -> (event class, its version, the keys its typed values were under, its UUID id convertor)
+        self._classes: dict[str, tuple[type, int, list[str], Any]] = {}
 
     def to_domain_event(self, stored: Any) -> Any:
-        topic = stored.topic
+        event = self._event(stored.topic, stored.state, stored.originator_id, stored.originator_version)
+        return self.mapper.to_domain_event(stored) if event is None else event
+
+    def from_row(self, row: tuple[Any, ...]) -> Any:
+        """The event of a stored row (id, originator_id, originator_version, topic, state), as
+        `to_domain_event` gives it for the row's `StoredEvent` (the recorder's plain rows: a replay)."""
+        _, originator_id, originator_version, topic, state = row
+        event = self._event(topic, state, originator_id, originator_version)
+        if event is None:
+            return self.mapper.to_domain_event(StoredEvent(originator_id=originator_id,
+                                                           originator_version=originator_version,
+                                                           topic=topic, state=state))
+        return event
+
+    def _event(self, topic: str, data: bytes, originator_id: Any, originator_version: int) -> Any:
+        """The event, or None where only the mapper decodes it exactly."""
         known = self._classes.get(topic)
         if known is None:
             cls = resolve_topic(topic)
-            known = self._classes[topic] = (cls, getattr(cls, "class_version", 1), [])
-        cls, class_version, typed = known
-        state = _state(stored.state, typed) if self._plain else None
+            known = self._classes[topic] = (cls, getattr(cls, "class_version", 1), [], find_id_convertor(cls, UUID))
+        cls, class_version, typed, from_uuid = known
+        state = _state(data, typed) if self._plain else None
         if state is None:
-            return self.mapper.to_domain_event(stored)
-        originator_id = stored.originator_id
-        state["originator_id"] = find_id_convertor(cls, type(originator_id))(originator_id)
-        state["originator_version"] = stored.originator_version
+            return None
+        state["originator_id"] = (from_uuid if type(originator_id) is UUID
+                                  else find_id_convertor(cls, type(originator_id)))(originator_id)
+        state["originator_version"] = originator_version
         from_version = state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
@@ -183,6 +198,9 @@ def _revive(value: dict[str, Any]) -> Any:
     if typed == "uuid_hex":
         # `UUID(data)` takes a 32-character text as it is: its number is int(data, 16), and a
         # negative one (a leading "-") is refused. Anything else is left to the mapper.
+        uuid = _uuids.get(data)
+        if uuid is not None:  # revived from this very text lately (a room's id recurs in each of its sales)
+            return uuid
         if len(data) != 32:
             return None
         try:
@@ -194,6 +212,9 @@ def _revive(value: dict[str, Any]) -> Any:
         uuid = _new(UUID)
         _set(uuid, "int", number)
         _set(uuid, "is_safe", _UNKNOWN)
+        if len(_uuids) >= _UUIDS_KEPT:
+            _uuids.clear()
+        _uuids[data] = uuid
         return uuid
     if typed == "datetime_iso":
         return _fromisoformat(data)
@@ -201,3 +222,7 @@ def _revive(value: dict[str, Any]) -> Any:
 
 
 _new, _set, _UNKNOWN, _fromisoformat = object.__new__, object.__setattr__, SafeUUID.unknown, datetime.fromisoformat
+# Revived UUIDs by their text: the same immutable object for the same id (as equal as the mapper's
+# fresh ones). Bounded: past this many, it starts afresh.
+_uuids: dict[str, UUID] = {}
+_UUIDS_KEPT = 10_000

@@ -103,6 +103,7 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
         self._select_notifications_statement = self._on_events_table(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table}"
         )
+        self._stored_topics_statement = self._on_events_table("SELECT DISTINCT topic FROM {schema}.{table}")
         self._select_events_of_statement = self._on_events_table(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
             " WHERE originator_id = ANY(%b::uuid[]) ORDER BY originator_id, originator_version"
@@ -111,7 +112,6 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
     def _on_events_table(self, text: str) -> Composed:
         return SQL(text).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(
         self,
         start: int | None,
@@ -123,6 +123,15 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
     ) -> Sequence[Notification]:
         """The library's query, read as binary tuples: every projector batch and admission tail
         reads the log through here, and building a dict per row cost more than the row."""
+        return [Notification(id=row[0], originator_id=row[1], originator_version=row[2], topic=row[3], state=row[4])
+                for row in self.select_notification_rows(start, limit, stop, topics, inclusive_of_start)]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notification_rows(self, start: int | None, limit: int, stop: int | None = None,
+                                 topics: Sequence[str] = (), inclusive_of_start: bool = True) -> list[tuple[Any, ...]]:
+        """`select_notifications` as plain (id, originator_id, originator_version, topic, state) tuples:
+        a replay reads every event of the log, and a `Notification` (a frozen dataclass) cost more to
+        build than the row (1.5 µs against 1.3 µs for the row itself)."""
         where, params = [], []
         if start is not None:
             where.append("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
@@ -138,8 +147,13 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
             (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY notification_id LIMIT %s")
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(statement, params, prepare=True, binary=True)
-            return [Notification(id=row[0], originator_id=row[1], originator_version=row[2], topic=row[3], state=row[4])
-                    for row in curs.fetchall()]
+            return curs.fetchall()
+
+    def stored_topics(self) -> list[str]:
+        """Every topic the log holds (one scan of the table: a rebuild asks once, projections/rebuild.py)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._stored_topics_statement)
+            return [row[0] for row in curs.fetchall()]
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         self._lock_table(curs)

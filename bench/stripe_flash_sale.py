@@ -9,7 +9,10 @@ both processes through the database. Customers confirm each PaymentIntent
 signed, to the app, which re-reads the intent (one more paced call).
 
 Reported: reservations/s (accepted purchases over the time to the last
-one), the time until every seat is paid or released, the 429s Stripe's
+one), the app's CPU per purchase while the purchases run (utime + stime of
+every process serving the sale's database: API workers and projector, from
+/proc; a less noisy measure than a rate on a shared machine), the time
+until every seat is paid or released, the 429s Stripe's
 limiter answered and how many were never retried to success, seats lost or
 still held, and 5xx answers (purchases and webhooks). Baseline: Stripe's own
 ceiling, two calls per seat at the stand-in's limit, measured against the
@@ -19,6 +22,7 @@ same clock.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from typing import Any
@@ -39,7 +43,7 @@ STRIPE_LIMIT, PACED_AT = 100, 90
 
 def run(full: bool = False, workers: int = 2, connections: int = 64) -> dict[str, Any]:
     capacity, buyers = (10_000, 16_000) if full else (500, 800)
-    baseline = _sandbox_reservations_per_s(capacity, buyers, workers, connections)
+    baseline, baseline_cpu_ms = _sandbox_reservations_per_s(capacity, buyers, workers, connections)
     with StripeStandIn(rate_limit=STRIPE_LIMIT) as standin, throwaway_database() as url:
         env = {"BOXOFFICE_DB_POOL_SIZE": "20", "BOXOFFICE_PROJECTOR": "worker", "BOXOFFICE_STRIPE_SECRET_KEY": KEY,
                "BOXOFFICE_STRIPE_WEBHOOK_SECRET": WHSEC, "BOXOFFICE_STRIPE_API_BASE": standin.url,
@@ -51,8 +55,9 @@ def run(full: bool = False, workers: int = 2, connections: int = 64) -> dict[str
             buys = _purchases(room, buyers)
             sender = WebhookSender(f"{base}/v1/webhooks/stripe", WHSEC, timeout=30)
             with WebhookForwarder(standin, sender, {"payment_intent.succeeded"}, confirm_after=0.2) as forwarder:
-                started = time.perf_counter()
+                started, cpu_before = time.perf_counter(), app_cpu_seconds(url)
                 raw = run_in_process(host, int(port), buys, connections)
+                cpu_ms = 1000 * (app_cpu_seconds(url) - cpu_before) / len(buys)
                 accepted = [r for r in raw["results"] if r[0] == 201]
                 reserved_in = max((r[3] for r in accepted), default=0.0)
                 settled_in, counts = _wait_until_settled(url, room, len(accepted), started, timeout=3600)
@@ -73,6 +78,8 @@ def run(full: bool = False, workers: int = 2, connections: int = 64) -> dict[str
         "accepted_201": len(accepted), "statuses": dict(statuses),
         "reservations_per_s": round(len(accepted) / reserved_in, 1) if reserved_in else 0.0,
         "baseline_sandbox_sales_per_s": baseline,
+        "app_cpu_ms_per_purchase": round(cpu_ms, 2), "baseline_sandbox_app_cpu_ms_per_purchase": baseline_cpu_ms,
+        "ratio_cpu_to_sandbox": round(cpu_ms / baseline_cpu_ms, 2) if baseline_cpu_ms else None,
         "ratio_reservations_to_sandbox_sales": round(len(accepted) / reserved_in / baseline, 2)
         if reserved_in and baseline else None,
         "time_to_reserve_all_s": round(reserved_in, 2),
@@ -98,17 +105,36 @@ def run(full: bool = False, workers: int = 2, connections: int = 64) -> dict[str
     return result
 
 
-def _sandbox_reservations_per_s(capacity: int, buyers: int, workers: int, connections: int) -> float:
-    """The same sale on the sandbox gateway (paid inside the reservation, no Stripe): the baseline."""
+def _sandbox_reservations_per_s(capacity: int, buyers: int, workers: int, connections: int) -> tuple[float, float]:
+    """The same sale on the sandbox gateway (paid inside the reservation, no Stripe): the baseline
+    (sales/s, and the app's CPU ms per purchase)."""
     env = {"BOXOFFICE_DB_POOL_SIZE": "20", "BOXOFFICE_PROJECTOR": "worker"}
     with throwaway_database() as url, projector_worker(url, env), running_server(url, SECRET, workers=workers,
                                                                                  extra_env=env) as base:
         room = _a_room(base, capacity)
         host, port = base.removeprefix("http://").split(":")
-        raw = run_in_process(host, int(port), _purchases(room, buyers), connections)
+        buys, cpu_before = _purchases(room, buyers), app_cpu_seconds(url)
+        raw = run_in_process(host, int(port), buys, connections)
+        cpu_ms = 1000 * (app_cpu_seconds(url) - cpu_before) / len(buys)
     accepted = [r for r in raw["results"] if r[0] == 201]
     last = max((r[3] for r in accepted), default=0.0)
-    return round(len(accepted) / last, 1) if last else 0.0
+    return (round(len(accepted) / last, 1) if last else 0.0), round(cpu_ms, 2)
+
+
+def app_cpu_seconds(database_url: str) -> float:
+    """utime + stime of every process serving this database (its URL in their environment), from /proc."""
+    needle, total = f"BOXOFFICE_DATABASE_URL={database_url}".encode(), 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as env:
+                if needle not in env.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        except OSError:  # gone, or not ours to read
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _a_room(base: str, capacity: int) -> str:

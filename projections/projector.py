@@ -37,7 +37,7 @@ from projections.batches import (
     read_positions,
 )
 from projections.light_events import EventDecoder
-from projections.rebuild import InProcesses, Rebuilder
+from projections.rebuild import BATCH as REPLAY_BATCH, InProcesses, Rebuilder
 from projections.waiting import Progress
 
 log = logging.getLogger(__name__)
@@ -244,11 +244,11 @@ class Projector:
 
     # --- rebuilding --------------------------------------------------------------
 
-    def rebuild(self, *names: str, batch_size: int = 5000) -> int:
+    def rebuild(self, *names: str, batch_size: int = REPLAY_BATCH) -> int:
         """Replay the whole log into fresh tables, then swap them in atomically (projections/rebuild.py)."""
         return self.rebuilder.rebuild(names, batch_size, self.replayer, self.parallel_min_events)
 
-    def replay(self, names: Sequence[str], suffix: str, batch_size: int = 5000) -> int:
+    def replay(self, names: Sequence[str], suffix: str, batch_size: int = REPLAY_BATCH) -> int:
         """Apply the whole log to the named projections' `suffix` tables; returns the last position."""
         return self.rebuilder.replay(names, suffix, batch_size)
 

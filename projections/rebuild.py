@@ -19,6 +19,11 @@ from projections.batches import Projection, apply, collector_paused, decode_rows
 from projections.light_events import EventDecoder, event_kind
 
 SUFFIX = "__rebuild"
+# Events per batch of a replay: each batch costs a transaction, its statements and their round trips.
+# 20,000 against 5,000: the same Python CPU, about a tenth less of PostgreSQL's (bench/RESULTS.md).
+BATCH = 20_000
+# Index builds at once at the end of a replay (projections/rebuild.py's `_build_indexes`).
+INDEX_BUILDS = 3
 # (names, suffix, batch_size) -> {name: last position}: replays each named projection in its own process.
 InProcesses = Callable[[Sequence[str], str, int], dict[str, int]]
 
@@ -45,14 +50,6 @@ class Rebuilder:
         else:
             position = self.replay(names, SUFFIX, batch_size)
             positions = {name: position for name in names}
-        if self.db.dialect == "postgresql":
-            # Statistics for the fresh tables before they go live (a rename keeps them). Without them the
-            # planner guessed: at 3M events an entries page was planned for 300,000 postings instead of
-            # 500, parallel and JIT-compiled, 100-400 ms for a page, until autovacuum got round to it.
-            with self.db.transaction() as tx:
-                for projection in projections:
-                    for table, _, _ in projection.tables(SUFFIX):
-                        tx.execute(f"ANALYZE {table}")
         with self.db.transaction() as tx:
             # Hold the live projector off: it cannot move these positions until we commit.
             live = {r["name"]: int(r["position"]) for r in tx.all(
@@ -72,7 +69,7 @@ class Rebuilder:
                 set_position(tx, projection.name, max(position, positions[name]))
         return max([position, *positions.values()])
 
-    def replay(self, names: Sequence[str], suffix: str, batch_size: int = 5000) -> int:
+    def replay(self, names: Sequence[str], suffix: str, batch_size: int = BATCH) -> int:
         """Apply the whole log to the named projections' `suffix` tables; returns the last position.
 
         On PostgreSQL the tables' secondary indexes are built once the rows are in (one sort
@@ -120,14 +117,51 @@ class Rebuilder:
                         for projection in projections:
                             apply(projection, tx, events, suffix)
         if pg:
-            with self.db.transaction() as tx:
-                for table, constraint, definition in deferred:
-                    tx.execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition}")
-                for projection in projections:
-                    for _, _, indexes in projection.tables(suffix):
-                        for index in indexes:
-                            tx.execute(index)
+            self._build_indexes(projections, suffix, deferred)
         return position
+
+    def _build_indexes(self, projections: Sequence[Projection], suffix: str,
+                       deferred: Sequence[tuple[str, str, str]]) -> None:
+        """The fresh tables' statistics, keys and indexes, once their rows are in (PostgreSQL).
+
+        Each is built on a connection of its own, `INDEX_BUILDS` at once, the largest tables'
+        first: one after the other, the last builds of a replay (a sort each, most of it on one
+        core) left the other core idle at the end of the rebuild. A dropped primary key comes
+        back as its unique index, built like the others, then attached (`PRIMARY KEY USING
+        INDEX`: a change to the catalog only); an `ALTER TABLE ... ADD PRIMARY KEY` would hold
+        the table against every other build on it. A duplicate still fails the rebuild.
+        """
+        attach = [(table, constraint) for table, constraint, definition in deferred
+                  if definition.startswith("PRIMARY KEY (")]
+        statements = [f"CREATE UNIQUE INDEX {constraint} ON {table} {definition.removeprefix('PRIMARY KEY ')}"
+                      for table, constraint, definition in deferred if (table, constraint) in attach]
+        statements += [index for projection in projections for _, _, indexes in projection.tables(suffix)
+                       for index in indexes]
+        with self.db.transaction() as tx:
+            size = {table: int(tx.one("SELECT pg_relation_size(%s::regclass) AS n", (table,))["n"])  # type: ignore[index]
+                    for table in {_indexed_table(statement) for statement in statements}}
+        statements.sort(key=lambda statement: -size[_indexed_table(statement)])
+
+        def build(statement: str) -> None:
+            with self.db.transaction() as tx:
+                tx.execute(statement)
+
+        # Statistics for the fresh tables before they go live (a rename keeps them), taken by each
+        # replay (in its process, beside the others) before the builds (ANALYZE and CREATE INDEX on one
+        # table wait for each other). Without them the planner guessed: at 3M events an entries page was
+        # planned for 300,000 postings instead of 500, parallel and JIT-compiled, 100-400 ms for a page.
+        analyses = [f"ANALYZE {table}" for projection in projections for table, _, _ in projection.tables(suffix)]
+        with ThreadPoolExecutor(max_workers=INDEX_BUILDS, thread_name_prefix="replay-index") as builders:
+            for done in [builders.submit(build, statement) for statement in analyses]:
+                done.result()
+            for built in [builders.submit(build, statement) for statement in statements]:
+                built.result()
+        with self.db.transaction() as tx:
+            for table, constraint, definition in deferred:
+                if (table, constraint) in attach:
+                    tx.execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} PRIMARY KEY USING INDEX {constraint}")
+                else:  # Safeguard: a key of another shape is added as it was dropped.
+                    tx.execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition}")
 
     def _rows(self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> Sequence[tuple[Any, ...]]:
         """Stored events from `start` as plain (id, originator_id, originator_version, topic, state) rows."""
@@ -191,6 +225,12 @@ def _swap(tx: Tx, projection: Projection, suffix: str) -> None:
             for fresh_index, index in zip(fresh_indexes, indexes, strict=True):
                 tx.execute(f"DROP INDEX IF EXISTS {index_name(fresh_index)}")
                 tx.execute(index)
+
+
+def _indexed_table(create_index_sql: str) -> str:
+    """The table of a `CREATE [UNIQUE] INDEX name ON table ...` statement."""
+    words = create_index_sql.split()
+    return words[words.index("ON") + 1]
 
 
 def index_name(create_index_sql: str) -> str:

@@ -114,6 +114,7 @@ class RowCache:
         self.key = tuple(key)
         self.columns = tuple(columns)
         self._blank = dict.fromkeys(self.columns)
+        self._key_of = _tuple_getter(self.key)
         self._values = _tuple_getter(self.columns)
         self._settable = [c for c in self.columns if c not in self.key]
         self._set_values = _tuple_getter([*self._settable, *self.key])
@@ -124,8 +125,9 @@ class RowCache:
 
     def load(self, tx: Tx, keys: Iterable[tuple[Any, ...]]) -> None:
         wanted = [k for k in set(keys) if k not in self.rows and k not in self.missing]
+        key_of = self._key_of
         for row in self.sql.select(tx, self.table, self.columns, self.key, wanted):
-            self.rows[tuple(row[c] for c in self.key)] = dict(row)
+            self.rows[key_of(row)] = dict(row)
         self.missing.update(k for k in wanted if k not in self.rows)
 
     def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
@@ -139,7 +141,7 @@ class RowCache:
         return row
 
     def insert(self, row: dict[str, Any]) -> dict[str, Any]:
-        key = tuple(row[c] for c in self.key)
+        key = self._key_of(row)
         full = {**self._blank, **row}
         if len(full) != len(self._blank):  # Safeguard: a handler named a column the table lacks.
             raise KeyError(f"{self.table} has no column {sorted(set(full) - set(self._blank))}")

@@ -86,7 +86,8 @@ def batch_cost(rounds: int = 5, size: int = 100) -> dict[str, Any]:
     """One reservation batch of `size` sales in one room against one of `size` sales in `size` rooms.
 
     In process, through the application's own batch (the group commit's unit of work),
-    alternated round by round; the median milliseconds per batch of each, and their ratio.
+    alternated round by round; the median milliseconds per batch of each, and their ratio;
+    also the calling thread's CPU milliseconds (steadier than wall time on a loaded machine).
     """
     from api.bootstrap import build_services
     from api.settings import Settings
@@ -98,19 +99,23 @@ def batch_cost(rounds: int = 5, size: int = 100) -> dict[str, Any]:
             (hot,) = _open_rooms(host, int(port), 1, 1, seats=rounds * size)
         services = build_services(Settings(database_url=url, log_level="WARNING"))
         app, times = services.app, {"one_room": [], "many_rooms": []}
+        cpu: dict[str, list[float]] = {"one_room": [], "many_rooms": []}
         try:
             for r in range(rounds):
                 for shape, rooms in (("one_room", [hot] * size), ("many_rooms", many)):
                     requests = [app.purchase_request(uuid.UUID(room), f"{shape}-{r}-{i}") for i, room in enumerate(rooms)]
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.thread_time()
                     outcomes = app._sales._reserve_batch(requests)
                     times[shape].append(time.perf_counter() - t0)
+                    cpu[shape].append(time.thread_time() - c0)
                     assert all(isinstance(o, tuple) for o in outcomes), outcomes[:3]
         finally:
             services.close()
     one, spread = (sorted(times[k])[rounds // 2] * 1000 for k in ("one_room", "many_rooms"))
+    one_cpu, spread_cpu = (sorted(cpu[k])[rounds // 2] * 1000 for k in ("one_room", "many_rooms"))
     return {"batch_size": size, "rounds": rounds, "one_room_ms": round(one, 1), "many_rooms_ms": round(spread, 1),
-            "ratio_many_to_one": round(spread / one, 2)}
+            "ratio_many_to_one": round(spread / one, 2), "one_room_cpu_ms": round(one_cpu, 1),
+            "many_rooms_cpu_ms": round(spread_cpu, 1), "cpu_ratio_many_to_one": round(spread_cpu / one_cpu, 2)}
 
 
 def run(full: bool = False) -> dict[str, Any]:

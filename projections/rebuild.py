@@ -24,6 +24,7 @@ SUFFIX = "__rebuild"
 BATCH = 20_000
 # Index builds at once at the end of a replay (projections/rebuild.py's `_build_indexes`).
 INDEX_BUILDS = 3
+CONNECTION_WAIT = 120.0  # seconds a builder waits for its connection
 # (names, suffix, batch_size) -> {name: last position}: replays each named projection in its own process.
 InProcesses = Callable[[Sequence[str], str, int], dict[str, int]]
 
@@ -143,7 +144,9 @@ class Rebuilder:
         statements.sort(key=lambda statement: -size[_indexed_table(statement)])
 
         def build(statement: str) -> None:
-            with self.db.transaction() as tx:
+            # Each builder opens a connection of its own, once; on a busy machine that has taken more
+            # than the pool's default 5 s (a rebuild failed so at load 30), and a rebuild can wait.
+            with self.db.transaction(wait=CONNECTION_WAIT) as tx:
                 tx.execute(statement)
 
         # Statistics for the fresh tables before they go live (a rename keeps them), taken by each

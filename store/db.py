@@ -142,7 +142,9 @@ class Database:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, wait: float | None = None) -> Iterator[Tx]:
+        """A transaction on a pooled connection (PostgreSQL), waiting at most `wait` seconds for one
+        (by default the pool's timeout: then the database counts as unreachable)."""
         if self.dialect == "sqlite":
             conn = self._sqlite()
             conn.execute("BEGIN IMMEDIATE")
@@ -153,7 +155,7 @@ class Database:
                 raise
             conn.execute("COMMIT")
             return
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with self._pool.connection(timeout=wait) as conn, conn.transaction(), conn.cursor() as cur:
             yield _PgTx(cur)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -152,7 +152,7 @@ def build_services(
     tail = AdmissionTail(index, app.recorder, app.mapper, db, poll_interval=settings.admission_poll_seconds)
     livekit = config_from(settings)
     reactors = build_reactors(settings, app, db, livekit, clock)
-    app.uow.commit_listeners.append(lambda position: (projector.poke(), tail.poke()))
+    app.uow.commit_listeners.append(lambda position: (projector.nudge(), tail.poke()))
     # Reactors follow the log at BOXOFFICE_REACTOR_POLL_SECONDS, not on every commit: in a flash sale
     # a wake-up per commit would read the log in every API process for little gain.
     return Services(settings=settings, clock=clock, gateway=gateway, app=app, db=db, projector=projector,

@@ -76,6 +76,7 @@ class Projector:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
+        self._wanted = threading.Event()  # a reader waits (poke): cuts a hot pause short
         self.rebuilder = Rebuilder(recorder, mapper, db, self.projections)
         # Rebuilds of several projections replay each in its own process when set
         # (names, suffix, batch_size) -> {name: position}; projections/parallel_replay.py.
@@ -149,7 +150,12 @@ class Projector:
         self.progress.seen_at_least(position)
 
     def poke(self) -> None:
-        """A command committed: catch up now rather than at the next poll."""
+        """A reader waits for a position: catch up now, even while hot (see run_forever)."""
+        self._wake.set()
+        self._wanted.set()
+
+    def nudge(self) -> None:
+        """A command committed: a quiet projector catches up now; a hot one at its next batch."""
         self._wake.set()
 
     def wait(self, position: int | None, timeout: float = 5.0) -> bool:
@@ -221,6 +227,12 @@ class Projector:
         self._thread.start()
 
     def run_forever(self, poll_interval: float = 0.05) -> None:
+        """Batches until stopped. Quiet (nothing new): wait for the poll or a commit's nudge. Hot (a
+        batch found events but not a full batch: a sale appending all the time): pause for the poll
+        interval before the next batch, nudges or not, so that a batch takes a poll's worth of events
+        instead of one commit's (a batch's fixed cost, six projections' positions and statements,
+        was most of a sale's projection); a reader's poke cuts the pause short. A full batch (a
+        backlog) goes on at once."""
         while not self._stop.is_set():
             try:
                 n = self.run_once()
@@ -233,11 +245,15 @@ class Projector:
                 continue
             if n == 0:
                 self._wake.wait(poll_interval)
-                self._wake.clear()
+            elif n < self.batch_size:
+                self._wanted.wait(poll_interval)
+            self._wake.clear()
+            self._wanted.clear()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._wanted.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -110,3 +110,49 @@ def test_a_projection_a_rebuild_left_ahead_of_the_others_never_moves_back(servic
     assert set(projector.positions().values()) == {head}
     money = [e for _, e in domain_events(box) if kind(e) in MONEY_EVENTS]
     assert services.db.query_one("SELECT count(*) AS n FROM ledger_entries")["n"] == len(money)
+
+
+class _Batches:
+    """A projector's run_once answered by the test: each call counted, every answer `covered`."""
+
+    def __init__(self, projector, covered: int) -> None:  # noqa: ANN001
+        self.calls, self.covered = 0, covered
+        projector.run_once = self
+
+    def __call__(self) -> int:
+        self.calls += 1
+        return self.covered
+
+    def reach(self, calls: int) -> bool:
+        deadline = time.monotonic() + 5
+        while self.calls < calls and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return self.calls >= calls
+
+
+def test_a_hot_projector_pauses_for_its_poll_between_batches_and_a_waiting_reader_cuts_the_pause_short(
+        services) -> None:  # noqa: ANN001
+    projector = services.projector
+    batches = _Batches(projector, covered=5)  # a partial batch: the log grows, no backlog
+    runner = threading.Thread(target=projector.run_forever, args=(3600,), daemon=True)  # a poll of an hour
+    runner.start()
+    try:
+        assert batches.reach(1)
+        projector.nudge()  # a commit: the hot projector takes it at its next batch, not now
+        time.sleep(0.2)
+        assert batches.calls == 1
+        projector.poke()  # a reader waits for a position: catch up now
+        assert batches.reach(2)
+    finally:
+        projector.stop()
+
+
+def test_a_projector_with_a_backlog_goes_on_at_once(services) -> None:  # noqa: ANN001
+    projector = services.projector
+    batches = _Batches(projector, covered=projector.batch_size)  # full batches: the log has more
+    runner = threading.Thread(target=projector.run_forever, args=(3600,), daemon=True)
+    runner.start()
+    try:
+        assert batches.reach(50)
+    finally:
+        projector.stop()

@@ -177,7 +177,36 @@ def _unretried_429s(standin: StripeStandIn) -> int:
     return sum(1 for status in last.values() if status == 429)
 
 
+def reservation_cost(rounds: int = 2, capacity: int = 500, buyers: int = 800) -> dict[str, Any]:
+    """The reservation's own cost in Stripe mode, the payment pipeline nearly idle (the app paced at
+    1 call/s, so no pacer or webhook works during the sale): the app's CPU per purchase, alternated
+    with the same sale on the sandbox gateway. `python -m bench.stripe_flash_sale --reserve-only`."""
+    out: dict[str, Any] = {}
+    for n in range(rounds):
+        for mode in ("sandbox", "stripe"):
+            env = {"BOXOFFICE_DB_POOL_SIZE": "20", "BOXOFFICE_PROJECTOR": "worker"}
+            with StripeStandIn(rate_limit=STRIPE_LIMIT) as standin, throwaway_database() as url:
+                if mode == "stripe":
+                    env |= {"BOXOFFICE_STRIPE_SECRET_KEY": KEY, "BOXOFFICE_STRIPE_WEBHOOK_SECRET": WHSEC,
+                            "BOXOFFICE_STRIPE_API_BASE": standin.url, "BOXOFFICE_STRIPE_OPS_PER_SECOND": "1"}
+                with projector_worker(url, env), running_server(url, SECRET, extra_env=env) as base:
+                    host, port = base.removeprefix("http://").split(":")
+                    buys = _purchases(_a_room(base, capacity), buyers)
+                    cpu_before = app_cpu_seconds(url)
+                    raw = run_in_process(host, int(port), buys, 64)
+                    cpu_ms = 1000 * (app_cpu_seconds(url) - cpu_before) / len(buys)
+                accepted = [r for r in raw["results"] if r[0] == 201]
+                out[f"{mode}_{n + 1}"] = {"app_cpu_ms_per_purchase": round(cpu_ms, 2), "accepted": len(accepted),
+                                          "per_s": round(len(accepted) / max(r[3] for r in accepted), 1),
+                                          "stripe_calls": len(standin.requests)}
+    print(json.dumps(out, indent=2))
+    return out
+
+
 if __name__ == "__main__":
     import sys
 
-    run(full="--full" in sys.argv)
+    if "--reserve-only" in sys.argv:
+        reservation_cost()
+    else:
+        run(full="--full" in sys.argv)

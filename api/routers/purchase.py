@@ -30,7 +30,7 @@ from api.presenters import ticket_public
 from api.problems import Problem
 from api.schemas import TicketCreate
 from api.scope import header
-from domain.sales.commands import Purchase
+from domain.sales.purchases import Purchase
 from store.pacing_sql import QueueState
 
 MAX_KEY_LENGTH = 255

@@ -40,7 +40,8 @@ from domain.ids import derive_id
 from domain.money import Money
 from domain.payments import PaymentGateway
 from domain.policies import Policies
-from domain.sales.commands import Purchase, ReserveRequest, SalesCommands
+from domain.sales.commands import SalesCommands
+from domain.sales.purchases import Purchase, ReserveRequest
 from domain.sales.exact_revenue import ATTEMPTS, fold_revenue_slices
 from domain.sales.model import Ticket
 from domain.sales.settling import apply_payment

@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from api.bootstrap import build_services
 from api.settings import Settings
 from domain.money import Money
-from domain.sales.commands import BUSY_SKIPS
+from domain.sales.purchases import BUSY_SKIPS
 from domain.sales.group_commit import Again
 from domain.sales.model import Ticket
 from store.guards_sql import SqlGuards

@@ -18,7 +18,7 @@ from api.bootstrap import build_services
 from api.settings import Settings
 from domain.money import Money
 from domain.policies import CommissionPolicy
-from domain.sales.commands import Settlement
+from domain.sales.purchases import Settlement
 from tests.support.fakes import PendingGateway
 
 pytestmark = pytest.mark.postgres

@@ -1,6 +1,6 @@
 """How fresh an admission answer is: a change is visible after at most one poll interval
 (BOXOFFICE_ADMISSION_POLL_SECONDS, default 0.05 s) plus the time to apply a batch; a write in the same
-process pokes the index at once; two catch-ups racing never admit a refunded listener again.
+process pokes a quiet index at once (a hot one reads once per poll); two catch-ups racing never admit a refunded listener again.
 
 Stated in the tail's cycles, not in milliseconds: the first catch-up that begins after a commit has
 applied it, and the tail begins one every poll interval (or at once when poked). A bound in wall time

@@ -96,12 +96,16 @@ def run(full: bool = False) -> dict[str, Any]:
         library = library_runner(url, services, slice_events)
         services.close()
     ours = head / both
+    # The goal (issue 14, ARCHITECTURE.md) is over 1M events. At the quick size a rebuild's fixed costs (the
+    # replay processes, keys and indexes, ANALYZE, the swap) weigh ten times more per event, so the quick
+    # run keeps the lower bar it has had since the fourth session.
+    target = 30_000 if full else 20_000
     result = {
         "mode": "full" if full else "quick", "events": head, "seed_seconds": round(seeded, 1),
         "rebuild": timings, "catalog_and_ledger_together_events_per_s": round(ours, 1),
         "library_projection_runner_ledger": library,
         "ratio_ours_to_library": round(timings["ledger"]["events_per_s"] / library["events_per_s"], 1),
-        "goals": {"ledger and catalog rebuilt together >= 20,000 events/s": ours >= 20_000},
+        "goals": {f"ledger and catalog rebuilt together >= {target:,} events/s": ours >= target},
     }
     write("projection_catchup", result)
     print(table("Projection catch-up", [(k, v) for k, v in result.items()]))

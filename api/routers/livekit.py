@@ -62,6 +62,7 @@ async def livekit_webhook(request: Request, services: ServicesDep) -> JSONRespon
     index = services.admission_index
 
     def role_of(room_id: str, user_id: str) -> str | None:
+        services.admission_tail.catch_up()  # a purchase may be ms old (a hot tail reads once per poll), as for the join token
         return index.check(room_id, user_id).role  # type: ignore[attr-defined]
 
     outcome = await run_in_threadpool(livekit_webhooks.handle, services.app, event, role_of)

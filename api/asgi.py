@@ -3,4 +3,4 @@
 from api.main import create_app
 from api.settings import load_settings
 
-app = create_app(settings=load_settings())  # unsafe settings: one line on stderr, exit status 2
+app = create_app(settings=load_settings(), served=True)  # unsafe settings: one line on stderr, exit status 2

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from api.process_tuning import tune_gc
 from api.settings import load_settings
 
 app = typer.Typer(help="boxoffice: ticketing and monetization for live audio rooms", no_args_is_help=True)
@@ -206,6 +207,7 @@ def project_run(
     """Run the projector as its own worker process until interrupted."""
     services = _services()
     projector = services.projector
+    tune_gc()  # a long-running process: its start-up objects frozen (api/process_tuning.py)
     typer.echo(f"projector running (pid {os.getpid()})")
     try:
         projector.run_forever(poll)

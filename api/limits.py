@@ -17,6 +17,7 @@ signature over the exact bytes).
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
@@ -76,52 +77,59 @@ class RequestLimits:
         if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await self._refuse(scope, receive, send, "payload_too_large",
-                                   f"the request body exceeds {limit} bytes", 413)
-                return
-        try:
-            body = await self._read(receive, limit)
-        except _TooLarge:
-            await self._refuse(scope, receive, send, "payload_too_large", f"the request body exceeds {limit} bytes",
-                               413)
+        body, refusal = await read_body(scope, receive, self._limit(scope))
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
         if body is None:  # the client went away mid-body: nothing to answer
             return
-        if body and _is_json(scope) and json_depth_exceeds(body):
-            await self._refuse(scope, receive, send, "malformed_json",
-                               f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", 400)
-            return
-        sent = False
+        await self.app(scope, replay(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+async def read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes | None, Response | None]:
+    """(the whole body, None) within the limits; (None, the problem to answer) past them;
+    (None, None) if the client went away mid-body."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            return None, _refusal(scope, "payload_too_large", f"the request body exceeds {limit} bytes", 413)
+    try:
+        body = await _read(receive, limit)
+    except _TooLarge:
+        return None, _refusal(scope, "payload_too_large", f"the request body exceeds {limit} bytes", 413)
+    if body and _is_json(scope) and json_depth_exceeds(body):
+        return None, _refusal(scope, "malformed_json", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", 400)
+    return body, None
 
-    @staticmethod
-    async def _read(receive: Receive, limit: int) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # disconnected
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
 
-    @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, code: str, detail: str, status: int) -> None:
-        response = problems.problem_response(Request(scope), code, detail, status, headers={"Connection": "close"})
-        await response(scope, receive, send)
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands on the body read before, then whatever the client sends next."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
+def _refusal(scope: Scope, code: str, detail: str, status: int) -> Response:
+    return problems.problem_response(Request(scope), code, detail, status, headers={"Connection": "close"})
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # disconnected
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

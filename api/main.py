@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,12 +20,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import console, problems, recent_errors
-from api.metrics import RequestMetrics, count_admission, metrics_response, register_plain_route
+from api.metrics import (PURCHASE_ROUTE, RequestMetrics, count_admission, count_outcome, metrics_response,
+                         observe_request, register_plain_route)
 from api.auth import TokenVerifier, prepare_scope
 from api.bootstrap import Services, build_services
 from api.problems import Problem
 from api.scope import header
-from api.limits import RequestLimits
+from api.limits import RequestLimits, read_body, replay
+from api.process_tuning import tune_gc
 from api.logs import configure_logging, correlation_id
 from api.routers import (admission, codes, creators, finance, livekit, payouts, period_close, purchase,
                          reconciliation, rooms, system, tickets, tiers, waitlist, webhook_endpoints, webhooks)
@@ -138,9 +141,8 @@ class HotPaths:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # The purchase crosses our own three middlewares (request id, metrics, limits), then is served
-        # here, not by the router (see purchase_route).
-        self._purchase = CorrelationIdMiddleware(RequestMetrics(RequestLimits(purchase_route)))
+        # The purchase is served here, not by the router (see serve_purchase_scope).
+        self._purchase = serve_purchase_scope
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -180,25 +182,55 @@ class HotPaths:
         await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 
-async def purchase_route(scope: Scope, receive: Receive, send: Send) -> None:
-    """`POST /v1/rooms/{room_id}/tickets` (HotPaths), answered as the router would answer it, without
-    the exception middleware, exit stack, route matching and request wrapper in between, which
-    cost a flash sale's purchase about as much as the route itself. The app's exception handlers
-    turn a refusal into the same problem document; an error they do not name (a 500) goes up to
-    FastAPI's server-error layer, as from the router."""
-    request = Request(scope, receive)
+async def serve_purchase_scope(scope: Scope, receive: Receive, send: Send) -> None:
+    """`POST /v1/rooms/{room_id}/tickets` (HotPaths), answered as the router would answer it.
+
+    What the three middlewares do for every other request (a correlation id, echoed back with
+    the sandbox marker; the body's size and nesting limits; the latency histogram and the
+    purchase outcome counter) is done here in one frame, and the exception middleware, exit
+    stack, route matching and request wrapper are skipped: around a flash sale's purchase they
+    cost about as much as the route itself. The app's exception handlers turn a refusal into
+    the same problem document; an error they do not name (a 500) goes up to FastAPI's
+    server-error layer, as from the router, and is counted as one."""
+    started = time.perf_counter()
+    cid = request_id(scope)
+    scope.setdefault("state", {})["correlation_id"] = cid
+    token = correlation_id.set(cid)
+    status, answer = 500, b""
     try:
-        response = await purchase.serve_purchase(request)
-    except Exception as exc:
-        handler = next((h for cls in type(exc).__mro__ if cls is not Exception
-                        and (h := scope["app"].exception_handlers.get(cls)) is not None), None)
-        if handler is None:
-            raise
-        response = await handler(request, exc)
-    await response(scope, receive, send)
+        body, refusal = await read_body(scope, receive, scope["app"].state.services.settings.max_body_bytes)
+        if refusal is not None:
+            response = refusal
+        elif body is None:  # the client went away mid-body: nothing to answer
+            status = 499
+            return
+        else:
+            request = Request(scope, replay(body, receive))
+            try:
+                response = await purchase.serve_purchase(request)
+            except Exception as exc:
+                handler = next((h for cls in type(exc).__mro__ if cls is not Exception
+                                and (h := scope["app"].exception_handlers.get(cls)) is not None), None)
+                if handler is None:
+                    raise
+                response = await handler(request, exc)
+        status = response.status_code
+        if status >= 400:
+            answer = getattr(response, "body", b"")
+        response.raw_headers.append((b"x-request-id", cid.encode("latin-1")))
+        response.raw_headers.extend(marker_headers(scope))
+        await response(scope, receive, send)
+    finally:
+        correlation_id.reset(token)
+        observe_request("POST", PURCHASE_ROUTE[1], status, time.perf_counter() - started)
+        if status != 499:
+            count_outcome(*PURCHASE_ROUTE, status, answer)
 
 
-def create_app(services: Services | None = None, settings: Settings | None = None, *, background: bool = True) -> FastAPI:
+def create_app(services: Services | None = None, settings: Settings | None = None, *, background: bool = True,
+               served: bool = False) -> FastAPI:
+    """`served`: the process serves this app until it exits (api/asgi.py): its start-up objects are
+    frozen for the garbage collector (api/process_tuning.py)."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         nonlocal services
@@ -220,6 +252,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         sweeper = Sweeper(services)
         tail.load_snapshot()
         tail.catch_up()
+        if served:
+            tune_gc()
         if background:
             tail.start()
             if services.settings.projector == "inline":

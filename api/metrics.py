@@ -84,6 +84,9 @@ PAYOUT_RUN_ROUTE = ("POST", "/v1/payout-runs")
 _WATCHED = {PURCHASE_ROUTE, REFUND_ROUTE, PAYOUT_RUN_ROUTE, *TOKEN_ROUTES}
 
 
+_PURCHASE_CHILDREN: dict[str, Any] = {}
+
+
 def count_outcome(method: str, template: str, status: int, body: bytes) -> None:
     """Count a business outcome from a watched route's answer (its status and small JSON body)."""
     key = (method, template)
@@ -95,7 +98,11 @@ def count_outcome(method: str, template: str, status: int, body: bytes) -> None:
             data = None
     problem_type = data.get("type") if isinstance(data, dict) and status >= 400 else None
     if key == PURCHASE_ROUTE:
-        PURCHASES.labels(purchase_outcome(status, problem_type)).inc()
+        outcome = purchase_outcome(status, problem_type)
+        child = _PURCHASE_CHILDREN.get(outcome)
+        if child is None:
+            child = _PURCHASE_CHILDREN[outcome] = PURCHASES.labels(outcome)  # a fixed set of codes
+        child.inc()
     elif key == REFUND_ROUTE:
         REFUNDS.labels("refunded" if status < 300 else purchase_outcome(status, problem_type)).inc()
     elif key in TOKEN_ROUTES:
@@ -133,6 +140,20 @@ def _template(scope: Scope) -> str | None:
     return template
 
 
+_LATENCY_CHILDREN: dict[tuple[str, str, int], Any] = {}
+
+
+def observe_request(method: str, template: str, status: int, seconds: float) -> None:
+    """One request's latency, by method, route template and status class (children looked up once)."""
+    key = (method, template, status // 100)
+    child = _LATENCY_CHILDREN.get(key)
+    if child is None:
+        child = LATENCY.labels(method, template, f"{status // 100}xx")
+        if len(_LATENCY_CHILDREN) < 1024:  # templates and classes are a bounded set; a bound all the same
+            _LATENCY_CHILDREN[key] = child
+    child.observe(seconds)
+
+
 class RequestMetrics:
     """Plain ASGI: times every request and labels it with its route template (known after routing);
     counts business outcomes of a few watched routes from their answers."""
@@ -164,7 +185,7 @@ class RequestMetrics:
         finally:
             template = _template(scope) or "unmatched"
             method = scope["method"]
-            LATENCY.labels(method, template, f"{status[0] // 100}xx").observe(time.perf_counter() - started)
+            observe_request(method, template, status[0], time.perf_counter() - started)
             if watched[0] or (method, template) in _WATCHED:
                 count_outcome(method, template, status[0], bytes(body))
 

@@ -60,9 +60,12 @@ def run(full: bool = False, workers: int = 2, connections: int = 64) -> dict[str
         "oversold": max(live - capacity, 0), "paid_events": paid_events, "listeners_with_two_tickets": doubles,
         "baseline_healthz": baseline,
         "ratio_sales_to_baseline_rps": round((len(accepted) / sold_out_at) / baseline["rps"], 3) if sold_out_at else 0,
-        "goals": {"accepted_sales_per_s >= 1000": len(accepted) / sold_out_at >= 1000 if sold_out_at else False,
-                  "sold out within 10 s": 0 < sold_out_at <= 10, "oversold == 0": live <= capacity,
-                  "no listener with two tickets": doubles == 0},
+        # The targets (14): 1,500 accepted sales/s, p99 150 ms, 10,000 seats sold out in 7 s
+        # (at the quick size, 2,000 seats, in the same proportion: 1.4 s).
+        "goals": {"accepted_sales_per_s >= 1500": len(accepted) / sold_out_at >= 1500 if sold_out_at else False,
+                  "p99 <= 150 ms": percentile(latencies, 99) <= 0.150,
+                  f"sold out within {capacity * 7 / 10_000:g} s": 0 < sold_out_at <= capacity * 7 / 10_000,
+                  "oversold == 0": live <= capacity, "no listener with two tickets": doubles == 0},
     }
     write("flash_sale", result)
     print(table("Flash sale", [(k, v if not isinstance(v, dict) else json.dumps(v)) for k, v in result.items()]))

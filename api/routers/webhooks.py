@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -15,7 +16,8 @@ router = APIRouter(tags=["webhooks"])
 @router.post("/v1/webhooks/stripe")
 async def stripe_webhook(request: Request, services: ServicesDep) -> JSONResponse:
     """Verify `Stripe-Signature` (missing, tampered or stale: 400, nothing written), then
-    apply the event once. 503 asks Stripe to retry when Stripe itself could not be re-read."""
+    apply the event once. 503 asks Stripe to retry when Stripe itself could not be re-read, or when
+    the event's object kept changing under it."""
     from starlette.concurrency import run_in_threadpool
 
     from payouts.stripe_gateway import WebhookSignatureError, parse_webhook
@@ -33,5 +35,8 @@ async def stripe_webhook(request: Request, services: ServicesDep) -> JSONRespons
     except PaymentGatewayError as exc:
         raise Problem("payment_unavailable", f"could not re-read the object from Stripe: {exc}", status=503,
                       headers={"Retry-After": "30"}) from None
+    except IntegrityError:  # lost its race for the ticket several times over (payouts/stripe_events.py)
+        raise Problem("service_unavailable", "the object changed concurrently while this event was applied; Stripe retries it",
+                      status=503, headers={"Retry-After": "5"}) from None
     return JSONResponse({"received": True, "id": outcome.event_id, "type": outcome.type, "handled": outcome.handled,
                          "duplicate": outcome.duplicate, "detail": outcome.detail})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -69,10 +70,24 @@ def projector_worker(database_url: str, extra_env: dict[str, str] | None = None)
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Stop a process group politely, then firmly."""
-    os.killpg(proc.pid, 15)
+    """Stop a process group politely, then firmly: the leader, and whatever it left in its group
+    (uvicorn's worker processes, when the server failed to become ready or exited early)."""
+    _signal_group(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
+        _signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
+    deadline = time.monotonic() + 5
+    while _signal_group(proc.pid, 0) and time.monotonic() < deadline:  # members still running
+        time.sleep(0.05)
+    _signal_group(proc.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Signal every process of the group; False once the group has no member left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from api.auth import authorize, prepare_scope
 from api.bootstrap import Services
 from api.deps import parse_id
-from api.presenters import ticket_public
+from api.presenters import ticket_json
 from api.problems import Problem
 from api.schemas import TicketCreate
 from api.scope import header
@@ -82,11 +82,11 @@ def respond(services: Services, purchase: Purchase) -> Response:
     queued = None
     if purchase.queue_position is not None:  # held; its PaymentIntent waits for Stripe's rate budget
         queued = QueueState("queued", purchase.queue_position, None, None)
-    body = ticket_public(ticket, purchase.session, purchase.payment_error, services.gateway.name, queued)
+    body = ticket_json(ticket, purchase.session, purchase.payment_error, services.gateway.name, queued)
     headers = {"Location": f"/v1/tickets/{ticket.id}"}
     if purchase.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(body.model_dump_json().encode(), status_code=201, media_type="application/json", headers=headers)
+    return Response(body, status_code=201, media_type="application/json", headers=headers)
 
 
 def _header(request: Request, name: bytes) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from store.db import Tx
 from projections.ledger_balances import DAY_US
+from projections.rows import ROWS, Rows
 
 MOVEMENTS = ("sales", "fees", "refunds", "disputes", "releases", "payouts", "reversals", "fx", "other")
 KIND_MOVEMENTS = {
@@ -53,9 +54,11 @@ def ddl(s: str) -> list[tuple[str, str, list[str]]]:
              [f"CREATE INDEX {m}_by_day ON {m} (day)"])]
 
 
-def add_movements(tx: Tx, s: str, kinds: dict[str, str], postings: Sequence[tuple[Any, ...]]) -> None:
+def add_movements(tx: Tx, s: str, kinds: dict[str, str], postings: Sequence[tuple[Any, ...]],
+                  sql: Rows | None = None) -> None:
     """Add postings (entry_id, line, account, currency, amount, occurred_us, position) of entries of
-    `kinds` (entry id -> kind) to their account-day-movement rows."""
+    `kinds` (entry id -> kind) to their account-day-movement rows, in one statement (`sql`: the
+    engine's `Rows`; by default, the transaction's)."""
     if not postings:
         return
     sums: dict[tuple[str, str, int, str], list[int]] = {}
@@ -66,10 +69,5 @@ def add_movements(tx: Tx, s: str, kinds: dict[str, str], postings: Sequence[tupl
             row = sums[key] = [0, 0]
         row[0] += amount
         row[1] += 1
-    t = f"ledger_movement_days{s}"
-    tx.executemany(
-        f"INSERT INTO {t} ({', '.join(MOVEMENT_COLUMNS)}) VALUES (%s, %s, %s, %s, %s, %s)"
-        f" ON CONFLICT (account, currency, day, movement) DO UPDATE SET amount = {t}.amount + excluded.amount,"
-        f" postings = {t}.postings + excluded.postings",
-        [(*key, *sums[key]) for key in sorted(sums)],
-    )
+    (sql or ROWS[tx.dialect]).add(tx, f"ledger_movement_days{s}", MOVEMENT_COLUMNS, MOVEMENT_COLUMNS[:4],
+                                  ("amount", "postings"), [(*key, *sums[key]) for key in sorted(sums)])

@@ -142,8 +142,8 @@ class SqlLedgerView(LedgerView):
         self.sql.insert(tx, f"ledger_postings{s}", POSTING_COLUMNS, self.postings)
         self.sql.insert(tx, f"revenue_facts{s}", FACT_COLUMNS, self.facts)
         ledger_balances.BalanceBook(s, self.sql).apply(tx, self.postings)
-        ledger_movements.add_movements(tx, s, {e[0]: e[1] for e in self.entries}, self.postings)
-        revenue_rollups.roll_up(tx, s, self.facts, self.payouts)
+        ledger_movements.add_movements(tx, s, {e[0]: e[1] for e in self.entries}, self.postings, self.sql)
+        revenue_rollups.roll_up(tx, s, self.facts, self.payouts, self.sql)
 
 
 class PostgresLedgerView(SqlLedgerView):

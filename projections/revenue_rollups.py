@@ -25,6 +25,7 @@ from typing import Any
 
 from store.db import Tx
 from projections.ledger_balances import DAY_US
+from projections.rows import ROWS, Rows
 
 AMOUNTS = ("tickets", "gross", "refunds", "fees", "commission", "creator_share")
 ROLLUP_COLUMNS = ("room_id", "currency", "day", "creator_id", *AMOUNTS)
@@ -53,10 +54,11 @@ def ddl(s: str) -> list[tuple[str, str, list[str]]]:
 
 
 def roll_up(tx: Tx, s: str, facts: Sequence[tuple[Any, ...]],
-            payouts: dict[tuple[str, str], list[int]] | None = None) -> None:
+            payouts: dict[tuple[str, str], list[int]] | None = None, sql: Rows | None = None) -> None:
     """Add facts (fact_id, kind, occurred_us, room_id, creator_id, currency, tickets, gross, fees,
     commission, creator_share, refunds) to their room-days, rooms and creators, and `payouts`
-    ((creator_id, currency) -> [paid, in_transit, payout postings]) to their creators."""
+    ((creator_id, currency) -> [paid, in_transit, payout postings]) to their creators, one
+    statement per table (`sql`: the engine's `Rows`; by default, the transaction's)."""
     days: dict[tuple[str, str, int], list[Any]] = {}
     for _, _, occurred, room_id, creator_id, currency, tickets, gross, fees, commission, share, refunds in facts:
         key = (room_id, currency, occurred // DAY_US)
@@ -82,18 +84,10 @@ def roll_up(tx: Tx, s: str, facts: Sequence[tuple[Any, ...]],
         creator[6] += paid
         creator[7] += in_transit
         creator[8] += count
-    _add(tx, f"revenue_days{s}", ROLLUP_COLUMNS, ("room_id", "currency", "day"), AMOUNTS,
-         [(*key, *days[key]) for key in sorted(days)])
-    _add(tx, f"revenue_rooms{s}", ROOM_COLUMNS, ("room_id", "currency"), AMOUNTS,
-         [(*key, *rooms[key]) for key in sorted(rooms)])
-    _add(tx, f"creator_totals{s}", CREATOR_COLUMNS, ("creator_id", "currency"), (*AMOUNTS, *PAYOUT_FIGURES),
-         [(*key, *creators[key]) for key in sorted(creators)])
-
-
-def _add(tx: Tx, t: str, columns: Sequence[str], key: Sequence[str], amounts: Sequence[str],
-         rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows, or add their amounts to the rows already there (an upsert that adds)."""
-    if rows:
-        adds = ", ".join(f"{c} = {t}.{c} + excluded.{c}" for c in amounts)
-        tx.executemany(f"INSERT INTO {t} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-                       f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {adds}", rows)
+    sql = sql or ROWS[tx.dialect]
+    sql.add(tx, f"revenue_days{s}", ROLLUP_COLUMNS, ("room_id", "currency", "day"), AMOUNTS,
+            [(*key, *days[key]) for key in sorted(days)])
+    sql.add(tx, f"revenue_rooms{s}", ROOM_COLUMNS, ("room_id", "currency"), AMOUNTS,
+            [(*key, *rooms[key]) for key in sorted(rooms)])
+    sql.add(tx, f"creator_totals{s}", CREATOR_COLUMNS, ("creator_id", "currency"), (*AMOUNTS, *PAYOUT_FIGURES),
+            [(*key, *creators[key]) for key in sorted(creators)])

@@ -4,15 +4,18 @@ A projection applying events one statement at a time costs a database round
 trip per event and tops out at a few thousand events a second. Instead, for
 each batch a `RowCache` loads every row the batch will touch in one query per
 table, handlers change plain dicts in memory, and `flush` writes new rows and
-changed rows with one `executemany` each.
+changed rows with one call each.
 
-What differs between the engines sits in a `Rows` dialect: `PostgresRows`
-reads a batch's keys with one array parameter (`= ANY(%s)`, one statement
-whatever the batch size, planned once) and appends with binary COPY (through
-the store's `Tx.append`); `SqliteRows` reads them with `IN` lists within
-SQLite's limit on parameters and appends with one prepared statement run in
-C. The rest of the SQL (updates, adding upserts, deletes) is shared. Each
-read model's PostgreSQL and SQLite views differ only by the `Rows` they use.
+What differs between the engines sits in a `Rows` dialect. `PostgresRows`
+sends a batch as one statement per table whatever its size: it reads keys
+with one array parameter (`= ANY(%s)`), appends with binary COPY (through the
+store's `Tx.append`), and updates, adds, upserts and deletes with one array
+per column, unnested (`UPDATE t SET ... FROM unnest(%b::bigint[], ...)`):
+a batch over a thousand rooms is a handful of statements, as one hot room's
+is, not a statement per row (issue 14). `SqliteRows` reads with `IN` lists
+within SQLite's limit on parameters and writes with `executemany` (one
+prepared statement run in C, no round trips to save). Each read model's
+PostgreSQL and SQLite views differ only by the `Rows` they use.
 Imports store/ only.
 """
 
@@ -22,13 +25,14 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from store.db import Tx
+from store.db import Tx, forget_types
 
 CHUNK = 500
 
 
 class Rows:
-    """How a view reads and writes many rows at once: the SQL both engines share."""
+    """How a view reads and writes many rows at once: the SQL both engines share (PostgreSQL
+    replaces the writes with set-based ones, giving the same tables)."""
 
     dialect: str
 
@@ -87,6 +91,11 @@ class SqliteRows(Rows):
 
 
 class PostgresRows(Rows):
+    """One statement per call whatever the number of rows. Rows go in sorted by key (two writers
+    touching the same rows take their locks in one order), at most one per key: a statement may
+    not change a row twice ("cannot affect row a second time"), so duplicates are merged first,
+    to what the per-row statements in order would have left."""
+
     dialect = "postgresql"
 
     def select(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str],
@@ -99,6 +108,69 @@ class PostgresRows(Rows):
         arrays = ", ".join(["%s::text[]"] * len(key))
         return tx.all(f"SELECT {', '.join(columns)} FROM {table} WHERE ({', '.join(key)}) IN"
                       f" (SELECT * FROM unnest({arrays}))", [[str(k[i]) for k in keys] for i in range(len(key))])
+
+    def update(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str],
+               rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        n = len(columns)
+        last = {tuple(r[n:]): r for r in rows}  # the per-row statements in order: the last one stands
+        sql = (f"UPDATE {table} SET " + ", ".join(f"{c} = d.{c}" for c in columns)
+               + f" FROM {self._unnest(tx, table, [*columns, *key])} WHERE "
+               + " AND ".join(f"{table}.{c} = d.{c}" for c in key))
+        self._run(tx, table, sql, [last[k] for k in sorted(last)])
+
+    def add(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str], amounts: Sequence[str],
+            rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        at = [columns.index(c) for c in key]
+        summed = [columns.index(c) for c in amounts]
+        merged: dict[tuple[Any, ...], list[Any]] = {}
+        for r in rows:
+            k = tuple(r[i] for i in at)
+            row = merged.get(k)
+            if row is None:
+                merged[k] = list(r)  # the first row inserts: its other columns stand
+            else:
+                for i in summed:
+                    row[i] += r[i]
+        adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in amounts)
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {self._unnest(tx, table, columns)}"
+               f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {adds}")
+        self._run(tx, table, sql, [merged[k] for k in sorted(merged)])
+
+    def upsert(self, tx: Tx, table: str, columns: Sequence[str], key: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        at = [columns.index(c) for c in key]
+        last = {tuple(r[i] for i in at): r for r in rows}
+        sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {self._unnest(tx, table, columns)}"
+               f" ON CONFLICT ({', '.join(key)}) " + (f"DO UPDATE SET {sets}" if sets else "DO NOTHING"))
+        self._run(tx, table, sql, [last[k] for k in sorted(last)])
+
+    def delete(self, tx: Tx, table: str, key: Sequence[str], keys: Sequence[Sequence[Any]]) -> None:
+        if not keys:
+            return
+        sql = (f"DELETE FROM {table} USING {self._unnest(tx, table, key)} WHERE "
+               + " AND ".join(f"{table}.{c} = d.{c}" for c in key))
+        self._run(tx, table, sql, sorted({tuple(k) for k in keys}))
+
+    @staticmethod
+    def _unnest(tx: Tx, table: str, columns: Sequence[str]) -> str:
+        """`unnest(...) AS d(columns)`: one array parameter per column, cast to the column's type."""
+        arrays = ", ".join(f"%b::{t}[]" for t in tx.type_names(table, columns))
+        return f"unnest({arrays}) AS d({', '.join(columns)})"
+
+    @staticmethod
+    def _run(tx: Tx, table: str, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run `sql` with the rows as one list per column."""
+        try:
+            tx.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        except Exception:
+            forget_types(table)  # a table altered under us: read its types again next time
+            raise
 
 
 SQLITE_ROWS, POSTGRES_ROWS = SqliteRows(), PostgresRows()

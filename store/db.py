@@ -28,6 +28,10 @@ class Tx(Protocol):
     def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert many rows as fast as the database allows (COPY on PostgreSQL)."""
 
+    def type_names(self, table: str, columns: Sequence[str]) -> list[str]:
+        """The columns' SQL types, to cast array parameters to (PostgreSQL only: set-based writes)."""
+        raise NotImplementedError
+
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
 
@@ -55,9 +59,15 @@ class _SqliteTx:
         return [dict(r) for r in self._c.execute(sql.replace("%s", "?"), tuple(params)).fetchall()]
 
 
-# table -> {column: type oid}, for binary COPY (_PgTx.append). Tables are only altered by
-# migrations, which run before the service; a failed COPY forgets the table anyway.
-_COLUMN_TYPES: dict[str, dict[str, int]] = {}
+# table -> {column: (type oid, type name)}, for binary COPY (_PgTx.append) and the casts of
+# set-based writes' arrays (projections/rows.py). Tables are only altered by migrations, which
+# run before the service; a failed COPY forgets the table anyway (`forget_types`).
+_COLUMN_TYPES: dict[str, dict[str, tuple[int, str]]] = {}
+
+
+def forget_types(table: str) -> None:
+    """Read the table's column types from the catalog again next time (a write with them failed)."""
+    _COLUMN_TYPES.pop(table, None)
 
 
 class _PgTx:
@@ -83,18 +93,28 @@ class _PgTx:
                 for row in rows:
                     copy.write_row(row)
         except Exception:
-            _COLUMN_TYPES.pop(table, None)  # a table altered under us: read its types again next time
+            forget_types(table)  # a table altered under us: read its types again next time
             raise
 
     def _column_types(self, table: str, columns: Sequence[str]) -> list[int]:
-        """The columns' type oids, read from the catalog once per table and process.
-        Binary COPY must name them: an int sent as int8 into an int4 column is refused."""
+        """The columns' type oids. Binary COPY must name them: an int sent as int8 into an int4
+        column is refused."""
+        known = self._catalog_types(table)
+        return [known[c][0] for c in columns]
+
+    def type_names(self, table: str, columns: Sequence[str]) -> list[str]:
+        """The columns' SQL type names without modifiers (`bigint`, `character varying`, `boolean`)."""
+        known = self._catalog_types(table)
+        return [known[c][1] for c in columns]
+
+    def _catalog_types(self, table: str) -> dict[str, tuple[int, str]]:
+        """The table's columns' types, read from the catalog once per table and process."""
         known = _COLUMN_TYPES.get(table)
         if known is None:
-            self._cur.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass"
-                              " AND attnum > 0 AND NOT attisdropped", (table,))
-            known = _COLUMN_TYPES[table] = {r["attname"]: int(r["atttypid"]) for r in self._cur.fetchall()}
-        return [known[c] for c in columns]
+            self._cur.execute("SELECT attname, atttypid, format_type(atttypid, NULL) AS name FROM pg_attribute"
+                              " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (table,))
+            known = _COLUMN_TYPES[table] = {r["attname"]: (int(r["atttypid"]), r["name"]) for r in self._cur.fetchall()}
+        return known
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         self._cur.execute(sql, tuple(params))

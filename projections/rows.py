@@ -160,7 +160,10 @@ class PostgresRows(Rows):
     @staticmethod
     def _unnest(tx: Tx, table: str, columns: Sequence[str]) -> str:
         """`unnest(...) AS d(columns)`: one array parameter per column, cast to the column's type."""
-        arrays = ", ".join(f"%b::{t}[]" for t in tx.type_names(table, columns))
+        types = tx.type_names(table, columns)
+        if any(t.endswith("]") for t in types):  # Safeguard: unnest would flatten an array column's arrays
+            raise TypeError(f"{table}: a set-based write cannot carry array columns ({columns})")
+        arrays = ", ".join(f"%b::{t}[]" for t in types)
         return f"unnest({arrays}) AS d({', '.join(columns)})"
 
     @staticmethod

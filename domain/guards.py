@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 from uuid import UUID
 
 from domain.money import Money, minor_units
@@ -126,6 +126,9 @@ class SeatClaim:
     ticket_id: UUID | None = None  # the replayed or already-held ticket
     tier_id: UUID | None = None  # the tier the seat was claimed in
     code: CodeTerms | None = None  # the code whose use the claim took
+    # sold_out, tier_sold_out: may a sweep of expired holds give the room a seat? The store reads it
+    # under the room's lock (a live unpaid hold whose hold has passed); True when it cannot tell.
+    expired_holds: bool = True
 
 
 @dataclass(frozen=True)
@@ -379,9 +382,6 @@ class GuardReads(WaitlistReads, Protocol):
 
     def enabled_payout_accounts(self) -> dict[str, str]:
         """Creator id -> account id, for every enabled payout account."""
-
-
-T = TypeVar("T")
 
 
 class GuardedRecorder(Protocol):

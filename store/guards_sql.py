@@ -210,7 +210,9 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         self._acquire(ROOMS, rids.values())
         tids = [str(w.ticket_id) for ws in wants.values() for w in ws if replayable is None or w.ticket_id in replayable]
         asked = sorted({(rids[room_id], w.holder_id) for room_id, ws in wants.items() for w in ws})
-        inventories, existing, tier_rows, busy = self._read_claims(sorted(rids.values()), tids, asked, skip_busy)
+        counts = {rids[room_id]: len(ws) for room_id, ws in wants.items()}
+        inventories, existing, tier_rows, busy, expired = self._read_claims(sorted(rids.values()), tids, asked, counts,
+                                                                            now_us, skip_busy)
         self._locks.forget(ROOMS, busy)
         tiers_of: dict[str, dict[UUID, Any]] = {}
         for row in tier_rows:
@@ -247,9 +249,10 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
                 elif tier is None:
                     out.append(SeatClaim(problem))  # type: ignore[arg-type]
                 elif taken + granted.get(rid, 0) >= capacity:
-                    out.append(SeatClaim("sold_out"))
+                    out.append(SeatClaim("sold_out", expired_holds=self._expired_hold(rid, now_us, expired)))
                 elif tier.taken + tier_granted.get(str(tier.tier_id), 0) >= tier.capacity:
-                    out.append(SeatClaim("tier_sold_out", tier_id=tier.tier_id))
+                    out.append(SeatClaim("tier_sold_out", tier_id=tier.tier_id,
+                                         expired_holds=self._expired_hold(rid, now_us, expired)))
                 elif code_id is not None and (refused := self._take_code_use(str(code_id))) is not None:
                     out.append(SeatClaim(refused))  # type: ignore[arg-type]
                 else:

@@ -182,9 +182,10 @@ class MemoryGuards(MemoryWaitlistGuards):
                 elif tier is None:
                     out.append(SeatClaim(problem))  # type: ignore[arg-type]
                 elif room.taken >= room.capacity:
-                    out.append(SeatClaim("sold_out"))
+                    out.append(SeatClaim("sold_out", expired_holds=self.staged.has_expired_hold(room_id, now)))
                 elif tier.taken >= tier.capacity:
-                    out.append(SeatClaim("tier_sold_out", tier_id=tier.tier_id))
+                    out.append(SeatClaim("tier_sold_out", tier_id=tier.tier_id,
+                                         expired_holds=self.staged.has_expired_hold(room_id, now)))
                 elif code_id is not None and (refused := self._take_code_use(code_id)) is not None:
                     out.append(SeatClaim(refused))  # type: ignore[arg-type]
                 else:

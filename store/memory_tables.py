@@ -167,6 +167,13 @@ class StagedTables:
         key = (room_id, holder_id)
         return self._live[key] if key in self._live else self.tables.live.get(key)
 
+    def has_expired_hold(self, room_id: UUID, now: datetime) -> bool:
+        """Has the room a live unpaid hold whose hold has passed (what a sweep of expired holds releases)?"""
+        tids = [*self.tables.holds_of.get(room_id, ()), *(h.ticket_id for h in self.holds.new.values()
+                                                            if h.room_id == room_id)]
+        return any((h := self.holds.get(tid)) is not None and h.live and not h.paid and h.hold_expires_at <= now
+                   for tid in tids)
+
     def put_hold(self, row: HoldRow, new: bool = False) -> None:
         """Write a hold, keeping one live ticket per holder and room (seat_holds_one_live_ticket)."""
         before = self.holds.get(row.ticket_id)

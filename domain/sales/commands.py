@@ -122,16 +122,18 @@ class SalesCommands:
     @staticmethod
     def purchase_is_settled(outcome: object) -> bool:
         """True if `complete_purchase` needs no I/O for this reservation outcome."""
-        if isinstance(outcome, SeatClaim):
-            return outcome.status not in ("claimed", "replay") and outcome.status not in SOLD_OUT
+        if isinstance(outcome, SeatClaim):  # sold out: settled unless a sweep could give a seat back
+            return outcome.status not in ("claimed", "replay") and (
+                outcome.status not in SOLD_OUT or not outcome.expired_holds)
         return isinstance(outcome, tuple) and (outcome[2] is not None or (
             outcome[3] is not None and outcome[3].status == "queued"))
 
     def complete_purchase(self, request: ReserveRequest, outcome: object) -> Purchase:
         """Turn a reservation outcome into a purchase: pay, resume a replay, or refuse."""
         room_id = request.room_id
-        if isinstance(outcome, SeatClaim) and outcome.status in SOLD_OUT:
-            # Expired holds give their seats back; try once more after sweeping.
+        if isinstance(outcome, SeatClaim) and outcome.status in SOLD_OUT and outcome.expired_holds:
+            # Expired holds give their seats back; try once more after sweeping. The claim said
+            # whether the room had any (read under its lock): without, no sweep could find one.
             if self.expire_holds(room_id=room_id):
                 outcome = self.reservations.run(request)
         if isinstance(outcome, SeatClaim):

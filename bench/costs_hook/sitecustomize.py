@@ -21,7 +21,7 @@ OUT = os.environ.get("BOXOFFICE_COSTS_DIR")
 
 
 def _patch(counts: collections.Counter[str]) -> None:
-    from store import guards_sql, recorders
+    from store import guard_reads, guards_sql, recorders
 
     claim_rooms = guards_sql.SqlGuards.claim_rooms
     lock_revenue = guards_sql.SqlGuards.lock_revenue
@@ -48,6 +48,13 @@ def _patch(counts: collections.Counter[str]) -> None:
         counts["transactions"] += 1
         return transact(self, work)
 
+    expired_holds = guard_reads.SqlGuardReads.expired_holds
+
+    def counted_sweep(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["expired_holds_reads"] += 1  # a sweep's read: a sold-out purchase's or the background loop's
+        return expired_holds(self, *args, **kwargs)
+
+    guard_reads.SqlGuardReads.expired_holds = counted_sweep  # type: ignore[method-assign]
     guards_sql.SqlGuards.claim_rooms = counted_claim  # type: ignore[method-assign]
     guards_sql.SqlGuards.lock_revenue = counted_lock  # type: ignore[method-assign]
     recorders.GuardedPostgresRecorder.transact = counted_transact  # type: ignore[method-assign]

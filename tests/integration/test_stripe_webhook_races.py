@@ -5,18 +5,12 @@ A race that outlasts the retries is a 503 with Retry-After, with nothing written
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from eventsourcing.persistence import IntegrityError
-from fastapi.testclient import TestClient
 
-from api.main import create_app
 from payouts import stripe_events
-from payouts.stripe_gateway import StripeGateway
-from tests.integration.test_stripe_payments import WHSEC, Stand
-from tests.stripe_standin import StripeStandIn
+from tests.integration.test_stripe_payments import Stand, stand  # noqa: F401 - the fixture
 
 
 class LosesRaces:
@@ -31,16 +25,6 @@ class LosesRaces:
             self.left -= 1
             raise IntegrityError("the ticket changed concurrently")
         return self.command(*args)
-
-
-@pytest.fixture
-def stand(make_services, sqlite_url) -> Iterator[Stand]:  # noqa: ANN001
-    with StripeStandIn() as standin:
-        gateway = StripeGateway("sk_test_boxoffice", api_base=standin.url, max_network_retries=2, timeout=1.0)
-        services = make_services(sqlite_url, gateway=gateway, stripe_secret_key="sk_test_boxoffice",
-                                 stripe_webhook_secret=WHSEC)
-        with TestClient(create_app(services), raise_server_exceptions=False) as client:
-            yield Stand(client, standin, services)
 
 
 def _racing(stand: Stand, times: int) -> LosesRaces:

@@ -8,12 +8,17 @@ read tables the projector built from it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from domain.money import Money
+from migrations.runner import upgrade
 from projections.ledger import PAYOUT_KINDS_SQL
 from projections.queries.earnings import creator_earnings
+from store.db import Database
 
 ELIGIBLE_FOLLOWERS = 1_000
 MONEY_EVENTS = ("Ticket.Paid", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
@@ -234,3 +239,19 @@ def earnings_from_history(db: Any, creator_id: str) -> list[dict[str, Any]]:
         elif p["kind"] in ("payout_failed", "payout_reversed"):
             entry["paid"] -= amount
     return sorted(by_currency.values(), key=lambda x: x["currency"])
+
+
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated database of the engine under test (import it into a test module to use it)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'engine.db'}"
+        upgrade(url)
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db = Database(url)
+    yield db
+    db.close()

@@ -12,7 +12,6 @@ PostgreSQL fails these tests (tests/conftest.py), never skips them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ from payouts.model import Payout, Reconciliation
 from projections.projection import Projection
 from store.db import Database
 from tests.integration.projections.support import a_paid_ticket, a_room, domain_events, rows, unique
+from tests.integration.projections.support import engine  # noqa: F401 - the fixture
 
-ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 SUFFIX = "__contract"
 AT = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
@@ -74,18 +73,6 @@ def story(services: Any) -> dict[str, Any]:
             "disputed": str(disputed.id), "endpoint": str(endpoint.id), "gone": str(gone.id),
             "payout": str(payout.id), "cancelled": str(cancelled.id), "projections": services.projector.projections}
 
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A fresh, migrated database of the engine under test."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'views.db'}"
-        upgrade(url)
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = Database(url)
-    yield db
-    db.close()
 
 
 def projected(db: Database, projections: dict[str, Projection], events: list[tuple[int, Any]],

@@ -18,19 +18,17 @@ statement per table and batch, with one array per column. Two guards:
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from migrations.runner import upgrade
 from projections.rows import ROWS, Rows
 from store.db import Database, Tx
 from tests.integration.projections.support import a_paid_ticket, a_room, domain_events, rows, unique
+from tests.integration.projections.support import engine  # noqa: F401 - the fixture
 
 SUFFIX = "__setbased"
-ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 class CountingTx:
@@ -129,17 +127,6 @@ BIG = 9_007_199_254_740_993  # above 2**53: a float on the way would round it
 START = [("a", 1, True, 5, "x", 10), ("a", 2, False, None, None, 20), ("b", 1, None, BIG, "y", 30)]
 KEYS = {"one column": ("k1",), "two columns": ("k1", "k2")}
 
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'rows.db'}"
-        upgrade(url)
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = Database(url)
-    yield db
-    db.close()
 
 
 def both_ways(db: Database, key: tuple[str, ...], start: list[tuple[Any, ...]], write: Any) -> tuple[list[Any], list[Any], int]:

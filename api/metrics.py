@@ -55,7 +55,18 @@ def purchase_outcome(status: int, problem_type: str | None = None) -> str:
     return _OUTCOME_BY_STATUS.get(status, "error" if status >= 500 else "rejected")
 
 
-_ADMISSION_CHILDREN: dict[bytes, Any] = {}
+_CHILDREN: dict[tuple[Any, ...], Any] = {}  # (metric, key) -> its labelled child, for the hot paths
+
+
+def _child(metric: Any, key: Any, *labels: str) -> Any:
+    """`metric.labels(*labels)`, looked up once per `key` (labels() validates and hashes every call).
+    Keys come from fixed sets (reasons, outcomes, route templates); a bound all the same."""
+    child = _CHILDREN.get((metric, key))
+    if child is None:
+        child = metric.labels(*labels)
+        if len(_CHILDREN) < 2048:
+            _CHILDREN[(metric, key)] = child
+    return child
 
 
 def count_admission(answer: bytes) -> None:
@@ -67,13 +78,7 @@ def count_admission(answer: bytes) -> None:
     start += 10
     key = answer[start:answer.find(b'"', start)]
     admit = answer.startswith(b'{"admit":true')
-    child = _ADMISSION_CHILDREN.get(key if admit else b"!" + key)
-    if child is None:
-        reason = key.decode("ascii", "replace")[:32]
-        child = ADMISSIONS.labels("admit" if admit else "deny", reason)
-        if len(_ADMISSION_CHILDREN) < 256:  # reasons are a fixed set; a bound all the same
-            _ADMISSION_CHILDREN[key if admit else b"!" + key] = child
-    child.inc()
+    _child(ADMISSIONS, (admit, key), "admit" if admit else "deny", key.decode("ascii", "replace")[:32]).inc()
 
 
 # Business outcomes read off the answers of these routes (method, template) -> what to count.
@@ -82,9 +87,6 @@ REFUND_ROUTE = ("POST", "/v1/tickets/{ticket_id}/refund")
 TOKEN_ROUTES = {("POST", "/v1/rooms/{room_id}/admission-token"), ("POST", "/v1/rooms/{room_id}/join")}
 PAYOUT_RUN_ROUTE = ("POST", "/v1/payout-runs")
 _WATCHED = {PURCHASE_ROUTE, REFUND_ROUTE, PAYOUT_RUN_ROUTE, *TOKEN_ROUTES}
-
-
-_PURCHASE_CHILDREN: dict[str, Any] = {}
 
 
 def count_outcome(method: str, template: str, status: int, body: bytes) -> None:
@@ -99,10 +101,7 @@ def count_outcome(method: str, template: str, status: int, body: bytes) -> None:
     problem_type = data.get("type") if isinstance(data, dict) and status >= 400 else None
     if key == PURCHASE_ROUTE:
         outcome = purchase_outcome(status, problem_type)
-        child = _PURCHASE_CHILDREN.get(outcome)
-        if child is None:
-            child = _PURCHASE_CHILDREN[outcome] = PURCHASES.labels(outcome)  # a fixed set of codes
-        child.inc()
+        _child(PURCHASES, outcome, outcome).inc()
     elif key == REFUND_ROUTE:
         REFUNDS.labels("refunded" if status < 300 else purchase_outcome(status, problem_type)).inc()
     elif key in TOKEN_ROUTES:
@@ -140,18 +139,9 @@ def _template(scope: Scope) -> str | None:
     return template
 
 
-_LATENCY_CHILDREN: dict[tuple[str, str, int], Any] = {}
-
-
 def observe_request(method: str, template: str, status: int, seconds: float) -> None:
-    """One request's latency, by method, route template and status class (children looked up once)."""
-    key = (method, template, status // 100)
-    child = _LATENCY_CHILDREN.get(key)
-    if child is None:
-        child = LATENCY.labels(method, template, f"{status // 100}xx")
-        if len(_LATENCY_CHILDREN) < 1024:  # templates and classes are a bounded set; a bound all the same
-            _LATENCY_CHILDREN[key] = child
-    child.observe(seconds)
+    """One request's latency, by method, route template and status class."""
+    _child(LATENCY, (method, template, status // 100), method, template, f"{status // 100}xx").observe(seconds)
 
 
 class RequestMetrics:

@@ -19,12 +19,12 @@ May import: domain/, store/, projections/queries/ and payouts/.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import retry
 
 from domain.application import BoxOffice
 from domain.errors import DuplicateDeliveryError, NotFoundError
@@ -148,8 +148,8 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-# A webhook whose command loses a race for its aggregate is run again at once, this many times in all,
-# waiting CONFLICT_WAIT x the attempt between (a Stripe delivery waits up to 10 s for our answer).
+# A webhook whose command loses a race for its aggregate is run again, this many times in all, waiting
+# about CONFLICT_WAIT seconds between (a Stripe delivery waits up to 10 s for our answer).
 CONFLICT_ATTEMPTS = 4
 CONFLICT_WAIT = 0.05
 
@@ -163,21 +163,14 @@ class StripeEvents:
         self.context = EventContext(app, gateway, db)
         self.commands = COMMANDS if commands is None else commands
 
+    @retry(IntegrityError, max_attempts=CONFLICT_ATTEMPTS, wait=CONFLICT_WAIT)
     def handle(self, event: dict[str, Any]) -> WebhookOutcome:
         """Apply the event; a command that lost a race for its aggregate (IntegrityError: another
         command changed the ticket between its read and its write, e.g. a pacer recording the
-        payment it started) is run again from a fresh read, up to CONFLICT_ATTEMPTS times.
+        payment it started) is run again from a fresh read, up to CONFLICT_ATTEMPTS times in all.
         Nothing of a lost attempt was written (the event id is recorded with the effect), and
         its Stripe calls are reads. A conflict that outlasts them goes up (the route: 503)."""
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                return self._handle(event)
-            except IntegrityError:
-                if attempt == CONFLICT_ATTEMPTS:
-                    raise
-                log.info("stripe event %s lost a race for its aggregate; attempt %d", event.get("id"), attempt + 1)
-                time.sleep(CONFLICT_WAIT * attempt)
-        raise AssertionError("unreachable")  # Safeguard: the loop returns or raises
+        return self._handle(event)
 
     def _handle(self, event: dict[str, Any]) -> WebhookOutcome:
         event_id, kind = str(event.get("id", "")), str(event.get("type", ""))

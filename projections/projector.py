@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from store.db import Database
-from store.run_lock import lock_key
+from store.run_lock import DatabaseLock, LockTimeout
 from projections.batches import (
     ConcurrentProjectorError,
     Projection,
@@ -210,14 +210,22 @@ class Projector:
         self._thread = threading.Thread(target=run, name="projector-follower", daemon=True)
         self._thread.start()
 
-    def _listen(self, poll_interval: float) -> None:
+    def _listen(self, poll_interval: float, seconds: float | None = None) -> None:
+        """Report the projector's positions (its NOTIFYs, and a read at the start) until stopped,
+        or for `seconds`."""
         import psycopg
 
+        deadline = None if seconds is None else time.monotonic() + seconds
         with psycopg.connect(self.db.conninfo, autocommit=True) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             self._seen_at_least(self.position())
             while not self._stop.is_set():
-                for notice in conn.notifies(timeout=max(poll_interval, 0.5), stop_after=1):
+                wait = max(poll_interval, 0.5)
+                if deadline is not None:
+                    if (left := deadline - time.monotonic()) <= 0:
+                        return
+                    wait = min(left, wait)
+                for notice in conn.notifies(timeout=wait, stop_after=1):
                     if notice.payload.isdigit():
                         self._seen_at_least(int(notice.payload))
 
@@ -230,38 +238,31 @@ class Projector:
         self._thread.start()
 
     def _lead_or_follow(self, poll_interval: float) -> None:
-        """Project while this process holds the projector's session advisory lock; else follow the
-        leader's positions (as API processes do in the worker layout) and try again every
-        LEAD_RETRY seconds. Two projectors taking turns on the position rows each applied half-size
-        batches (a batch's fixed cost twice as often) and contended for their processes' GIL with
-        the sale; one leader applies a poll's worth of events a batch. A leader that dies, however
-        it dies, drops its session and the lock with it: a follower takes over within LEAD_RETRY."""
-        import psycopg
-
+        """Project while this process holds the projector's leader lock (a session advisory lock,
+        store/run_lock.py); else follow the leader's positions (as API processes do in the worker
+        layout) and try again every LEAD_RETRY seconds. Two projectors taking turns on the position
+        rows each applied half-size batches (a batch's fixed cost twice as often) and contended for
+        their processes' GIL with the sale; one leader applies a poll's worth of events a batch. A
+        leader that dies, however it dies, drops its session and the lock with it: a follower takes
+        over within LEAD_RETRY."""
+        lock = DatabaseLock(self.db.url, LEAD_LOCK)
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.db.conninfo, autocommit=True) as conn:
-                    leads = conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(LEAD_LOCK),)).fetchone()
-                    if leads is not None and leads[0]:
-                        self.run_forever(poll_interval)  # until stopped; closing the session unlocks
-                        return
-                self._follow_for(LEAD_RETRY, poll_interval)
+                with lock.held(timeout=0.001):
+                    self.run_forever(poll_interval)  # until stopped
+                return
+            except LockTimeout:
+                self._follow(LEAD_RETRY, poll_interval)
             except Exception:
                 log.exception("projector leadership failed; retrying")
                 self._stop.wait(1.0)
 
-    def _follow_for(self, seconds: float, poll_interval: float) -> None:
-        """Report the leader's positions (its NOTIFYs, and a read at the start) for `seconds`."""
-        import psycopg
-
-        deadline = time.monotonic() + seconds
-        with psycopg.connect(self.db.conninfo, autocommit=True) as conn:
-            conn.execute(f"LISTEN {CHANNEL}")
-            self._seen_at_least(self.position())
-            while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
-                for notice in conn.notifies(timeout=min(left, max(poll_interval, 0.5)), stop_after=1):
-                    if notice.payload.isdigit():
-                        self._seen_at_least(int(notice.payload))
+    def _follow(self, seconds: float, poll_interval: float) -> None:
+        try:
+            self._listen(poll_interval, seconds)
+        except Exception:
+            log.exception("following the leading projector failed; retrying")
+            self._stop.wait(1.0)
 
     def run_forever(self, poll_interval: float = 0.05) -> None:
         """Batches until stopped. Quiet (nothing new): wait for the poll or a commit's nudge. Hot (a
@@ -307,5 +308,5 @@ class Projector:
 
 
 CHANNEL = "boxoffice_projections"
-LEAD_LOCK = "boxoffice-projector"  # the in-process projectors' leader lock (a session advisory lock)
+LEAD_LOCK = "boxoffice-projector"  # the in-process projectors' leader lock (store/run_lock.py)
 LEAD_RETRY = 1.0  # seconds a follower waits before trying to lead again

@@ -85,6 +85,8 @@ REGISTRY: list[WebhookEventType] = [
     WebhookEventType("room.ended", "Room.Ended", room_data, _room_key),
     WebhookEventType("room.cancelled", "Room.Cancelled", room_data, _room_key),
     WebhookEventType("ticket.paid", "Ticket.Paid", ticket_data, _ticket_room_key),
+    # A sale reserved and paid at once (domain/sales/sold.py): `ticket.paid`, once, as for `Ticket.Paid`.
+    WebhookEventType("ticket.paid", "Ticket.Sold", ticket_data, _ticket_room_key),
     WebhookEventType("ticket.refunded", "Ticket.RefundRequested", ticket_data, _ticket_room_key),
     WebhookEventType("ticket.revoked", "Ticket.Revoked", ticket_data, _ticket_room_key),
     WebhookEventType("ticket.revoked", "Ticket.DisputeOpened", ticket_data, _ticket_room_key,

@@ -287,6 +287,10 @@ class AdmissionIndex(HandlesEvents):
     def _paid(self, e: Any, ticket_id: str) -> None:
         self._set_status(e, 2)
 
+    @handles(Ticket.Sold)  # reserved, then paid: added as paid
+    def _sold(self, e: Any, ticket_id: str) -> None:
+        self._add(ticket_id, str(e.room_id), e.holder_id, 2)
+
     @handles(Ticket.Transferred)
     def _transferred(self, e: Any, ticket_id: str) -> None:
         self._transfer(str(e.room_id), e.originator_id, e.from_holder_id, e.to_holder_id)
@@ -334,12 +338,8 @@ class AdmissionTail:
 
     def __init__(self, index: AdmissionIndex, recorder: Any, mapper: Any, db: Any, poll_interval: float = 0.05,
                  batch_size: int = 2000) -> None:
-        self.index = index
-        self.recorder = recorder
-        self.mapper = mapper
-        self.db = db
-        self.poll_interval = poll_interval
-        self.batch_size = batch_size
+        self.index, self.recorder, self.mapper, self.db = index, recorder, mapper, db
+        self.poll_interval, self.batch_size = poll_interval, batch_size
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None

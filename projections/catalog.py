@@ -84,6 +84,7 @@ TIERS_INDEX = "CREATE INDEX {table}_by_room ON {table} (room_id, added_position)
 TIER_KINDS = frozenset(k.__qualname__ for k in (Room.TierRepriced, Room.TierResized, Room.TierClosed,
                                                  Room.PriceChanged, Room.CapacityChanged))
 POLICY_KINDS = frozenset(k.__qualname__ for k in (Room.RefundPolicySet, Room.Rescheduled))
+NEW_TICKETS = frozenset(k.__qualname__ for k in (Ticket.Reserved, Ticket.Sold))
 
 
 class CatalogProjection(Projection[CatalogView]):
@@ -102,7 +103,7 @@ class CatalogProjection(Projection[CatalogView]):
         policies: set[str] = set()
         for _, e in events:
             kind = type(e).__qualname__
-            if kind == "Ticket.Reserved":  # a new row, whose room's paid count a later event may move
+            if kind in NEW_TICKETS:  # a new row, whose room's paid count this or a later event may move
                 reserved.add(id_text(e.originator_id))
                 rooms.add(id_text(e.room_id))
                 continue
@@ -216,6 +217,12 @@ class CatalogProjection(Projection[CatalogView]):
             "tier_id": id_text(e.tier_id),
         })
 
+    @handles(Ticket.Sold)
+    def sold(self, view: CatalogView, e: Any, pos: int) -> None:
+        """Reserved and paid at once (domain/sales/sold.py): the two handlers at one position."""
+        self.reserved(view, e, pos)
+        self.paid(view, e, pos)
+
     @handles(Ticket.PaymentStarted)
     def payment_started(self, view: CatalogView, e: Any, pos: int) -> None:
         if (t := _ticket(view, e, pos)) is not None:
@@ -294,7 +301,7 @@ def _tier_row(tier_id: Any, room_id: Any, name: str, price_amount: int, price_cu
 def _ticket(view: CatalogView, e: Any, pos: int) -> dict[str, Any] | None:
     """The ticket's row, its position moved to this event's."""
     ticket = view.ticket(id_text(e.originator_id))
-    if ticket is not None:  # Safeguard, should never happen: every ticket event follows Reserved.
+    if ticket is not None:  # Safeguard, should never happen: every ticket event follows Reserved or Sold.
         ticket["position"] = pos
     return ticket
 

@@ -92,8 +92,8 @@ def _ddl(s: str) -> list[tuple[str, str, list[str]]]:
     ]
 
 
-MONEY_EVENTS = frozenset(k.__qualname__ for k in (Ticket.Paid, Ticket.RefundRequested, Ticket.RefundSettled,
-                                                  Ticket.DisputeOpened, Ticket.DisputeClosed))
+MONEY_EVENTS = frozenset(k.__qualname__ for k in (Ticket.Paid, Ticket.Sold, Ticket.RefundRequested,
+                                                  Ticket.RefundSettled, Ticket.DisputeOpened, Ticket.DisputeClosed))
 
 
 class LedgerProjection(Projection[LedgerView]):
@@ -139,7 +139,7 @@ class LedgerProjection(Projection[LedgerView]):
 
     # --- tickets ---------------------------------------------------------------------------
 
-    @handles(Ticket.Paid)
+    @handles(Ticket.Paid, Ticket.Sold)  # `Sold` is `Reserved` then `Paid`, and answers `Paid`'s fields
     def paid(self, view: LedgerView, e: Any, pos: int) -> None:
         """A sale. The fee is posted in its own (settlement) currency.
 

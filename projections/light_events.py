@@ -1,8 +1,8 @@
 """Read only what the admission index needs from stored events, cheaply.
 
 Every API process tails the whole event log for its admission index; in a
-flash sale that is every `Ticket.Reserved` and `Ticket.Paid`, decoded once per
-process. The library's mapper rebuilds each event in full (a JSON decoder with
+flash sale that is every `Ticket.Sold` (on the sandbox; `Ticket.Reserved` and
+`Ticket.Paid` with Stripe, and in older logs), decoded once per process. The library's mapper rebuilds each event in full (a JSON decoder with
 an object hook, datetimes, UUIDs, the event object). The index reads four or
 five plain fields, so this reader parses the stored JSON with orjson and hands
 over those fields, and skips decoding events the index ignores.

@@ -3,7 +3,9 @@
 A purchase is two group-committed transactions around one gateway call:
 
 1. reserve: claim a seat with the guard and append `Ticket.Reserved`
-   (many purchases share one transaction);
+   (many purchases share one transaction); an instant gateway (the sandbox)
+   pays in that same transaction, and a success is one `Ticket.Sold`
+   instead (domain/sales/sold.py), so steps 2 and 3 are done;
 2. the gateway starts the payment (idempotent, keyed by the ticket id);
 3. settle: append `PaymentStarted` and, when the outcome is known, `Paid`
    (with the revenue split decided now, from the creator's lifetime revenue
@@ -51,9 +53,9 @@ from domain.sales.code_uses import code_of, lock_request_codes
 from domain.sales.codes import normalise_code
 from domain.sales.exact_revenue import exact_revenue
 from domain.sales.group_commit import Again, GroupCommitter
-from domain.sales.model import Ticket, TicketStatus
+from domain.sales.model import Seat, Ticket, TicketStatus
 from domain.sales.purchases import BUSY_SKIPS, CLAIM_ERRORS, SOLD_OUT, Purchase, ReserveRequest, Settlement
-from domain.sales.settling import apply_payment, may_move_seat
+from domain.sales.settling import apply_payment, may_move_seat, record_seat
 from domain.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -185,12 +187,12 @@ class SalesCommands:
         )
         return Purchase(settled, session, settled_position or position, replayed=replayed)
 
-    def payment_request_for(self, ticket: Ticket, payment_method: str | None) -> PaymentRequest:
+    def payment_request_for(self, ticket: Ticket | Seat, payment_method: str | None) -> PaymentRequest:
         """What the gateway is asked for this ticket (also by a pacer creating a queued payment later)."""
         return self._payment_request(ticket, payment_method)
 
     @staticmethod
-    def _payment_request(ticket: Ticket, payment_method: str | None) -> PaymentRequest:
+    def _payment_request(ticket: Ticket | Seat, payment_method: str | None) -> PaymentRequest:
         return PaymentRequest(
             ticket_id=ticket.id,
             room_id=ticket.room_id,
@@ -233,6 +235,7 @@ class SalesCommands:
 
         def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
             tickets: list[Ticket] = []
+            seats: dict[int, Seat] = {}  # the seats claimed, by request, room by room
             # The lock order (domain/guards.py): codes, every room of the batch at once, then revenue rows.
             code_ids = lock_request_codes(guards, requests)
             claimed = guards.claim_rooms(
@@ -242,7 +245,6 @@ class SalesCommands:
                 replayable={req.ticket_id for req in requests if req.idempotency_key},
                 ceilings=self.policies.price.ceilings,
                 skip_busy=not wait and len(by_room) > 1 and all(r.skipped < BUSY_SKIPS for r in requests))
-            paying: list[int] = []
             for room_id, indexes in by_room.items():
                 for i, claim in zip(indexes, claimed[room_id], strict=True):
                     if claim.status != "claimed":
@@ -251,7 +253,7 @@ class SalesCommands:
                     req = requests[i]
                     assert claim.price is not None and claim.host_id is not None and claim.tier_id is not None
                     discount = claim.code.discount(claim.price, self.policies.price) if claim.code else 0
-                    ticket = Ticket.reserve(
+                    seats[i] = Seat(
                         id=req.ticket_id,
                         room_id=req.room_id,
                         host_id=claim.host_id,
@@ -266,21 +268,21 @@ class SalesCommands:
                         discount_amount=discount,
                         code=req.code if claim.code else None,
                     )
-                    results[i] = ticket
-                    tickets.append(ticket)
-                    paying.append(i)
-            if self.paced and paying:  # the payments join the processor's queue, in this same transaction
+            if self.paced and seats:  # the payments join the processor's queue, in this same transaction
                 guards.queue_payments([PaymentToQueue(requests[i].ticket_id, now, requests[i].payment_method,
-                                                      may_start_now=len(requests) == 1) for i in paying])
+                                                      may_start_now=len(requests) == 1) for i in seats])
                 queued.append(guards)
-            if self.gateway.instant and paying:  # in process, no I/O: pay in this same transaction
-                guards.plan_revenue([(t.host_id, t.price_currency, t.room_id, t.price_amount) for t in tickets],
-                                    {t.price_currency: self.policies.commission.threshold(t.price_currency) for t in tickets})
-                for i in paying:
-                    ticket = results[i]
-                    assert isinstance(ticket, Ticket)
-                    sessions[i] = self.gateway.start_payment(self._payment_request(ticket, requests[i].payment_method))
-                    apply_payment(guards, ticket, sessions[i], now, self.policies.commission)
+            instant = self.gateway.instant and bool(seats)
+            if instant:  # in process, no I/O: pay in this same transaction (a success: one `Ticket.Sold`)
+                guards.plan_revenue([(s.host_id, s.price_currency, s.room_id, s.price_amount) for s in seats.values()],
+                                    {s.price_currency: self.policies.commission.threshold(s.price_currency)
+                                     for s in seats.values()})
+            for i, seat in seats.items():
+                if instant:
+                    sessions[i] = self.gateway.start_payment(self._payment_request(seat, requests[i].payment_method))
+                ticket = record_seat(guards, seat, sessions.get(i), now, self.policies.commission)
+                results[i] = ticket
+                tickets.append(ticket)
             return None, tickets
 
         sessions: dict[int, PaymentSession] = {}

@@ -2,6 +2,7 @@
 
 reserved --paid--> paid --refund (full)--> refunded   (paid --transferred--> paid, another holder)
     \\--released (payment failed, hold expired, room cancelled)
+sold (an instant payment in the reservation's transaction: domain/sales/sold.py) = reserved --paid--> paid
 paid --dispute opened--> revoked --dispute won--> paid
 
 Money-moving events carry what a projection needs (a sale's split, a refund's reversal): no policy recomputed.
@@ -17,9 +18,10 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import TicketStateError
 from domain.money import Money
 from domain.policies import CommissionPolicy, Split
+from domain.sales.sold import Seat, SoldEvent, assign_payment, settled
 from domain.sales.states import RefundState, TicketStatus, apply_transfer, upcast_paid_v1_v2, upcast_reserved_v1_v2
 
-__all__ = ["RefundState", "Ticket", "TicketStatus"]
+__all__ = ["RefundState", "Seat", "Ticket", "TicketStatus"]
 
 
 class Ticket(Aggregate):
@@ -139,56 +141,22 @@ class Ticket(Aggregate):
 
         upcast_v1_v2 = staticmethod(upcast_paid_v1_v2)
 
-    def pay(
-        self,
-        *,
-        split: Split,
-        fee: Money | None,
-        net: Money | None = None,
-        exchange_rate: str | None = None,
-        provider: str,
-        payment_id: str,
-        charge_id: str | None,
-        balance_transaction_id: str | None,
-        lifetime_before: int,
-        at: datetime,
-        seat_held: bool,
-    ) -> None:
+    def pay(self, *, split: Split, fee: Money | None, net: Money | None = None, exchange_rate: str | None = None,
+            provider: str, payment_id: str, charge_id: str | None, balance_transaction_id: str | None,
+            lifetime_before: int, at: datetime, seat_held: bool) -> None:
         """Record money received. `seat_held` is False for a late payment that found no seat.
 
         `fee` and `net` are in the settlement currency (None: the processor
         reported no fee, so nothing was taken: net is the gross).
         """
-        fee = fee if fee is not None else Money(0, split.currency)
-        net = net if net is not None else Money(split.gross, split.currency) - fee
-        if net.currency != fee.currency:
-            raise ValueError(f"fee in {fee.currency} but net in {net.currency}")
-        if fee.currency != split.currency and exchange_rate is None:
-            raise ValueError(f"a {split.currency} sale settled in {fee.currency} needs the exchange rate")
-        self._pay(
-            room_id=self.room_id,
-            creator_id=self.host_id,
-            holder_id=self.holder_id,
-            provider=provider,
-            payment_id=payment_id,
-            charge_id=charge_id,
-            balance_transaction_id=balance_transaction_id,
-            gross=split.gross,
-            creator_share=split.creator_share,
-            commission=split.commission,
-            fee=fee.amount,
-            fee_currency=fee.currency,
-            net=net.amount,
-            exchange_rate=exchange_rate if fee.currency != split.currency else None,
-            currency=split.currency,
-            policy_version=split.policy_version,
-            lifetime_before=lifetime_before,
-            paid_at=at,
-            seat_held=seat_held,
-            list_amount=self.list_amount,
-            discount_amount=self.discount_amount,
-            code=self.code,
-        )
+        fee, net, exchange_rate = settled(split, fee, net, exchange_rate)
+        self._pay(room_id=self.room_id, creator_id=self.host_id, holder_id=self.holder_id, provider=provider,
+                  payment_id=payment_id, charge_id=charge_id, balance_transaction_id=balance_transaction_id,
+                  gross=split.gross, creator_share=split.creator_share, commission=split.commission, fee=fee.amount,
+                  fee_currency=fee.currency, net=net.amount, exchange_rate=exchange_rate, currency=split.currency,
+                  policy_version=split.policy_version, lifetime_before=lifetime_before, paid_at=at,
+                  seat_held=seat_held, list_amount=self.list_amount, discount_amount=self.discount_amount,
+                  code=self.code)
 
     @event(Paid)
     def _pay(
@@ -216,14 +184,25 @@ class Ticket(Aggregate):
         discount_amount: int | None = None,
         code: str | None = None,
     ) -> None:
-        self.status = TicketStatus.PAID
-        self.provider = provider
-        self.payment_id = payment_id
-        self.split = Split(gross, creator_share, commission, currency, policy_version)
-        self.fee = fee
-        self.fee_currency = fee_currency
-        self.paid_at = paid_at
-        self.charge_id = charge_id
+        assign_payment(self, provider, payment_id, charge_id,
+                       Split(gross, creator_share, commission, currency, policy_version), fee, fee_currency, paid_at)
+
+    class Sold(SoldEvent):
+        """Reserved and paid at once: `Reserved` then `Paid` in one event (its fields: domain/sales/sold.py)."""
+
+    @classmethod
+    def sell(cls, seat: Seat, *, split: Split, fee: Money | None, net: Money | None = None,
+             exchange_rate: str | None = None, provider: str, payment_id: str, charge_id: str | None,
+             balance_transaction_id: str | None, lifetime_before: int, at: datetime) -> Ticket:
+        """A seat claimed and paid for in one transaction, its seat held: what `reserve` then `pay` record."""
+        if (split.gross, split.currency) != (seat.price_amount, seat.price_currency):
+            raise ValueError(f"a split of {split.gross} {split.currency} for a seat at {seat.price}")
+        fee, net, exchange_rate = settled(split, fee, net, exchange_rate)
+        return cls._create(cls.Sold, **seat.reservation(), provider=provider, payment_id=payment_id,
+                           charge_id=charge_id, balance_transaction_id=balance_transaction_id,
+                           creator_share=split.creator_share, commission=split.commission, fee=fee.amount,
+                           fee_currency=fee.currency, net=net.amount, exchange_rate=exchange_rate,
+                           policy_version=split.policy_version, lifetime_before=lifetime_before, paid_at=at)
 
     def release(self, reason: str, at: datetime) -> None:
         if self.status is not TicketStatus.RESERVED:

@@ -2,7 +2,9 @@
 
 Kept apart from the purchase commands (domain/sales/commands.py), which batch
 the outcomes: here is what one outcome does to one ticket and its guard rows
-(the seat, the code's use, the creator's lifetime revenue and so the split).
+(the seat, the code's use, the creator's lifetime revenue and so the split),
+and what an instant gateway's outcome does to a seat claimed in the same
+transaction (`record_seat`: a success is one `Ticket.Sold`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from domain.money import Money
 from domain.payments import PaymentSession
 from domain.policies import CommissionPolicy
 from domain.sales.code_uses import code_of
-from domain.sales.model import Ticket, TicketStatus
+from domain.sales.model import Seat, Ticket, TicketStatus
 
 
 def may_move_seat(ticket: Ticket, session: PaymentSession) -> bool:
@@ -67,3 +69,34 @@ def apply_payment(guards: WriteGuards, ticket: Ticket, session: PaymentSession, 
     ticket.request_refund(refund_id_for(ticket.id, "seat_unavailable"), None, "seat_unavailable", "system", now)
     guards.accrue_revenue(ticket.host_id, gross.currency, -gross.amount)
     return True
+
+
+def record_seat(guards: WriteGuards, seat: Seat, session: PaymentSession | None, now: datetime,
+                commission: CommissionPolicy) -> Ticket:
+    """The ticket of a seat claimed in this transaction, and the outcome of an instant payment started for it
+    (`session`; None: the payment starts later). A success is recorded as one `Ticket.Sold`, through the same
+    guards, in the same order, as `Reserved` then `apply_payment` (the seat is held: it was just claimed);
+    any other outcome is `Reserved`, then what `apply_payment` records (a decline: `Released`)."""
+    if session is None or session.status != "succeeded":
+        ticket = Ticket.reserve(**seat.reservation())
+        if session is not None:
+            apply_payment(guards, ticket, session, now, commission)
+        return ticket
+    gross = seat.price
+    lifetime_before = guards.accrue_revenue(seat.host_id, gross.currency, gross.amount, seat.room_id)
+    charge = session.charge
+    ticket = Ticket.sell(
+        seat,
+        split=commission.split(gross, lifetime_before),
+        fee=charge.fee if charge else None,
+        net=charge.net if charge else None,
+        exchange_rate=charge.exchange_rate if charge else None,
+        provider=session.provider,
+        payment_id=session.payment_id,
+        charge_id=charge.charge_id if charge else None,
+        balance_transaction_id=charge.balance_transaction_id if charge else None,
+        lifetime_before=lifetime_before,
+        at=now,
+    )
+    guards.mark_paid(ticket.id)
+    return ticket

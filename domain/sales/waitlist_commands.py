@@ -43,8 +43,8 @@ from domain.policies import Policies
 from domain.sales.commands import SalesCommands
 from domain.sales.purchases import Purchase, ReserveRequest
 from domain.sales.exact_revenue import ATTEMPTS, fold_revenue_slices
-from domain.sales.model import Ticket
-from domain.sales.settling import apply_payment
+from domain.sales.model import Seat
+from domain.sales.settling import record_seat
 from domain.sales.waitlist import (
     AlreadyOnWaitlistError,
     NotOnWaitlistError,
@@ -200,17 +200,15 @@ class WaitlistCommands:
                 raise OfferExpiredError(f"the offer is {seat.status.replace('_', ' ')}")
             assert seat.price is not None and seat.host_id is not None and seat.tier_id is not None
             named = self._offer_amount(seat.price, seat.minimum_amount, amount)
-            ticket = Ticket.reserve(id=ticket_id, room_id=offer.room_id, host_id=seat.host_id,
-                                    holder_id=holder_id, price_amount=named, price_currency=seat.price.currency,
-                                    reserved_at=now, hold_expires_at=expires, idempotency_key=None,
-                                    tier_id=seat.tier_id, list_amount=named, discount_amount=0, code=None)
+            held = Seat(id=ticket_id, room_id=offer.room_id, host_id=seat.host_id, holder_id=holder_id,
+                        price_amount=named, price_currency=seat.price.currency, reserved_at=now,
+                        hold_expires_at=expires, idempotency_key=None, tier_id=seat.tier_id, list_amount=named)
             offer.accept(ticket_id, now)
-            box["ticket"] = ticket
             if self.gateway.instant:  # in process, no I/O: pay in this same transaction, as a purchase does
-                guards.plan_revenue([(ticket.host_id, ticket.price_currency, ticket.room_id, ticket.price_amount)],
-                                    {ticket.price_currency: self.policies.commission.threshold(ticket.price_currency)})
-                box["session"] = self.gateway.start_payment(self.sales.payment_request_for(ticket, payment_method))
-                apply_payment(guards, ticket, box["session"], now, self.policies.commission)
+                guards.plan_revenue([(held.host_id, held.price_currency, held.room_id, held.price_amount)],
+                                    {held.price_currency: self.policies.commission.threshold(held.price_currency)})
+                box["session"] = self.gateway.start_payment(self.sales.payment_request_for(held, payment_method))
+            ticket = box["ticket"] = record_seat(guards, held, box.get("session"), now, self.policies.commission)
             return None, [ticket, offer]
 
         _, position = self.uow.transact(decide)

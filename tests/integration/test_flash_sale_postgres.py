@@ -59,10 +59,10 @@ def test_200_concurrent_buyers_on_two_processes_get_exactly_50_seats(postgres_ur
         room = httpx.get(f"{base}/v1/rooms/{room_id}", headers=bearer("host-1", "creator"), timeout=60).json()
         assert (room["sold"], room["available"]) == (50, 0)
 
-    # The event log agrees: 50 reservations, 50 payments, nothing released.
+    # The event log agrees: 50 sales, each one event (reserved and paid at once), nothing released.
     events = _event_counts(postgres_url)
-    assert events["Ticket.Reserved"] == 50
-    assert events["Ticket.Paid"] == 50
+    assert events["Ticket.Sold"] == 50
+    assert events["Ticket.Reserved"] == events["Ticket.Paid"] == 0
     assert events["Ticket.Released"] == 0
     assert max(_live_tickets_per_listener(postgres_url, room_id).values()) == 1
 
@@ -81,7 +81,7 @@ def test_a_listener_racing_themself_on_two_processes_holds_one_ticket(postgres_u
         assert won == Counter({f"listener-{i}": 1 for i in range(20)})
         assert refused == {"already_has_ticket": 80}
 
-    assert _event_counts(postgres_url)["Ticket.Paid"] == 20
+    assert _event_counts(postgres_url)["Ticket.Sold"] == 20
     assert max(_live_tickets_per_listener(postgres_url, room_id).values()) == 1
 
 

@@ -16,7 +16,7 @@ def test_notifications_read_as_the_library_reads_them_for_every_kind_of_query(ma
     for i in range(6):
         box.buy_ticket(room.id, f"listener-{i}")
     recorder = box.recorder
-    paid = next(n.topic for n in recorder.select_notifications(start=1, limit=100) if n.topic.endswith("Ticket.Paid"))
+    paid = next(n.topic for n in recorder.select_notifications(start=1, limit=100) if n.topic.endswith("Ticket.Sold"))
     library = PostgresApplicationRecorder.select_notifications.__wrapped__  # the undecorated library method
 
     for args, kwargs in [

@@ -47,7 +47,8 @@ def _counters(url: str, room_id: str) -> tuple[int, dict[str, int], dict[str, in
 
 def _paid_events(url: str) -> int:
     with psycopg.connect(url) as conn:
-        (n,) = conn.execute("SELECT count(*) FROM boxoffice_events WHERE topic LIKE %s", ("%Ticket.Paid",)).fetchone()
+        (n,) = conn.execute("SELECT count(*) FROM boxoffice_events WHERE topic LIKE %s OR topic LIKE %s",
+                            ("%Ticket.Paid", "%Ticket.Sold")).fetchone()
     return n
 
 

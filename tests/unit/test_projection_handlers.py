@@ -72,7 +72,7 @@ def test_released_earnings_move_from_pending_to_available_and_later_sales_earn_s
 def test_an_unbalanced_entry_stops_the_ledger(box: BoxOffice) -> None:
     room = open_room(box, capacity=5, price=2_000)
     box.buy_ticket(room.id, unique("listener"))
-    (sale,) = [(p, e) for p, e in log(box) if type(e).__qualname__ == "Ticket.Paid"]
+    (sale,) = [(p, e) for p, e in log(box) if type(e).__qualname__ == "Ticket.Sold"]
     object.__setattr__(sale[1], "commission", sale[1].commission + 1)  # a split that no longer adds up
     view = MemoryLedgerView()
 

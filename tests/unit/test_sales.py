@@ -49,7 +49,7 @@ def test_tickets_sell_to_the_cap_and_then_refuse_with_sold_out(box) -> None:  # 
 
     assert first.ticket.status is TicketStatus.PAID and second.ticket.status is TicketStatus.PAID
     assert box.uow.guards.inventory(room.id).available == 0
-    assert events_of(box)["Ticket.Reserved"] == 2
+    assert events_of(box)["Ticket.Sold"] == 2
 
 
 def test_a_listener_holds_one_live_ticket_per_room(box) -> None:  # noqa: ANN001
@@ -67,7 +67,7 @@ def test_the_same_idempotency_key_returns_the_same_ticket(box) -> None:  # noqa:
     again = box.buy_ticket(room.id, "ann", idempotency_key="k1")
 
     assert again.replayed and again.ticket.id == first.ticket.id
-    assert events_of(box)["Ticket.Paid"] == 1
+    assert events_of(box)["Ticket.Sold"] == 1
 
 
 def test_the_sale_records_its_split_and_fee(box) -> None:  # noqa: ANN001

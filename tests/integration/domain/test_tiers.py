@@ -25,7 +25,8 @@ def _as_version_1(box, stored: StoredEvent, *added: str) -> StoredEvent:  # noqa
 def test_a_room_and_a_ticket_stored_before_tiers_load_with_the_rooms_default_tier(box) -> None:  # noqa: ANN001
     host = a_creator(box)
     room, _ = box.open_room(host, title="Old", scheduled_start=None, price=Money(999, "USD"), capacity=7)
-    ticket = box.buy_ticket(room.id, unique("listener")).ticket
+    # declined: `Reserved` then `Released` (a sandbox sale is one `Ticket.Sold`, a class still at version 1)
+    ticket = box.buy_ticket(room.id, unique("listener"), payment_method="pm_card_chargeDeclined").ticket
     opened, reserved = (next(e for e in box.recorder.select_events(a.id) if e.originator_version == 1)
                         for a in (room, ticket))
 

@@ -21,7 +21,8 @@ from projections.queries.earnings import creator_earnings
 from store.db import Database
 
 ELIGIBLE_FOLLOWERS = 1_000
-MONEY_EVENTS = ("Ticket.Paid", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
+SALES = ("Ticket.Paid", "Ticket.Sold")  # a sale: paid after its reservation, or sold at once (domain/sales/sold.py)
+MONEY_EVENTS = ("Ticket.Paid", "Ticket.Sold", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
                 "Ticket.DisputeClosed")
 
 

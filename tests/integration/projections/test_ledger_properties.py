@@ -49,11 +49,11 @@ class Expected:
         policy = CommissionPolicy()
         for _, e in events:
             k = kind(e)
-            if k not in ("Ticket.Paid", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
+            if k not in ("Ticket.Paid", "Ticket.Sold", "Ticket.RefundRequested", "Ticket.RefundSettled", "Ticket.DisputeOpened",
                          "Ticket.DisputeClosed"):
                 continue
             cur, creator = e.currency, (e.creator_id, e.currency)
-            if k == "Ticket.Paid":
+            if k in ("Ticket.Paid", "Ticket.Sold"):  # a sale, paid after its reservation or sold at once
                 if e.lifetime_before != lifetime[creator] or \
                         policy.split(Money(e.gross, cur), e.lifetime_before).creator_share != e.creator_share:
                     expected.lifetime_violations.append(

@@ -18,7 +18,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from tests.api.builders import Caller, a_host, a_room, finance, price
-from tests.integration.projections.support import domain_events, kind, projected
+from tests.integration.projections.support import SALES, domain_events, kind, projected
 
 TICKET = 99_900  # 999.00, the highest price allowed
 WITHIN = TICKET * 9_700 // 10_000  # 96,903: a sale wholly under the threshold
@@ -63,7 +63,7 @@ def test_the_sale_that_crosses_50000_is_split_at_the_threshold_each_part_rounded
     assert (crossing.split.creator_share, crossing.split.commission) == (CROSSING, TICKET - CROSSING)
     assert crossing.split.creator_share == 4_850 + 75_920
     assert tickets[51].split.creator_share == BEYOND
-    paid = [e for _, e in domain_events(box) if kind(e) == "Ticket.Paid" and e.originator_id == crossing.id]
+    paid = [e for _, e in domain_events(box) if kind(e) in SALES and e.originator_id == crossing.id]
     assert [(e.lifetime_before, e.policy_version) for e in paid] == [(50 * TICKET, "tiered-97-80-v1")]
 
 

@@ -8,6 +8,12 @@
   than `MAX_JSON_DEPTH` is refused with a 400 `malformed_json` problem before
   any parser sees it. Counting brackets is done at C speed first; only a body
   holding more brackets than the limit is scanned (strings skipped).
+- NUL: no field takes the character U+0000, and PostgreSQL's text columns cannot
+  store it: a room titled "a\\u0000b" was accepted, and then every projector
+  batch failed on it, so every read behind read-your-writes waited out its
+  timeout. A path, query string or body carrying a NUL (a JSON `\\u0000`
+  escape, a form's `%00`, a raw 0 byte) is refused with a 422 `validation`
+  problem before any parser sees it.
 
 Plain ASGI, in front of every route (the purchase route included); bodies are
 read here once and handed on unchanged (the Stripe webhook still verifies its
@@ -51,6 +57,28 @@ def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+_NUL_ESCAPE, _BACKSLASH = b"\\u0000", 0x5C
+NUL_DETAIL = "the request carries a NUL character (U+0000), which no field accepts"
+
+
+def json_carries_nul(raw: bytes) -> bool:
+    """Whether the JSON text holds a `\\u0000` escape (one whose backslash is not itself escaped)."""
+    at = raw.find(_NUL_ESCAPE)
+    while at != -1:
+        backslashes = 0
+        while at - backslashes - 1 >= 0 and raw[at - backslashes - 1] == _BACKSLASH:
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return True
+        at = raw.find(_NUL_ESCAPE, at + 1)
+    return False
+
+
+def url_carries_nul(scope: Scope) -> bool:
+    """Whether the path or the query string names a NUL (decoded, or as %00)."""
+    return "\x00" in scope["path"] or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]
+
+
 def _is_json(scope: Scope) -> bool:
     for name, value in scope["headers"]:
         if name == b"content-type":
@@ -74,7 +102,13 @@ class RequestLimits:
         return self._max
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if url_carries_nul(scope):
+            await _refusal(scope, "validation", NUL_DETAIL, 422)(scope, receive, send)
+            return
+        if scope["method"] not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
         body, refusal = await read_body(scope, receive, self._limit(scope))
@@ -96,8 +130,13 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes |
         body = await _read(receive, limit)
     except _TooLarge:
         return None, _refusal(scope, "payload_too_large", f"the request body exceeds {limit} bytes", 413)
-    if body and _is_json(scope) and json_depth_exceeds(body):
-        return None, _refusal(scope, "malformed_json", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", 400)
+    if body and _is_json(scope):
+        if json_depth_exceeds(body):
+            return None, _refusal(scope, "malformed_json", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", 400)
+        if json_carries_nul(body):
+            return None, _refusal(scope, "validation", NUL_DETAIL, 422)
+    elif body and (b"\x00" in body or b"%00" in body):  # a form (the consoles) or another text body
+        return None, _refusal(scope, "validation", NUL_DETAIL, 422)
     return body, None
 
 

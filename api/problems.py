@@ -189,8 +189,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(
-            exc.status_code, "http_error")
+        # FastAPI's only 400 is a body it could not decode (bytes that are not UTF-8, which its JSON
+        # parse does not count as a JSON error): to the client that is malformed JSON like any other.
+        code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed", 401: "unauthenticated",
+                403: "forbidden"}.get(exc.status_code, "http_error")
         return problem_response(request, code, str(exc.detail), exc.status_code,
                                 headers=getattr(exc, "headers", None))
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.clock import Clock
 from domain.creators.commands import CreatorCommands
-from domain.errors import ValidationError
+from domain.errors import InvalidPriceError, ValidationError
 from domain.guards import WriteGuards
 from domain.money import Money
 from domain.policies import Policies
@@ -50,6 +50,12 @@ class CodeCommands:
                 raise ValidationError(f"this room sells in {room.price_currency}")
         elif tier_ids or unlocks_tier_ids:
             raise ValidationError("tier_ids and unlocks_tier_ids name one room's tiers: create the code for that room")
+        if amount_off is not None:  # never more off than the dearest ticket the price policy allows
+            ceiling = self.policies.price.ceilings.get(amount_off.currency)
+            if ceiling is None:
+                raise InvalidPriceError(f"currency {amount_off.currency} is not accepted")
+            if amount_off.amount > ceiling:
+                raise ValidationError(f"amount_off may not exceed {Money(ceiling, amount_off.currency)}")
         terms = check_code(host_id, code, room_id, percent_off, amount_off, max_uses, valid_from, valid_until, tier_ids,
                            unlocks_tier_ids)
         if self.uow.find(PromoCode, code_id_for(host_id, code)) is not None:

@@ -46,6 +46,9 @@ class CodeTakenError(ConflictError):
 
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,40}$")
+# Assumption: no code is meant for more tickets than this; it keeps `max_uses` within the guard's
+# integer column on every store (a larger count was a 500: SQLite and PostgreSQL overflowed).
+MAX_CODE_USES = 1_000_000_000
 
 
 def normalise_code(code: str) -> str:
@@ -108,8 +111,8 @@ def check_code(host_id: str, code: str, room_id: UUID | None, percent_off: int |
         raise ValidationError("percent_off must be 1 to 100")
     if amount_off is not None and amount_off.amount < 1:
         raise ValidationError("amount_off must be positive")
-    if max_uses is not None and max_uses < 1:
-        raise ValidationError("max_uses must be positive")
+    if max_uses is not None and not 1 <= max_uses <= MAX_CODE_USES:
+        raise ValidationError(f"max_uses must be 1 to {MAX_CODE_USES:,}")
     start = as_utc(valid_from, "valid_from") if valid_from else None
     end = as_utc(valid_until, "valid_until") if valid_until else None
     if start and end and start >= end:

@@ -212,3 +212,30 @@ def test_a_refund_returns_what_was_paid_not_the_list_price(client, services):
     after = get_ticket(client, ticket["id"])
     assert (after["status"], after["refunded_amount"]) == ("refunded", 74_925)
     assert [r["amount"] for r in after["refunds"]] == [74_925]
+
+
+# --- found by fuzzing (docs/fuzzing.md): counts beyond any store's integer were a 500 -------------------
+
+
+@pytest.mark.parametrize("where", ["room", "creator"])
+def test_a_max_uses_beyond_the_limit_is_a_validation_problem(client, services, where):
+    host = a_host(client)
+    room = a_room(client, host) if where == "room" else None
+    url = f"/v1/rooms/{room['id']}/codes" if room else f"/v1/creators/{host.sub}/codes"
+
+    with nothing_written(services):
+        response = client.post(url, json={"code": "MANY", "percent_off": 10, "max_uses": 10**19}, headers=host.headers)
+
+    assert_problem(response, 422, "validation")
+
+
+def test_an_amount_off_beyond_the_dearest_ticket_is_a_validation_problem(client, services):
+    host = a_host(client)
+    room = a_room(client, host)
+
+    with nothing_written(services):
+        response = client.post(f"/v1/rooms/{room['id']}/codes", json={"code": "HUGE", "amount_off": price(2**63)},
+                               headers=host.headers)
+
+    assert_problem(response, 422, "validation")
+

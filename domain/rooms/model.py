@@ -200,8 +200,11 @@ class Room(Aggregate):
     def _add_tier(self, tier_id: str, name: str, price_amount: int, price_currency: str, capacity: int,
                   sales_start: datetime | None, sales_end: datetime | None, hidden: bool,
                   minimum_amount: int | None, suggested_amount: int | None) -> None:
+        added = TierSpec(name, Money(price_amount, price_currency), capacity, sales_start, sales_end, hidden,
+                         None if minimum_amount is None else Money(minimum_amount, price_currency),
+                         None if suggested_amount is None else Money(suggested_amount, price_currency))
         self.tiers[tier_id] = Tier(tier_id, name, price_amount, price_currency, capacity, sales_start, sales_end,
-                                   hidden, minimum_amount, suggested_amount)
+                                   hidden, minimum_amount, suggested_amount, added=added)
 
     def reprice_tier(self, tier_id: str, price: Money, at: datetime) -> None:
         """The new price applies to later sales only; tickets sold keep what they paid."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from domain.clock import Clock
-from domain.errors import InvalidCapacityError
+from domain.errors import IdempotencyConflictError, InvalidCapacityError
 from domain.guards import WriteGuards
 from domain.money import Money
 from domain.rooms.model import Room
@@ -26,11 +26,14 @@ class TierCommands:
 
     def add_tier(self, actor_id: str, room_id: UUID, spec: TierSpec,
                  idempotency_key: str | None = None) -> tuple[Room, str, int | None]:
-        """Add a tier; the same Idempotency-Key adds it once. Returns the room, the tier id, the position."""
+        """Add a tier; the same Idempotency-Key adds it once, and with other parameters is refused
+        (IdempotencyConflictError). Returns the room, the tier id, the position."""
         room = self.uow.load(Room, room_id, "room")
         room.check_host(actor_id)
         tier_id = str(tier_id_for(room_id, f"key:{idempotency_key}") if idempotency_key else uuid4())
         if tier_id in room.tiers:
+            if not room.tiers[tier_id].added_as(spec):
+                raise IdempotencyConflictError("this Idempotency-Key added a tier with other parameters")
             return room, tier_id, None
         spec = self.tier_policy.check(spec, room.capacity, self.clock.now())
         room.add_tier(tier_id, spec, self.tier_policy.max_tiers)

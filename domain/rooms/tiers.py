@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID, uuid5
 
@@ -67,6 +67,11 @@ class Tier:
     minimum_amount: int | None = None
     suggested_amount: int | None = None
     closed: bool = False
+    added: TierSpec | None = None  # as `TierAdded` asked for it (reprices and resizes leave it): a retry compares
+
+    def added_as(self, spec: TierSpec) -> bool:
+        """Whether `spec` asks for this tier as it was added (the same Idempotency-Key again)."""
+        return self.added is not None and replace(spec, name=spec.name.strip()) == self.added
 
     @property
     def price(self) -> Money:

@@ -198,3 +198,19 @@ def test_ids_without_a_colon_in_any_part_keep_their_former_derivation():
     assert ticket_id_for(room, "alice", "key-1") == uuid5(NAMESPACE, f"ticket:{room}:alice:key-1")
     assert room_id_for("maya", "open-1") == uuid5(NAMESPACE, "room:maya:open-1")
     assert refund_id_for(room, "full") == uuid5(NAMESPACE, f"refund:{room}:full")
+
+
+# --- tiers (found by fuzzing, docs/fuzzing.md) ----------------------------------------------------------
+
+
+def test_a_tier_key_reused_with_another_price_is_an_idempotency_conflict(client, services):
+    host, room = a_hosted_room(client)
+    headers = {**host.headers, "Idempotency-Key": "vip"}
+    vip = {"name": "VIP", "price": {"amount": 5000, "currency": "USD"}, "capacity": 5}
+    assert client.post(f"/v1/rooms/{room['id']}/tiers", json=vip, headers=headers).status_code == 201
+
+    with nothing_written(services):
+        response = client.post(f"/v1/rooms/{room['id']}/tiers", json={**vip, "price": {"amount": 6000, "currency": "USD"}},
+                               headers=headers)
+
+    assert_problem(response, 409, "idempotency_conflict")

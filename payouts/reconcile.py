@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from store.db import Database
@@ -45,6 +45,9 @@ from projections.ledger import CASH, FEES
 from projections.queries import reconciliation as queries
 
 MARGIN = timedelta(days=2)
+# A range is widened by MARGIN within these bounds: nothing of ours, or of the processor's, is older than
+# the Unix epoch, and a `to` near the end of year 9999 cannot be widened past it (that was a 500).
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 CATEGORIES = ("matched", "missing_at_processor", "missing_in_ledger", "amount_mismatch")
 
 
@@ -126,8 +129,9 @@ def _key(type_: str, reference: str | None, amount: int) -> tuple[str, str, int]
 
 
 def reconcile(db: Database, gateway: PaymentGateway, start: datetime, end: datetime) -> dict[str, Any]:
-    ledger_all = _expected_from_ledger(db, start - MARGIN, end + MARGIN)
-    stripe_all = list(gateway.balance_transactions(start - MARGIN, end + MARGIN))
+    low, high = max(start, EARLIEST + MARGIN) - MARGIN, min(end, LATEST - MARGIN) + MARGIN
+    ledger_all = _expected_from_ledger(db, low, high)
+    stripe_all = list(gateway.balance_transactions(low, high))
     ledger_by_key = {_key(x.type, x.reference, x.amount): x for x in ledger_all}
     stripe_by_key = {_key(t.type, t.source, t.amount.amount): t for t in stripe_all}
     lines: list[Line] = []

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -176,6 +176,8 @@ class PayoutRunner:
 
     def _rooms_due(self, as_of: datetime) -> list[UUID]:
         self.wait_for(self.app.uow.position())
+        if as_of - datetime.min.replace(tzinfo=UTC) < self.policy.refund_window:
+            return []  # no room ended a refund window before the calendar began (as_of - window: a 500)
         cutoff = to_us(as_of - self.policy.refund_window)
         return [UUID(i) for i in payout_queries.rooms_due_for_release(self.db, cutoff)]
 

@@ -42,7 +42,8 @@ from integrations.webhook_dispatcher import WebhookDispatcher
 from payouts.pacing import BUCKET, PacedGateway, Pacer
 from payouts.runs import PayoutPolicy, PayoutRunner
 from payouts.stripe_events import StripeEvents
-from projections.admission_index import AdmissionIndex, AdmissionTail
+from projections.admission_index import AdmissionIndex
+from projections.admission_tail import AdmissionTail
 from projections.attendance import AttendanceProjection
 from projections.catalog import CatalogProjection
 from projections.waitlist import WaitlistProjection
@@ -138,6 +139,7 @@ def build_services(
         gateway=gateway,
         clock=clock,
         policies=build_policies(settings),
+        sold_out_mark=timedelta(seconds=settings.sold_out_mark_seconds),
     )
     projector = Projector(app.recorder, app.mapper, db,
                           [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection(),
@@ -149,7 +151,9 @@ def build_services(
                            build_payout_policy(settings), workers=settings.payout_workers)
     webhooks = StripeEvents(app, gateway, db)
     index = AdmissionIndex()
-    tail = AdmissionTail(index, app.recorder, app.mapper, db, poll_interval=settings.admission_poll_seconds)
+    tail = AdmissionTail(index, app.recorder, app.mapper, db, poll_interval=settings.admission_poll_seconds,
+                         sold_out=app.sold_out)
+    app.sold_out.holds_live_ticket = index.holds_live_ticket  # a holder must hear `already_holds`, not sold out
     livekit = config_from(settings)
     reactors = build_reactors(settings, app, db, livekit, clock)
     app.uow.commit_listeners.append(lambda position: (projector.nudge(), tail.poke()))

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     projector: Literal["inline", "worker"] = "inline"  # worker: `boxoffice project run` does it
     read_your_writes_timeout: float = Field(default=5.0, ge=0)
     admission_poll_seconds: float = Field(default=0.05, gt=0, le=5)  # the admission index's staleness bound
+    # A room a plain purchase found sold out refuses the next plain purchases without a claim for at most
+    # this long; events that may free a seat end it sooner (domain/sales/sold_out.py). 0: every purchase claims.
+    sold_out_mark_seconds: float = Field(default=10.0, ge=0, le=300)
     log_level: str = "INFO"
 
     # Integrations (integrations/): LiveKit, off unless all three are set; outbound webhooks.

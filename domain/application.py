@@ -16,6 +16,7 @@ forwards its public methods to them (`domain.commands.forward`). Callers use
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -52,7 +53,10 @@ class BoxOffice(Application[UUID]):
         clock: Clock | None = None,
         policies: Policies | None = None,
         group_commit_flushers: int = 1,
+        sold_out_mark: timedelta = timedelta(0),
     ) -> None:
+        """`sold_out_mark`: how long a room a plain purchase found sold out refuses the next plain ones
+        without a claim, at most (domain/sales/sold_out.py; 0: never); needs `sold_out.holds_live_ticket`."""
         super().__init__(env)
         self.uow = UnitOfWork(self)
         self.clock: Clock = clock or SystemClock()
@@ -68,7 +72,7 @@ class BoxOffice(Application[UUID]):
         # payment is refunded, an expired or cancelled hold's payment may have succeeded): each gets
         # the others' commands as functions, looked up when called.
         self._sales = SalesCommands(
-            uow, clock, policies, gateway, group_commit_flushers=group_commit_flushers,
+            uow, clock, policies, gateway, group_commit_flushers=group_commit_flushers, sold_out_mark=sold_out_mark,
             expire_holds=lambda room_id=None: self._holds.expire_holds(room_id=room_id),
             refund_now=lambda ticket: self._refunds.execute_refunds(ticket))
         self._holds = HoldCommands(uow, clock, gateway, record_payment=self._sales.record_payment)
@@ -81,6 +85,8 @@ class BoxOffice(Application[UUID]):
         self._webhooks = WebhookEndpointCommands(uow, clock)
         # The purchase router submits reservations itself and awaits them on its event loop.
         self.reservations = self._sales.reservations
+        self.sold_out = self._sales.sold_out  # the composition root gives it the admission index's check
+        self.uow.event_listeners.append(self.sold_out.saw)  # this process's own writes drop marks at once
 
     def close(self) -> None:
         self._sales.close()
@@ -121,6 +127,7 @@ class BoxOffice(Application[UUID]):
     create_code = forward("_codes", CodeCommands.create_code)
     buy_ticket = forward("_sales", SalesCommands.buy_ticket)
     purchase_request = forward("_sales", SalesCommands.purchase_request)
+    submit_purchase = forward("_sales", SalesCommands.submit_purchase)
     purchase_is_settled = forward("_sales", SalesCommands.purchase_is_settled)
     complete_purchase = forward("_sales", SalesCommands.complete_purchase)
     payment_request_for = forward("_sales", SalesCommands.payment_request_for)

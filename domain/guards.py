@@ -66,8 +66,7 @@ class ExactRevenueNeeded(RuntimeError):
 
 ClaimStatus = Literal["claimed", "replay", "already_holds", "sold_out", "not_on_sale", "unknown_room",
                       "tier_sold_out", "tier_not_on_sale", "unknown_tier", "tier_required", "code_invalid",
-                      "code_exhausted", "below_minimum_price", "fixed_price",
-                      "above_maximum_price", "busy"]
+                      "code_exhausted", "below_minimum_price", "fixed_price", "above_maximum_price", "busy"]
 
 TransferStatus = Literal["transferred", "receiver_holds", "no_hold"]
 
@@ -101,10 +100,8 @@ class CodeTerms:
 
     def applies(self, room_id: UUID, tier_id: UUID, now: datetime) -> bool:
         """Valid for this room and tier now (the use count is checked by the guard)."""
-        return ((self.room_id is None or self.room_id == room_id)
-                and (self.valid_from is None or self.valid_from <= now)
-                and (self.valid_until is None or now < self.valid_until)
-                and (not self.tier_ids or tier_id in self.tier_ids))
+        return ((self.room_id is None or self.room_id == room_id) and (self.valid_from is None or self.valid_from <= now)
+                and (self.valid_until is None or now < self.valid_until) and (not self.tier_ids or tier_id in self.tier_ids))
 
     def discount(self, list_price: Money, policy: PricePolicy) -> int:
         """How much comes off `list_price`: never below the policy's minimum price, never negative."""
@@ -126,9 +123,11 @@ class SeatClaim:
     ticket_id: UUID | None = None  # the replayed or already-held ticket
     tier_id: UUID | None = None  # the tier the seat was claimed in
     code: CodeTerms | None = None  # the code whose use the claim took
-    # sold_out, tier_sold_out: may a sweep of expired holds give the room a seat? The store reads it
-    # under the room's lock (a live unpaid hold whose hold has passed); True when it cannot tell.
+    # sold_out, tier_sold_out: may a sweep of expired holds give the room a seat (a live unpaid hold whose hold
+    # has passed, read under the room's lock; True when the store cannot tell)? And when may the answer first
+    # change by time alone (a sales window, an unpaid hold's expiry; None: never)? (domain/sales/sold_out.py)
     expired_holds: bool = True
+    stable_until: datetime | None = None
 
 
 @dataclass(frozen=True)

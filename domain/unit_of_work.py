@@ -54,6 +54,8 @@ class UnitOfWork:
         self._mapper = app.mapper
         # Called with the log position after every commit (read models poke their tails).
         self.commit_listeners: list[Callable[[int], None]] = []
+        # Called after every commit of this process with the domain events it appended (sold-out marks).
+        self.event_listeners: list[Callable[[Sequence[Any]], None]] = []
         # Called at the end of every transaction, inside it, with its guards: the aggregates they
         # return are appended too (the waitlists offer the seats a transaction freed).
         self.finishers: list[Callable[[WriteGuards], Sequence[Aggregate]]] = []
@@ -76,12 +78,13 @@ class UnitOfWork:
             result, aggregates = decide(guards)
             aggregates = [*aggregates, *(a for finish in self.finishers for a in finish(guards))]
             events = [e for aggregate in aggregates for e in aggregate.collect_events()]
-            box["result"] = result
+            box["result"], box["events"] = result, events
             return [self._mapper.to_stored_event(e) for e in events]
 
         ids = self._recorder.transact(work)
         position = max(ids) if ids else None
         if position is not None:
+            self.appended(box["events"])
             self.committed(position)
         return box["result"], position
 
@@ -103,7 +106,16 @@ class UnitOfWork:
     def save(self, *aggregates: Aggregate) -> int | None:
         """Append the aggregates' new events without the guards; the position of the last one."""
         recordings = self._app.save(*aggregates)
+        self.appended([r.domain_event for r in recordings])
         return recordings[-1].notification.id if recordings else None
+
+    def appended(self, events: Sequence[Any]) -> None:
+        """Tell the event listeners what this process just committed."""
+        for listener in self.event_listeners:
+            try:
+                listener(events)
+            except Exception:  # Safeguard: a listener's failure must never fail a committed write
+                log.exception("event listener failed")
 
     def committed(self, position: int) -> None:
         """Tell the commit listeners the log reached `position`."""

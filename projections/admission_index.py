@@ -24,7 +24,6 @@ Decisions (reason codes after pretix's check-in reasons):
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -34,10 +33,8 @@ import orjson
 
 from domain.rooms.model import Room
 from domain.sales.model import Ticket
-from projections.light_events import LightReader, uuid_text
+from projections.light_events import uuid_text
 from projections.projection import HandlesEvents, handles
-
-log = logging.getLogger(__name__)
 
 # 6: the old holder's mark of a ticket they gave away (its own ordinal; the receiver has the ticket's).
 STATUS_CODES = {"reserved": 1, "paid": 2, "released": 3, "refunded": 4, "revoked": 5, "transferred": 6}
@@ -166,6 +163,15 @@ class AdmissionIndex(HandlesEvents):
         if status == 6:
             return Decision(False, None, "transferred", ticket_id)
         return Decision(False, None, "no_ticket", ticket_id)
+
+    def holds_live_ticket(self, room_id: UUID, user_id: str) -> bool:
+        """Does the user hold a reserved or paid ticket for the room, as far as the index knows? (A room it
+        does not know: True, so that the caller asks the guards.) Used by sold-out marks (domain/sales/sold_out.py)."""
+        room = self.rooms.get(str(room_id))
+        if room is None:
+            return True
+        ordinal = room.holders.get(user_id)
+        return ordinal is not None and self._status[ordinal] in LIVE
 
     # --- loading -----------------------------------------------------------------
 
@@ -332,69 +338,3 @@ class AdmissionIndex(HandlesEvents):
     def __len__(self) -> int:
         return self._count
 
-
-class AdmissionTail:
-    """Keeps an AdmissionIndex current: load a snapshot, then follow the event log."""
-
-    def __init__(self, index: AdmissionIndex, recorder: Any, mapper: Any, db: Any, poll_interval: float = 0.05,
-                 batch_size: int = 2000) -> None:
-        self.index, self.recorder, self.mapper, self.db = index, recorder, mapper, db
-        self.poll_interval, self.batch_size = poll_interval, batch_size
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._catching_up = threading.Lock()  # one reader of the log at a time: read and apply together
-        self._reader = LightReader(mapper, AdmissionIndex.handlers)  # the rest of the log is not decoded
-
-    def load_snapshot(self) -> None:
-        with self.db.transaction() as tx:  # one consistent read of position and tables
-            row = tx.one("SELECT position FROM projection_positions WHERE name = %s", ("catalog",))
-            position = int(row["position"]) if row else 0
-            rooms = tx.all("SELECT room_id, host_id, state FROM rooms_view")
-            cast = tx.all("SELECT room_id, user_id, role FROM room_cast")
-            tickets = tx.all("SELECT ticket_id, room_id, holder_id, status FROM tickets_view ORDER BY position")
-            transfers = tx.all("SELECT ticket_id, room_id, from_holder_id FROM ticket_transfers_view ORDER BY position")
-        self.index.load(rooms, cast, tickets, position, transfers)
-
-    def catch_up(self) -> int:
-        with self._catching_up:
-            return self._catch_up()
-
-    def _catch_up(self) -> int:
-        applied = 0
-        while True:
-            notifications = self.recorder.select_notifications(start=self.index.position + 1, limit=self.batch_size)
-            if not notifications:
-                return applied
-            for n in notifications:
-                read = self._reader.read(n)
-                if read is None:
-                    self.index.advance(n.id)
-                else:
-                    self.index.apply(read[1], n.id, read[0])
-            applied += len(notifications)
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="admission-tail", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                hot = self.catch_up() > 0
-            except Exception:
-                log.exception("admission index tail failed; retrying")
-                hot = self._stop.wait(1.0) and False
-            # Hot (the read found events: a sale): wait out the poll, pokes or not, so that one read
-            # takes a poll's worth of events, not one commit's. Quiet: a poke wakes the tail at once.
-            (self._stop if hot else self._wake).wait(self.poll_interval)
-            self._wake.clear()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

@@ -3,8 +3,10 @@
 `_read_claims` reads, under the rooms' row locks, the inventory rows, the holds
 that matter and the rooms' tiers, in one round trip on PostgreSQL; `_choose`
 decides a claim's tier, code and price (the caps are counted by the caller).
-A claim refused sold out says whether the room has an expired hold to sweep
-(`_expired_hold`): without one the purchase is refused at once, with no sweep.
+A claim refused sold out says whether the room has an expired hold to sweep, and
+when its answer may first change by time alone (`_sold_out`): without a hold to
+sweep the purchase is refused at once, and a plain purchase's refusal marks the
+room sold out until then (domain/sales/sold_out.py).
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.guards import SeatClaim
 from domain.rooms.tiers import price_claim
+from domain.sales.sold_out import stable_until
 from store.tier_guards_sql import TIERS_SQL
+from store.timecodes import from_us
 from store.columns import column as _col
 
 _INVENTORY = "room_id, host_id, capacity, taken, on_sale, sales_end_us, price_amount, price_currency"
-# `live AND NOT paid` literally, as the partial index `seat_holds_expiry` says (see store/guard_reads.py).
-_EXPIRED_HOLD = "SELECT 1 FROM seat_holds s WHERE s.live AND NOT s.paid AND s.hold_expires_us <= %s AND s.room_id = {room}"
+# The room's soonest unpaid hold expiry, through the partial index `seat_holds_unpaid_by_room` (migration 0020:
+# `live AND NOT paid` literally, as it says): one index probe whatever the other rooms hold.
+_NEXT_EXPIRY = ("SELECT s.hold_expires_us FROM seat_holds s WHERE s.live AND NOT s.paid AND s.room_id = {room}"
+                " ORDER BY s.hold_expires_us LIMIT 1")
 
 
 class ClaimReads:
@@ -33,20 +40,26 @@ class ClaimReads:
         code = self._codes[str(code_id)][0] if code_id is not None and str(code_id) in self._codes else None
         return price_claim(tiers, room_id, host, wanted, code, code_id, amount, now, ceilings)
 
-    def _expired_hold(self, rid: str, now_us: int, expired: dict[str, bool]) -> bool:
-        """Has the room a live unpaid hold whose hold has passed (what a sweep releases)? PostgreSQL read
-        it with the claims (`_read_claims`); SQLite asks now, once a room, only for a room found sold out."""
-        if rid not in expired:
-            expired[rid] = self._one(_EXPIRED_HOLD.format(room="%s") + " LIMIT 1", (now_us, rid)) is not None
-        return expired[rid]
+    def _sold_out(self, status: str, rid: str, now: datetime, now_us: int, expiries: dict[str, int | None],
+                  sales_end_us: int | None, tiers: Mapping[UUID, Any], tier_id: UUID | None = None) -> SeatClaim:
+        """A sold-out claim: may a sweep give the room a seat now (a live unpaid hold whose hold has passed),
+        and when may its answer change by time alone (`stable_until`)? The room's soonest unpaid hold expiry:
+        PostgreSQL read it with the claims (`_read_claims`); SQLite asks now, once a room found sold out."""
+        if rid not in expiries:
+            row = self._one(_NEXT_EXPIRY.format(room="%s"), (rid,))
+            expiries[rid] = None if row is None else int(_col(row, "hold_expires_us", 0))
+        expiry = expiries[rid]
+        windows = [t for tier in tiers.values() for t in (tier.sales_start, tier.sales_end)]
+        return SeatClaim(status, tier_id=tier_id, expired_holds=expiry is not None and expiry <= now_us,  # type: ignore[arg-type]
+                         stable_until=stable_until(now, from_us(sales_end_us), windows, from_us(expiry)))
 
     def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]], wanted: Mapping[str, int],
                      now_us: int, skip_busy: bool = False
-                     ) -> tuple[dict[str, Any], list[Any], list[Any], set[str], dict[str, bool]]:
+                     ) -> tuple[dict[str, Any], list[Any], list[Any], set[str], dict[str, int | None]]:
         """The rooms' inventory rows (locked, in order), the holds that matter to the claims, the rooms' tiers,
         (`skip_busy`, PostgreSQL) the rooms that exist but another transaction holds: not locked, not waited
-        for, and (PostgreSQL) whether each room has an expired hold (`_expired_hold`), read only for the rooms
-        that `wanted` (claims per room) may sell out: the rest are False."""
+        for, and (PostgreSQL) each room's soonest unpaid hold expiry (`_sold_out`), read only for the rooms
+        that `wanted` (claims per room) may sell out: the others cannot be refused sold out."""
         if not self._pg:
             tier_rows = [t for rid in rids for t in self._exec(TIERS_SQL, (rid,)).fetchall()]
             inventories = {}
@@ -88,16 +101,17 @@ class ClaimReads:
                 " CROSS JOIN LATERAL (SELECT s.ticket_id, s.holder_id, s.live, s.room_id FROM seat_holds s"
                 " WHERE s.live AND s.room_id = q.r AND s.holder_id = q.h OFFSET 0) h",
                 ((tids,) if tids else ()) + ([r for r, _ in asked], [h for _, h in asked]), prepare=False)
-            # A sold-out claim says whether a sweep could give a seat back: a room (or one of its tiers)
-            # that the batch's claims may fill is asked for an expired hold, through the partial index of
-            # live unpaid holds (`seat_holds_expiry`); the others are not asked (CASE decides in order).
+            # A sold-out claim says whether a sweep could give a seat back, and when one could: a room (or
+            # one of its tiers) that the batch's claims may fill is asked for its soonest unpaid hold expiry,
+            # through the partial index of the rooms' unpaid holds; the others are not asked (the select
+            # list is computed only for the rows the WHERE keeps).
             expired.execute(
-                "SELECT q.r FROM unnest(%b::text[], %b::int4[]) AS q(r, n) WHERE CASE WHEN"
+                "SELECT q.r, (" + _NEXT_EXPIRY.format(room="q.r") + ") AS e FROM unnest(%b::text[], %b::int4[])"
+                " AS q(r, n) WHERE"
                 " EXISTS (SELECT 1 FROM seat_inventory i WHERE i.room_id = q.r AND i.taken + q.n > i.capacity) OR"
-                " EXISTS (SELECT 1 FROM tier_inventory t WHERE t.room_id = q.r AND t.taken + q.n > t.capacity)"
-                " THEN EXISTS (" + _EXPIRED_HOLD.format(room="q.r") + ") END",
-                (rids, [wanted.get(rid, 0) for rid in rids], now_us), prepare=False)
+                " EXISTS (SELECT 1 FROM tier_inventory t WHERE t.room_id = q.r AND t.taken + q.n > t.capacity)",
+                (rids, [wanted.get(rid, 0) for rid in rids]), prepare=False)
             inventories = {_col(r, "room_id", 0): r for r in self._cursor.fetchall()}
             busy = {_col(r, "room_id", 0) for r in known.fetchall()} - set(inventories) if skip_busy else set()
-            found = {_col(r, "r", 0) for r in expired.fetchall()}
-            return inventories, holds.fetchall(), tiers.fetchall(), busy, {rid: rid in found for rid in rids}
+            expiries = {_col(r, "r", 0): _col(r, "e", 1) for r in expired.fetchall()}
+            return inventories, holds.fetchall(), tiers.fetchall(), busy, expiries

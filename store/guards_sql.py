@@ -211,7 +211,7 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
         tids = [str(w.ticket_id) for ws in wants.values() for w in ws if replayable is None or w.ticket_id in replayable]
         asked = sorted({(rids[room_id], w.holder_id) for room_id, ws in wants.items() for w in ws})
         counts = {rids[room_id]: len(ws) for room_id, ws in wants.items()}
-        inventories, existing, tier_rows, busy, expired = self._read_claims(sorted(rids.values()), tids, asked, counts,
+        inventories, existing, tier_rows, busy, expiries = self._read_claims(sorted(rids.values()), tids, asked, counts,
                                                                             now_us, skip_busy)
         self._locks.forget(ROOMS, busy)
         tiers_of: dict[str, dict[UUID, Any]] = {}
@@ -249,10 +249,10 @@ class SqlGuards(ClaimReads, TierGuards, CodeGuards, TransferGuards, RevenueGuard
                 elif tier is None:
                     out.append(SeatClaim(problem))  # type: ignore[arg-type]
                 elif taken + granted.get(rid, 0) >= capacity:
-                    out.append(SeatClaim("sold_out", expired_holds=self._expired_hold(rid, now_us, expired)))
+                    out.append(self._sold_out("sold_out", rid, now, now_us, expiries, sales_end_us, tiers))
                 elif tier.taken + tier_granted.get(str(tier.tier_id), 0) >= tier.capacity:
-                    out.append(SeatClaim("tier_sold_out", tier_id=tier.tier_id,
-                                         expired_holds=self._expired_hold(rid, now_us, expired)))
+                    out.append(self._sold_out("tier_sold_out", rid, now, now_us, expiries, sales_end_us, tiers,
+                                              tier.tier_id))
                 elif code_id is not None and (refused := self._take_code_use(str(code_id))) is not None:
                     out.append(SeatClaim(refused))  # type: ignore[arg-type]
                 else:

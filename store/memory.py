@@ -32,6 +32,7 @@ from eventsourcing.utils import resolve_topic
 from domain.guards import CodeTerms, SeatClaim, SeatWanted, TransferStatus
 from domain.money import Money
 from domain.rooms.tiers import price_claim
+from domain.sales.sold_out import stable_until
 from store.env import MEMORY_URL, eventsourcing_env
 from store.lock_order import ACCOUNTS, CODES, KEYS, REVENUE, ROOMS, LockOrder
 from store.memory_waitlist import MemoryReads, MemoryWaitlistGuards
@@ -150,6 +151,14 @@ class MemoryGuards(MemoryWaitlistGuards):
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None) -> list[SeatClaim]:
         return self.claim_rooms({room_id: claims}, now, hold_expires_at, replayable)[room_id]
 
+    def _sold_out(self, status: str, room_id: UUID, sales_end: datetime | None, tiers: Mapping[UUID, Any],
+                  now: datetime, tier_id: UUID | None = None) -> SeatClaim:
+        """As store/claim_reads_sql.py `_sold_out`: a sweep may free a seat now; the answer's time bound."""
+        expiry = self.staged.next_hold_expiry(room_id)
+        windows = [t for tier in tiers.values() for t in (tier.sales_start, tier.sales_end)]
+        return SeatClaim(status, tier_id=tier_id, expired_holds=expiry is not None and expiry <= now,  # type: ignore[arg-type]
+                         stable_until=stable_until(now, sales_end, windows, expiry))
+
     def claim_rooms(self, claims: Mapping[UUID, Sequence[Sequence[Any]]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None,
                     ceilings: Mapping[str, int] | None = None, skip_busy: bool = False) -> dict[UUID, list[SeatClaim]]:
@@ -182,10 +191,9 @@ class MemoryGuards(MemoryWaitlistGuards):
                 elif tier is None:
                     out.append(SeatClaim(problem))  # type: ignore[arg-type]
                 elif room.taken >= room.capacity:
-                    out.append(SeatClaim("sold_out", expired_holds=self.staged.has_expired_hold(room_id, now)))
+                    out.append(self._sold_out("sold_out", room_id, room.sales_end, tiers, now))
                 elif tier.taken >= tier.capacity:
-                    out.append(SeatClaim("tier_sold_out", tier_id=tier.tier_id,
-                                         expired_holds=self.staged.has_expired_hold(room_id, now)))
+                    out.append(self._sold_out("tier_sold_out", room_id, room.sales_end, tiers, now, tier.tier_id))
                 elif code_id is not None and (refused := self._take_code_use(code_id)) is not None:
                     out.append(SeatClaim(refused))  # type: ignore[arg-type]
                 else:

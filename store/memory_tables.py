@@ -167,12 +167,12 @@ class StagedTables:
         key = (room_id, holder_id)
         return self._live[key] if key in self._live else self.tables.live.get(key)
 
-    def has_expired_hold(self, room_id: UUID, now: datetime) -> bool:
-        """Has the room a live unpaid hold whose hold has passed (what a sweep of expired holds releases)?"""
+    def next_hold_expiry(self, room_id: UUID) -> datetime | None:
+        """The soonest expiry of the room's live unpaid holds (from then on a sweep can free a seat)."""
         tids = [*self.tables.holds_of.get(room_id, ()), *(h.ticket_id for h in self.holds.new.values()
                                                             if h.room_id == room_id)]
-        return any((h := self.holds.get(tid)) is not None and h.live and not h.paid and h.hold_expires_at <= now
-                   for tid in tids)
+        return min((h.hold_expires_at for tid in tids
+                    if (h := self.holds.get(tid)) is not None and h.live and not h.paid), default=None)
 
     def put_hold(self, row: HoldRow, new: bool = False) -> None:
         """Write a hold, keeping one live ticket per holder and room (seat_holds_one_live_ticket)."""

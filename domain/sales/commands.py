@@ -26,7 +26,9 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -56,6 +58,7 @@ from domain.sales.group_commit import Again, GroupCommitter
 from domain.sales.model import Seat, Ticket, TicketStatus
 from domain.sales.purchases import BUSY_SKIPS, CLAIM_ERRORS, SOLD_OUT, Purchase, ReserveRequest, Settlement
 from domain.sales.settling import apply_payment, may_move_seat, record_seat
+from domain.sales.sold_out import SoldOutMarks
 from domain.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -69,8 +72,10 @@ class SalesCommands:
 
     def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, gateway: PaymentGateway, *,
                  expire_holds: Callable[..., int], refund_now: Callable[[Ticket], Any],
-                 group_commit_flushers: int = 1) -> None:
+                 group_commit_flushers: int = 1, sold_out_mark: timedelta = timedelta(0)) -> None:
         self.uow, self.clock, self.policies, self.gateway = uow, clock, policies, gateway
+        # Rooms a plain purchase's claim found sold out: the next plain purchases are refused without one.
+        self.sold_out = SoldOutMarks(clock, sold_out_mark)
         self.expire_holds, self.refund_now = expire_holds, refund_now
         # A paced gateway (payouts/pacing.py) starts payments at the processor's rate: a seat's payment
         # joins its queue in the reservation's own transaction, and the purchase answers at once.
@@ -102,7 +107,16 @@ class SalesCommands:
     ) -> Purchase:
         request = self.purchase_request(room_id, holder_id, idempotency_key=idempotency_key,
                                         payment_method=payment_method, tier_id=tier_id, code=code, amount=amount)
-        return self.complete_purchase(request, self.reservations.run(request))
+        return self.complete_purchase(request, self.submit_purchase(request).result(30.0))
+
+    def submit_purchase(self, request: ReserveRequest) -> Future[object]:
+        """The reservation's outcome, to await: a sold-out mark's refusal at once, else a claim's."""
+        refusal = self.sold_out.refusal(request)
+        if refusal is None:
+            return self.reservations.submit(request)
+        done: Future[object] = Future()
+        done.set_result(refusal)
+        return done
 
     def purchase_request(
         self,
@@ -288,6 +302,8 @@ class SalesCommands:
         sessions: dict[int, PaymentSession] = {}
         queued: list[WriteGuards] = []  # the transaction's guards, which know the queued payments' places
         _, position = self.uow.transact(decide)
+        for req, result in zip(requests, results, strict=True):
+            self.sold_out.note(req, result, now)
         places: dict[UUID, QueuePlace] = queued[-1].queued_places() if queued else {}
         out = [(r, position, sessions.get(i), places.get(r.id)) if isinstance(r, Ticket) else r
                for i, r in enumerate(results)]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from domain.rooms.model import RoomState
 from domain.sales.model import TicketStatus
-from projections.admission_index import AdmissionIndex, AdmissionTail
+from projections.admission_index import AdmissionIndex
+from projections.admission_tail import AdmissionTail
 from tests.integration.projections.ledger_story import (  # noqa: F401 - the module fixture is shared
     OPERATIONS,
     PROPERTY_SETTINGS,

@@ -7,7 +7,8 @@ from __future__ import annotations
 from uuid import UUID
 
 
-from projections.admission_index import AdmissionIndex, AdmissionTail
+from projections.admission_index import AdmissionIndex
+from projections.admission_tail import AdmissionTail
 from tests.api.builders import Caller, a_hosted_room, a_listener, a_paid_ticket, buy, random_uuid
 from tests.conftest import bearer
 from tests.integration.projections.admission.builders import MEDIA, caught_up, lifecycle, refund

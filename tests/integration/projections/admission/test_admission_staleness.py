@@ -13,7 +13,8 @@ import threading
 from uuid import UUID
 
 
-from projections.admission_index import AdmissionIndex, AdmissionTail, Decision
+from projections.admission_index import AdmissionIndex, Decision
+from projections.admission_tail import AdmissionTail
 from tests.api.builders import a_listener, a_paid_ticket
 from tests.integration.projections import support
 from tests.integration.projections.admission.builders import (

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import console, problems, recent_errors
+from api import console, openapi, problems, recent_errors
 from api.metrics import (PURCHASE_ROUTE, RequestMetrics, count_admission, count_outcome, metrics_response,
                          observe_request, register_plain_route)
 from api.auth import TokenVerifier, prepare_scope
@@ -287,6 +287,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         lifespan=lifespan,
     )
     problems.install(app)
+    openapi.install(app)  # refusals documented as problems
 
     app.add_middleware(RequestLimits)  # body size and JSON nesting, before any parser
     app.add_middleware(RequestMetrics)

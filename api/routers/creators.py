@@ -13,7 +13,8 @@ from api.schemas import CreatorCreate, CreatorPublic, EligibilityAttestation, Pa
 router = APIRouter(prefix="/v1/creators", tags=["creators"])
 
 
-@router.post("", response_model=CreatorPublic, status_code=201)
+@router.post("", response_model=CreatorPublic, status_code=201,
+             responses={200: {"model": CreatorPublic, "description": "Registered before: the profile, updated"}})
 def register_creator(body: CreatorCreate, user: Creator, services: ServicesDep, response: Response) -> CreatorPublic:
     """Register the caller as a creator; registering again updates the profile (200)."""
     existed = services.app.find_creator(user.sub) is not None
@@ -43,7 +44,8 @@ def attest_eligibility(creator_id: str, body: EligibilityAttestation, user: Plat
     return creator_public(creator, services.app.policies.eligibility, private=True)
 
 
-@router.post("/{creator_id}/payout-account", response_model=PayoutAccountPublic, status_code=201)
+@router.post("/{creator_id}/payout-account", response_model=PayoutAccountPublic, status_code=201,
+             responses={200: {"model": PayoutAccountPublic, "description": "The account made before, a fresh link"}})
 def open_payout_account(creator_id: str, allowed: PayoutAccountManager, services: ServicesDep,
                         response: Response) -> PayoutAccountPublic:
     """Create the creator's connected (Express) account once and return an onboarding link.

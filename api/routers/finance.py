@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.openapi import EXPORTS, STREAMS
 from api.auth import Finance
 from api.csv_export import csv_response
 from api.deps import EarningsReader, FreshReads, RevenueReader, ServicesDep
@@ -47,7 +48,7 @@ def _db(services: ServicesDep):  # noqa: ANN202
     return services.db
 
 
-@router.get("/v1/ledger/accounts", dependencies=[FreshReads])
+@router.get("/v1/ledger/accounts", dependencies=[FreshReads], responses=EXPORTS)
 def ledger_accounts(
     request: Request,
     user: Finance,
@@ -75,7 +76,7 @@ def _format(request: Request, asked: str | None) -> str:
     return "csv" if "text/csv" in accept else "ndjson" if "application/x-ndjson" in accept else "json"
 
 
-@router.get("/v1/ledger/entries", dependencies=[FreshReads])
+@router.get("/v1/ledger/entries", dependencies=[FreshReads], responses=STREAMS)
 def ledger_entries(
     request: Request,
     user: Finance,
@@ -124,7 +125,7 @@ def _export(db: Any, chosen: str, **filters: Any) -> Response:
     return streamed(csv_chunks(rows, ENTRY_CSV_COLUMNS), "text/csv; charset=utf-8", "entries.csv")
 
 
-@router.get("/v1/reports/revenue", dependencies=[FreshReads])
+@router.get("/v1/reports/revenue", dependencies=[FreshReads], responses=EXPORTS)
 def revenue_report(
     request: Request,
     allowed: RevenueReader,
@@ -151,7 +152,7 @@ def revenue_report(
                          "items": rows, "totals": totals})
 
 
-@router.get("/v1/creators/{creator_id}/earnings", dependencies=[FreshReads])
+@router.get("/v1/creators/{creator_id}/earnings", dependencies=[FreshReads], responses=EXPORTS)
 def creator_earnings(request: Request, creator_id: str, allowed: EarningsReader, services: ServicesDep) -> Response:
     """A creator's earnings per currency: pending (held), available, in transit, paid out, lifetime:
     for the creator, finance and admins."""

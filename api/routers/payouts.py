@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
+from api.openapi import EXPORTS
 from api.auth import Finance
 from api.csv_export import csv_response
 from api.routers.finance import wants_csv
@@ -41,7 +42,7 @@ def _payout_row(r: dict) -> dict:
     }
 
 
-@router.post("/v1/payout-runs", status_code=201)
+@router.post("/v1/payout-runs", status_code=201, responses={200: {"description": "A dry run: what would be paid"}})
 def start_payout_run(user: Finance, services: ServicesDep, body: PayoutRunCreate | None = None) -> Response:
     """Run the payout policy now (or as of a past moment). `dry_run` shows what would be paid
     and writes nothing. Running again in the same period pays nobody twice."""
@@ -62,7 +63,7 @@ def get_payout_run(run_id: str, user: Finance, services: ServicesDep) -> Respons
     })
 
 
-@router.get("/v1/payouts", dependencies=[FreshReads])
+@router.get("/v1/payouts", dependencies=[FreshReads], responses=EXPORTS)
 def list_payouts(
     request: Request,
     allowed: PayoutsLister,

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
+from api.openapi import EXPORTS
 from api.auth import Finance
 from api.deps import FreshReads, ServicesDep
 from api.exports import csv_chunks, streamed
@@ -27,7 +28,7 @@ router = APIRouter(tags=["finance"])
 COLUMNS = ("account", "currency", "opening", *MOVEMENTS, "closing")
 
 
-@router.get("/v1/reports/period", dependencies=[FreshReads])
+@router.get("/v1/reports/period", dependencies=[FreshReads], responses=EXPORTS)
 def period(
     request: Request,
     user: Finance,

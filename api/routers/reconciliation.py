@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.openapi import EXPORTS
 from api.auth import Finance
 from api.deps import FreshReads, ServicesDep
 from api.schemas import UtcDatetime
@@ -22,7 +23,7 @@ COLUMNS = ("category", "type", "reference", "currency", "ledger_amount", "proces
            "processor_fee", "balance_transaction_id", "entry_id", "occurred_at", "note")
 
 
-@router.get("/v1/reconciliation", dependencies=[FreshReads])
+@router.get("/v1/reconciliation", dependencies=[FreshReads], responses=EXPORTS)
 def reconciliation(
     request: Request,
     user: Finance,

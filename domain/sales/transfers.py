@@ -67,10 +67,7 @@ class TransferCommands:
             raise ValidationError("to_user_id must name a user")
         ticket = self.uow.load(Ticket, ticket_id, "ticket")
         key = f"{actor_id}:{idempotency_key}" if idempotency_key is not None else None
-        if key is not None and (earlier := ticket.transfer_keys.get(key)) is not None:
-            if earlier != (actor_id, to_holder_id):
-                raise IdempotencyConflictError(
-                    f"this Idempotency-Key gave the ticket to {earlier[1]}; send a new key for another transfer")
+        if key is not None and _made_with(ticket, key, actor_id, to_holder_id):
             return ticket, None, True
         if ticket.holder_id != actor_id:
             raise ForbiddenError("only the ticket's holder may give it away")
@@ -89,5 +86,26 @@ class TransferCommands:
                 raise NotTransferableError("the ticket is no longer this holder's live ticket", rule="not_held")
             return None, [ticket]
 
-        _, position = self.uow.transact(decide)
+        try:
+            _, position = self.uow.transact(decide)
+        except NotTransferableError:
+            # The same request sent twice at once: the twin that lost the race finds the ticket moved (to
+            # the receiver) by the one that won, under the same key. That is the same transfer, replayed.
+            if key is not None:
+                again = self.uow.load(Ticket, ticket_id, "ticket")
+                if _made_with(again, key, actor_id, to_holder_id):
+                    return again, None, True
+            raise
         return ticket, position, False
+
+
+def _made_with(ticket: Ticket, key: str, actor_id: str, to_holder_id: str) -> bool:
+    """Whether `key` already made a transfer of this ticket: True if to this receiver; another receiver
+    is an IdempotencyConflictError; False if the key made none."""
+    earlier = ticket.transfer_keys.get(key)
+    if earlier is None:
+        return False
+    if earlier != (actor_id, to_holder_id):
+        raise IdempotencyConflictError(
+            f"this Idempotency-Key gave the ticket to {earlier[1]}; send a new key for another transfer")
+    return True

@@ -41,3 +41,22 @@ def test_a_ticket_is_not_given_to_a_listener_who_holds_one_and_nothing_is_writte
     assert refused.value.extra == {"rule": "receiver_holds_ticket"}
     assert events_since(box, start) == []
     assert box.get_ticket(gift.id).holder_id == "ann"
+
+
+def test_the_same_gift_sent_twice_at_once_is_one_transfer_replayed(box, monkeypatch) -> None:  # noqa: ANN001
+    room = open_room(box, capacity=3)
+    gift = box.buy_ticket(room.id, "ann").ticket
+    commit = box.uow.transact
+
+    def twin_commits_first(decide, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        monkeypatch.setattr(box.uow, "transact", commit)
+        box.transfer_ticket("ann", gift.id, "ben", idempotency_key="gift-1")  # the twin, between load and commit
+        return commit(decide, *args, **kwargs)
+
+    monkeypatch.setattr(box.uow, "transact", twin_commits_first)
+    start = box.uow.position()
+
+    given, position, replayed = box.transfer_ticket("ann", gift.id, "ben", idempotency_key="gift-1")
+
+    assert replayed and position is None and given.holder_id == "ben"
+    assert names(events_since(box, start)) == ["Ticket.Transferred"]

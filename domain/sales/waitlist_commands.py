@@ -98,9 +98,7 @@ class WaitlistCommands:
         written); the same key for another tier is refused with IdempotencyConflictError."""
         now = self.clock.now()
         entry_id = derive_id("waitlist", room_id, holder_id, idempotency_key) if idempotency_key else uuid4()
-        if idempotency_key and (earlier := self.uow.find(WaitlistEntry, entry_id)) is not None:
-            if tier_id is not None and tier_id != earlier.tier_id:
-                raise IdempotencyConflictError("this Idempotency-Key joined the line of another tier")
+        if idempotency_key and (earlier := self._joined(entry_id, tier_id)) is not None:
             return earlier, None
 
         def decide(guards: WriteGuards) -> tuple[WaitlistEntry, list[WaitlistEntry]]:
@@ -112,7 +110,21 @@ class WaitlistCommands:
                                        place=joined.place, joined_at=now)
             return entry, [entry]
 
-        return self.uow.transact(decide)
+        try:
+            return self.uow.transact(decide)
+        except AlreadyOnWaitlistError:
+            # The same request sent twice at once: the twin that lost the race finds the listener in line,
+            # under the place this key made. That is the same place, replayed, not a refusal.
+            if idempotency_key and (earlier := self._joined(entry_id, tier_id)) is not None:
+                return earlier, None
+            raise
+
+    def _joined(self, entry_id: UUID, tier_id: UUID | None) -> WaitlistEntry | None:
+        """The place this key's entry id already holds (another tier named: IdempotencyConflictError)."""
+        earlier = self.uow.find(WaitlistEntry, entry_id)
+        if earlier is not None and tier_id is not None and tier_id != earlier.tier_id:
+            raise IdempotencyConflictError("this Idempotency-Key joined the line of another tier")
+        return earlier
 
     def leave_waitlist(self, holder_id: str, room_id: UUID) -> int | None:
         """Leave the room's line; an offer held is declined and its seat goes to the next in line."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
 
 from api.auth import Creator, CurrentUser, Principal
 from api.deps import FreshReads, ServicesDep, parse_id, wait_for
@@ -168,7 +168,8 @@ for _action in ("start", "end", "cancel"):
 
 
 def _cast_route(kind: Literal["cohosts", "speakers"], present: bool):  # noqa: ANN202
-    def run(room_id: str, user_id: str, user: Creator, services: ServicesDep) -> RoomPublic:
+    def run(room_id: str, user_id: Annotated[str, Path(max_length=200)], user: Creator,
+            services: ServicesDep) -> RoomPublic:  # a user id as long as a gift's receiver, at most
         rid = parse_id(room_id, "room")
         actor = _actor(user, services, rid)
         setter = services.app.set_cohost if kind == "cohosts" else services.app.set_speaker

@@ -138,3 +138,13 @@ def test_only_an_unescaped_u0000_counts_as_a_nul():
     assert json_carries_nul(b'{"t": "\\\\\\u0000"}')  # an escaped backslash, then the NUL escape
     assert not json_carries_nul(b'{"t": "\\\\u0000"}')  # an escaped backslash, then the text u0000
     assert not json_carries_nul(b'{"t": "u0000"}')
+
+
+@pytest.mark.parametrize("kind", ["cohosts", "speakers"])
+def test_a_cast_member_whose_user_id_is_longer_than_any_user_id_is_refused(client, services, kind):
+    host, room = a_hosted_room(client)
+
+    with nothing_written(services):
+        response = client.put(f"/v1/rooms/{room['id']}/{kind}/{'x' * 201}", headers=host.headers)
+
+    assert_problem(response, 422, "validation")

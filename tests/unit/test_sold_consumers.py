@@ -21,13 +21,15 @@ def log(box: Any) -> list[tuple[int, Any]]:
 
 
 def a_story(box: Any) -> tuple[list[tuple[int, Any]], list[str], list[str]]:
-    """Sales in two rooms (one refunded, one declined, one bought again), one room started: (log, rooms, people)."""
+    """Sales in two rooms (one refunded, one declined, one bought again, one given away), one room started:
+    (log, rooms, people)."""
     rooms = [open_room(box, capacity=4), open_room(box, capacity=4)]
     people = [unique("listener") for _ in range(4)]
     tickets = [box.buy_ticket(room.id, who).ticket for room in rooms for who in people[:2]]
     box.buy_ticket(rooms[0].id, people[2], payment_method="pm_card_chargeDeclined")
     box.refund_ticket(rooms[1].host_id, tickets[2].id, amount=None, reason="requested_by_customer", key="full")
     box.buy_ticket(rooms[1].id, people[0], idempotency_key="again")
+    box.transfer_ticket(people[1], tickets[1].id, people[3])  # a gift: the giver is `transferred`
     box.start_room(rooms[0].host_id, rooms[0].id)
     hosts = [room.host_id for room in rooms]
     return log(box), [str(room.id) for room in rooms], people + hosts + ["nobody"]

@@ -2,7 +2,7 @@
 
 Since domain/sales/sold.py, a sandbox sale is one `Ticket.Sold`; logs written before hold `Reserved`
 and `Paid` (and bench/seed.py still writes them). One story is told through the application (sales in
-two rooms and currencies, a code's discount, a decline, a full and a partial refund, a lost dispute,
+two rooms and currencies, a code's discount, a decline, a gift, a full and a partial refund, a lost dispute,
 earnings released, a sale settled in another currency); its log is then projected twice on each
 engine, as it is and with each `Sold` rewritten as the two events it stands for
 (tests/support/old_sales.py), all at once and a few events at a time, and every table of every
@@ -50,6 +50,7 @@ def story(services: Any, clock: Any) -> dict[str, Any]:
     sold += [box.buy_ticket(eur.id, unique("listener")).ticket for _ in range(2)]
     sold.append(box.buy_ticket(usd.id, unique("listener"), code="SPRING").ticket)
     box.buy_ticket(usd.id, unique("listener"), payment_method="pm_card_chargeDeclined")
+    box.transfer_ticket(sold[2].holder_id, sold[2].id, unique("friend"))
     box.refund_ticket(host, sold[0].id, amount=None, reason="requested_by_customer", key="full")
     box.refund_ticket(eur.host_id, sold[3].id, amount=300, reason="requested_by_customer", key="part", as_admin=True)
     box.open_dispute(sold[1].id, "dp_1", sold[1].price_amount)

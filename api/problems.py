@@ -32,6 +32,9 @@ DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
 RETRY_AFTER_SECONDS = "2"
 
 PROBLEM_JSON = "application/problem+json"
+# A validation problem names at most this many errors: a 900 kB body of 70,000 unknown fields was
+# answered with all of them, 9.4 MB and 0.6 s of the event loop per request.
+MAX_ERRORS = 20
 
 STATUS_BY_CODE: dict[str, int] = {
     "not_found": 404,
@@ -179,13 +182,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = exc.errors()
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in found[:MAX_ERRORS]
         ]
         code = _validation_code(errors)
         status = 400 if code in ("malformed_json", "invalid_datetime") else None
-        return problem_response(request, code, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
-                                status, errors=errors)
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        if len(found) > MAX_ERRORS:
+            detail += f"; and {len(found) - MAX_ERRORS} more"
+        return problem_response(request, code, detail, status, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

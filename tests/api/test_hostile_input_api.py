@@ -198,3 +198,16 @@ def test_no_date_is_a_500(client, at):
     text = at.isoformat() if hasattr(at, "isoformat") else at
     response = client.get("/v1/ledger/entries", params={"from": text}, headers=finance().headers)
     assert response.status_code < 500, (text, response.text)
+
+
+def test_a_body_of_many_unknown_fields_is_answered_with_a_bounded_problem(client, services):
+    host = a_host(client)
+    body = {**room_body(), **{f"field{i}": 0 for i in range(1_000)}}
+
+    with nothing_written(services):
+        response = client.post("/v1/rooms", json=body, headers=host.headers)
+
+    problem = assert_problem(response, 422, "validation")
+    assert len(problem["errors"]) == 20
+    assert problem["detail"].endswith("and 980 more")
+    assert len(response.content) < 5_000

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import IntegrityError
+
 from domain.clock import Clock
 from domain.creators.commands import CreatorCommands
 from domain.errors import (
@@ -147,7 +149,16 @@ class RoomCommands:
                                 {price.currency: self.policies.commission.threshold(price.currency)})
             return room, [room]
 
-        return self.uow.transact(decide)
+        try:
+            return self.uow.transact(decide)
+        except IntegrityError:
+            # The same opening sent twice at once: the twin that lost the race finds the room its key opened.
+            if not idempotency_key or (existing := self.uow.find(Room, room_id)) is None:
+                raise
+            if not self._same_opening(room_id, title, scheduled_start, price if not tiers else None, capacity,
+                                      sales_end, tiers):
+                raise IdempotencyConflictError("this Idempotency-Key opened a room with other parameters") from None
+            return existing, None
 
     def _same_opening(self, room_id: UUID, title: str, scheduled_start: datetime | None,
                       price: Money | None, capacity: int, sales_end: datetime | None,

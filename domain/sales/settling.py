@@ -10,6 +10,7 @@ transaction (`record_seat`: a success is one `Ticket.Sold`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from domain.guards import WriteGuards
 from domain.ids import refund_id_for
@@ -25,6 +26,17 @@ def may_move_seat(ticket: Ticket, session: PaymentSession) -> bool:
     if session.status in ("failed", "canceled"):
         return ticket.status is TicketStatus.RESERVED
     return session.status == "succeeded" and ticket.split is None and ticket.status is not TicketStatus.RESERVED
+
+
+def payment_facts(session: PaymentSession) -> dict[str, Any]:
+    """What a paid ticket records of its payment: the processor's ids, and the fee, net and rate of its charge
+    (None where the processor reported no charge: nothing was taken)."""
+    charge = session.charge
+    return {"provider": session.provider, "payment_id": session.payment_id,
+            "fee": charge.fee if charge else None, "net": charge.net if charge else None,
+            "exchange_rate": charge.exchange_rate if charge else None,
+            "charge_id": charge.charge_id if charge else None,
+            "balance_transaction_id": charge.balance_transaction_id if charge else None}
 
 
 def apply_payment(guards: WriteGuards, ticket: Ticket, session: PaymentSession, now: datetime,
@@ -49,20 +61,7 @@ def apply_payment(guards: WriteGuards, ticket: Ticket, session: PaymentSession, 
     gross = Money(ticket.price_amount, ticket.price_currency)
     lifetime_before = guards.accrue_revenue(ticket.host_id, gross.currency, gross.amount, ticket.room_id)
     split = commission.split(gross, lifetime_before)
-    charge = session.charge
-    ticket.pay(
-        split=split,
-        fee=charge.fee if charge else None,
-        net=charge.net if charge else None,
-        exchange_rate=charge.exchange_rate if charge else None,
-        provider=session.provider,
-        payment_id=session.payment_id,
-        charge_id=charge.charge_id if charge else None,
-        balance_transaction_id=charge.balance_transaction_id if charge else None,
-        lifetime_before=lifetime_before,
-        at=now,
-        seat_held=seat_held,
-    )
+    ticket.pay(split=split, **payment_facts(session), lifetime_before=lifetime_before, at=now, seat_held=seat_held)
     if seat_held:
         guards.mark_paid(ticket.id)
         return False
@@ -84,19 +83,7 @@ def record_seat(guards: WriteGuards, seat: Seat, session: PaymentSession | None,
         return ticket
     gross = seat.price
     lifetime_before = guards.accrue_revenue(seat.host_id, gross.currency, gross.amount, seat.room_id)
-    charge = session.charge
-    ticket = Ticket.sell(
-        seat,
-        split=commission.split(gross, lifetime_before),
-        fee=charge.fee if charge else None,
-        net=charge.net if charge else None,
-        exchange_rate=charge.exchange_rate if charge else None,
-        provider=session.provider,
-        payment_id=session.payment_id,
-        charge_id=charge.charge_id if charge else None,
-        balance_transaction_id=charge.balance_transaction_id if charge else None,
-        lifetime_before=lifetime_before,
-        at=now,
-    )
+    ticket = Ticket.sell(seat, split=commission.split(gross, lifetime_before), **payment_facts(session),
+                         lifetime_before=lifetime_before, at=now)
     guards.mark_paid(ticket.id)
     return ticket

@@ -164,8 +164,9 @@ def price_claim(tiers: Mapping[UUID, TierInventory], room_id: UUID, host_id: str
     tier, problem = choose_tier(tiers, room_id, wanted, now, code.unlocks_tier_ids if code else frozenset())
     if tier is None:
         return None, problem, None, 0
-    if code_id is not None and (code is None or not code.applies(room_id, tier.tier_id, now)):
-        return None, "code_invalid", None, 0
+    if code_id is not None and (code is None or not code.applies(room_id, tier.tier_id, now)
+                                or (code.amount_off is not None and code.currency != tier.price.currency)):
+        return None, "code_invalid", None, 0  # an amount off in another currency took nothing off, and a use
     named = tier.price.amount
     if tier.minimum_amount is not None:  # pay what you want
         named = amount if amount is not None else named

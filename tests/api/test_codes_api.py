@@ -239,3 +239,14 @@ def test_an_amount_off_beyond_the_dearest_ticket_is_a_validation_problem(client,
 
     assert_problem(response, 422, "validation")
 
+
+
+def test_an_amount_code_in_another_currency_than_the_ticket_is_invalid_and_writes_nothing(client, services):
+    host = a_host(client)
+    a_code(client, host, code="FIVE", percent_off=None, amount_off=price(500, "USD"))  # every room of the host
+    euros = a_room(client, host, ticket_price=price(2000, "EUR"))
+
+    with nothing_written(services):
+        response = buy_with(client, euros, "five")
+
+    assert_problem(response, 422, "code_invalid")

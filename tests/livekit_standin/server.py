@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import functools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -83,22 +85,23 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404, "bad_route", f"no route {self.path}")
         request_cls, response_cls, allowed = METHODS[method]
         request = request_cls.FromString(body)
-        status = self._serve(method, request, allowed, response_cls)
+        status, reply = self._serve(method, request, allowed, response_cls)
+        # Recorded before the answer goes out: a caller that has its answer finds its call in `calls`.
         with self.state.lock:
             self.state.calls.append(Call(method, json.loads(MessageToJson(request, preserving_proto_field_name=True)),
                                          status))
+        reply()
 
-    def _serve(self, method: str, request: Any, allowed: Any, response_cls: Any) -> int:
+    def _serve(self, method: str, request: Any, allowed: Any, response_cls: Any) -> tuple[int, Callable[[], None]]:
+        """The call's status, and how to answer it (not sent yet)."""
         state = self.state
         auth = self.headers.get("Authorization") or ""
         try:
             claims = lk.TokenVerifier(state.api_key, state.api_secret).verify(auth.removeprefix("Bearer "))
         except Exception as exc:
-            self._error(401, "unauthenticated", f"invalid token: {exc}")
-            return 401
+            return 401, functools.partial(self._error, 401, "unauthenticated", f"invalid token: {exc}")
         if claims.video is None or not allowed(claims.video, request):
-            self._error(403, "permission_denied", f"grants do not allow {method}")
-            return 403
+            return 403, functools.partial(self._error, 403, "permission_denied", f"grants do not allow {method}")
         with state.lock:
             if state.failures_left > 0:
                 state.failures_left -= 1
@@ -108,17 +111,17 @@ class _Handler(BaseHTTPRequestHandler):
             if status == 200:
                 status = self._apply(method, request)
         if status == 404:
-            self._error(404, "not_found", "requested room or participant does not exist")
-        elif status >= 500:
-            self._error(status, "unavailable", "the stand-in was told to fail")
-        else:
-            payload = response_cls().SerializeToString()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/protobuf")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        return status
+            return status, functools.partial(self._error, 404, "not_found", "requested room or participant does not exist")
+        if status >= 500:
+            return status, functools.partial(self._error, status, "unavailable", "the stand-in was told to fail")
+        return status, functools.partial(self._ok, response_cls().SerializeToString())
+
+    def _ok(self, payload: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/protobuf")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _apply(self, method: str, request: Any) -> int:
         rooms = self.state.rooms

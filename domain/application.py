@@ -127,7 +127,6 @@ class BoxOffice(Application[UUID]):
     create_code = forward("_codes", CodeCommands.create_code)
     buy_ticket = forward("_sales", SalesCommands.buy_ticket)
     purchase_request = forward("_sales", SalesCommands.purchase_request)
-    submit_purchase = forward("_sales", SalesCommands.submit_purchase)
     purchase_is_settled = forward("_sales", SalesCommands.purchase_is_settled)
     complete_purchase = forward("_sales", SalesCommands.complete_purchase)
     payment_request_for = forward("_sales", SalesCommands.payment_request_for)

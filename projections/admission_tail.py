@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from domain.sales.sold_out import SoldOutMarks
 from projections.admission_index import AdmissionIndex
@@ -62,21 +62,13 @@ class AdmissionTail:
                 else:
                     self.index.apply(read[1], n.id, read[0])
                 if marks is not None:
-                    self._forget_mark(marks, n, read)
+                    kind = read[0] if read is not None else self._reader.kind(n.topic)[0]
+                    marks.forget_for(kind, n.originator_id, self._event(n, read))
             applied += len(notifications)
 
-    def _forget_mark(self, marks: SoldOutMarks, n: Any, read: tuple[str, Any] | None) -> None:
-        """Drop the mark of the room this event is about, if it may have freed a seat there."""
-        kind = read[0] if read is not None else self._reader.kind(n.topic)[0]
-        if not marks.frees_seats(kind):
-            return
-        if kind.startswith("Room."):
-            marks.forget(n.originator_id)
-            return
-        event = read[1] if read is not None else self.mapper.to_domain_event(n)  # rare: decoded in full
-        room_id = getattr(event, "room_id", None)
-        if room_id is not None:
-            marks.forget(room_id if isinstance(room_id, UUID) else UUID(str(room_id)))
+    def _event(self, n: Any, read: tuple[str, Any] | None) -> Callable[[], Any]:
+        """The event as read; one the index ignores is decoded in full only if asked (rare: it may free a seat)."""
+        return (lambda: read[1]) if read is not None else (lambda: self.mapper.to_domain_event(n))
 
     def poke(self) -> None:
         self._wake.set()

@@ -49,9 +49,8 @@ class ClaimReads:
             row = self._one(_NEXT_EXPIRY.format(room="%s"), (rid,))
             expiries[rid] = None if row is None else int(_col(row, "hold_expires_us", 0))
         expiry = expiries[rid]
-        windows = [t for tier in tiers.values() for t in (tier.sales_start, tier.sales_end)]
         return SeatClaim(status, tier_id=tier_id, expired_holds=expiry is not None and expiry <= now_us,  # type: ignore[arg-type]
-                         stable_until=stable_until(now, from_us(sales_end_us), windows, from_us(expiry)))
+                         stable_until=stable_until(now, from_us(sales_end_us), tiers.values(), from_us(expiry)))
 
     def _read_claims(self, rids: list[str], tids: list[str], asked: list[tuple[str, str]], wanted: Mapping[str, int],
                      now_us: int, skip_busy: bool = False

@@ -155,9 +155,8 @@ class MemoryGuards(MemoryWaitlistGuards):
                   now: datetime, tier_id: UUID | None = None) -> SeatClaim:
         """As store/claim_reads_sql.py `_sold_out`: a sweep may free a seat now; the answer's time bound."""
         expiry = self.staged.next_hold_expiry(room_id)
-        windows = [t for tier in tiers.values() for t in (tier.sales_start, tier.sales_end)]
         return SeatClaim(status, tier_id=tier_id, expired_holds=expiry is not None and expiry <= now,  # type: ignore[arg-type]
-                         stable_until=stable_until(now, sales_end, windows, expiry))
+                         stable_until=stable_until(now, sales_end, tiers.values(), expiry))
 
     def claim_rooms(self, claims: Mapping[UUID, Sequence[Sequence[Any]]], now: datetime,
                     hold_expires_at: datetime, replayable: Collection[UUID] | None = None,

@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -107,16 +106,8 @@ class SalesCommands:
     ) -> Purchase:
         request = self.purchase_request(room_id, holder_id, idempotency_key=idempotency_key,
                                         payment_method=payment_method, tier_id=tier_id, code=code, amount=amount)
-        return self.complete_purchase(request, self.submit_purchase(request).result(30.0))
-
-    def submit_purchase(self, request: ReserveRequest) -> Future[object]:
-        """The reservation's outcome, to await: a sold-out mark's refusal at once, else a claim's."""
-        refusal = self.sold_out.refusal(request)
-        if refusal is None:
-            return self.reservations.submit(request)
-        done: Future[object] = Future()
-        done.set_result(refusal)
-        return done
+        # A room a claim just found sold out answers at once (domain/sales/sold_out.py); else a claim.
+        return self.complete_purchase(request, self.sold_out.refusal(request) or self.reservations.run(request))
 
     def purchase_request(
         self,

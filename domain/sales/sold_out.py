@@ -31,10 +31,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from domain.clock import Clock
-from domain.guards import SeatClaim
+from domain.guards import SeatClaim, TierInventory
 from domain.sales.purchases import ReserveRequest
 
 # Ticket events that only take seats: every other event of a room may free one, or change what a claim answers.
@@ -43,10 +44,11 @@ ROOM_SCOPED = ("Ticket.", "Offer.", "WaitlistEntry.")  # events of a room's seat
 SOLD_OUT = SeatClaim("sold_out", expired_holds=False)
 
 
-def stable_until(now: datetime, sales_end: datetime | None, windows: Iterable[datetime | None],
+def stable_until(now: datetime, sales_end: datetime | None, tiers: Iterable[TierInventory],
                  next_hold_expiry: datetime | None) -> datetime | None:
     """When a sold-out claim's answer may first change by time alone: the room's sales end, a tier's
-    sales start or end still ahead (`windows`), or the soonest unpaid hold's expiry; None: never."""
+    sales start or end still ahead, or the soonest unpaid hold's expiry; None: never."""
+    windows = [t for tier in tiers for t in (tier.sales_start, tier.sales_end)]
     ahead = [t for t in (sales_end, next_hold_expiry, *windows) if t is not None and t > now]
     return min(ahead, default=None)
 
@@ -59,7 +61,7 @@ class SoldOutMarks:
         self.holds_live_ticket: Callable[[UUID, str], bool] | None = None  # set by the composition root
         self._until: dict[UUID, datetime] = {}
         self._lock = threading.Lock()
-        self.refused = 0  # purchases a mark answered (for tests and metrics)
+        self.refused = 0  # purchases a mark answered (the tests count them)
 
     @staticmethod
     def plain(request: ReserveRequest) -> bool:
@@ -96,16 +98,20 @@ class SoldOutMarks:
         """May an event of this kind (`Ticket.Released`) free a seat, or change a claim's answer?"""
         return kind not in TAKES_SEATS and (kind.startswith("Room.") or kind.startswith(ROOM_SCOPED))
 
-    def saw(self, events: Iterable[object]) -> None:
+    def saw(self, events: Iterable[Any]) -> None:
         """Events this process committed: drop the marks of the rooms they may have freed a seat in."""
-        if not self._until:
+        if self._until:
+            for event in events:
+                self.forget_for(type(event).__qualname__, event.originator_id, lambda: event)
+
+    def forget_for(self, kind: str, originator_id: UUID, event: Callable[[], Any]) -> None:
+        """Drop the mark an event of this kind may end: a room's own events name the room by their
+        originator; ticket, offer and waitlist events by their `room_id` (`event()`, asked only then)."""
+        if not self.frees_seats(kind):
             return
-        for event in events:
-            kind = type(event).__qualname__
-            if self.frees_seats(kind):
-                room_id = event.originator_id if kind.startswith("Room.") else getattr(event, "room_id", None)  # type: ignore[attr-defined]
-                if isinstance(room_id, UUID):
-                    self.forget(room_id)
+        room_id = originator_id if kind.startswith("Room.") else getattr(event(), "room_id", None)
+        if room_id is not None:
+            self.forget(room_id if isinstance(room_id, UUID) else UUID(str(room_id)))
 
     def forget(self, room_id: UUID) -> None:
         """An event of the room may have freed a seat: the next purchase asks a claim."""

@@ -88,6 +88,20 @@ class UnitOfWork:
             self.committed(position)
         return box["result"], position
 
+    def transact_or_replay(self, decide: Decide[R], replay: Callable[[], R | None],
+                           *lost: type[Exception]) -> tuple[R, int | None]:
+        """`transact` for a write made under an Idempotency-Key. The same request sent twice at once: the
+        twin that loses the race fails with one of `lost` (the rule or the key the winner satisfied first).
+        Then `replay()` finds what the key made, and that is the answer, with no position (nothing new was
+        written); None: the key made nothing, and the failure stands."""
+        try:
+            return self.transact(decide)
+        except lost:
+            made = replay()
+            if made is None:
+                raise
+            return made, None
+
     def record(self, aggregates: Iterable[Aggregate], dedupe_key: str | None = None) -> int | None:
         """Append these aggregates' new events in one transaction, with no guard to decide on
         (and the `dedupe_key` recorded with them: seen before, DuplicateDeliveryError)."""

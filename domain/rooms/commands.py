@@ -149,16 +149,15 @@ class RoomCommands:
                                 {price.currency: self.policies.commission.threshold(price.currency)})
             return room, [room]
 
-        try:
-            return self.uow.transact(decide)
-        except IntegrityError:
-            # The same opening sent twice at once: the twin that lost the race finds the room its key opened.
-            if not idempotency_key or (existing := self.uow.find(Room, room_id)) is None:
-                raise
-            if not self._same_opening(room_id, title, scheduled_start, price if not tiers else None, capacity,
-                                      sales_end, tiers):
-                raise IdempotencyConflictError("this Idempotency-Key opened a room with other parameters") from None
-            return existing, None
+        def replay() -> Room | None:
+            """The twin that lost the race finds the room its key opened (with other parameters: a conflict)."""
+            existing = self.uow.find(Room, room_id) if idempotency_key else None
+            if existing is not None and not self._same_opening(room_id, title, scheduled_start,
+                                                               price if not tiers else None, capacity, sales_end, tiers):
+                raise IdempotencyConflictError("this Idempotency-Key opened a room with other parameters")
+            return existing
+
+        return self.uow.transact_or_replay(decide, replay, IntegrityError)
 
     def _same_opening(self, room_id: UUID, title: str, scheduled_start: datetime | None,
                       price: Money | None, capacity: int, sales_end: datetime | None,

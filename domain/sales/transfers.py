@@ -77,7 +77,7 @@ class TransferCommands:
         ticket._transfer(room_id=ticket.room_id, from_holder_id=from_holder_id, to_holder_id=to_holder_id,
                          transfer_count=ticket.transfer_count + 1, idempotency_key=key, at=self.clock.now())
 
-        def decide(guards: WriteGuards) -> tuple[None, list[Ticket]]:
+        def decide(guards: WriteGuards) -> tuple[Ticket | None, list[Ticket]]:
             status = guards.transfer_hold(ticket.id, ticket.room_id, from_holder_id, to_holder_id)
             if status == "receiver_holds":
                 raise NotTransferableError("the receiver already holds a live ticket for this room",
@@ -86,17 +86,13 @@ class TransferCommands:
                 raise NotTransferableError("the ticket is no longer this holder's live ticket", rule="not_held")
             return None, [ticket]
 
-        try:
-            _, position = self.uow.transact(decide)
-        except NotTransferableError:
-            # The same request sent twice at once: the twin that lost the race finds the ticket moved (to
-            # the receiver) by the one that won, under the same key. That is the same transfer, replayed.
-            if key is not None:
-                again = self.uow.load(Ticket, ticket_id, "ticket")
-                if _made_with(again, key, actor_id, to_holder_id):
-                    return again, None, True
-            raise
-        return ticket, position, False
+        def replay() -> Ticket | None:
+            """The twin that lost the race finds the ticket moved to the receiver under this key."""
+            again = self.uow.load(Ticket, ticket_id, "ticket") if key is not None else None
+            return again if again is not None and _made_with(again, key, actor_id, to_holder_id) else None  # type: ignore[arg-type]
+
+        replayed, position = self.uow.transact_or_replay(decide, replay, NotTransferableError)
+        return (replayed, None, True) if replayed is not None else (ticket, position, False)
 
 
 def _made_with(ticket: Ticket, key: str, actor_id: str, to_holder_id: str) -> bool:

@@ -110,14 +110,9 @@ class WaitlistCommands:
                                        place=joined.place, joined_at=now)
             return entry, [entry]
 
-        try:
-            return self.uow.transact(decide)
-        except AlreadyOnWaitlistError:
-            # The same request sent twice at once: the twin that lost the race finds the listener in line,
-            # under the place this key made. That is the same place, replayed, not a refusal.
-            if idempotency_key and (earlier := self._joined(entry_id, tier_id)) is not None:
-                return earlier, None
-            raise
+        # The twin of a request sent twice at once finds the listener in line, at the place this key made.
+        return self.uow.transact_or_replay(
+            decide, lambda: self._joined(entry_id, tier_id) if idempotency_key else None, AlreadyOnWaitlistError)
 
     def _joined(self, entry_id: UUID, tier_id: UUID | None) -> WaitlistEntry | None:
         """The place this key's entry id already holds (another tier named: IdempotencyConflictError)."""

@@ -60,8 +60,13 @@ migrate: $(STAMP)
 simulate: $(DEV_STAMP)  # the money simulation for SEEDS seeds (default 20) on the local PostgreSQL
 	$(BIN)/python -m tests.integration.simulate --seeds $(or $(SEEDS),20)
 
+# DRIVER=python|wrk|both (default both): the HTTP sales' load driver, bench/loadgen.py and/or wrk (installed
+# here with apt-get where it is missing and apt-get is available; without wrk its rows are skipped).
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench $(if $(FULL),--full,)
+	@command -v wrk >/dev/null 2>&1 || [ "$(DRIVER)" = python ] || { command -v apt-get >/dev/null 2>&1 \
+	  && DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || echo "wrk is not installed (and apt-get could not install it): the wrk rows are skipped"
+	$(BIN)/python -m bench $(if $(FULL),--full,) $(if $(DRIVER),--driver $(DRIVER),)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,5 +1,8 @@
 """`make bench` (quick, at most ~5 minutes) or `make bench FULL=1` (the sizes in bench/RESULTS.md).
 
+`--driver python|wrk|both` (default both; `make bench DRIVER=python`) picks the load driver of the
+HTTP sales (flash_sale, many_rooms): bench/loadgen.py, wrk (bench/wrk_driver.py), or each in turn.
+
 Each benchmark prints a table, writes bench/out/<name>.json, and compares with
 a baseline measured in the same run on the same machine.
 """
@@ -27,7 +30,29 @@ BENCHMARKS = {
 }
 
 
+DRIVEN = {"flash_sale", "many_rooms"}  # the benchmarks that take a load driver
+DRIVERS = ("python", "wrk", "both")
+
+
+def _driver(argv: list[str]) -> tuple[str, list[str]]:
+    """The --driver value (`--driver X` or `--driver=X`) and the arguments without it."""
+    rest, driver, i = [], "both", 0
+    while i < len(argv):
+        if argv[i] == "--driver" and i + 1 < len(argv):
+            driver, i = argv[i + 1], i + 2
+            continue
+        if argv[i].startswith("--driver="):
+            driver = argv[i].split("=", 1)[1]
+        else:
+            rest.append(argv[i])
+        i += 1
+    if driver not in DRIVERS:
+        raise SystemExit(f"--driver must be one of {', '.join(DRIVERS)}, not {driver!r}")
+    return driver, rest
+
+
 def main(argv: list[str]) -> int:
+    driver, argv = _driver(argv)
     full = "--full" in argv
     chosen = [a for a in argv if not a.startswith("--")] or list(BENCHMARKS)
     summary, seconds = {}, {}
@@ -35,7 +60,7 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         print(f"\n=== {name} ({'full' if full else 'quick'}) ===", flush=True)
         t0 = time.perf_counter()
-        result = BENCHMARKS[name](full=full)
+        result = BENCHMARKS[name](full=full, driver=driver) if name in DRIVEN else BENCHMARKS[name](full=full)
         seconds[name] = round(time.perf_counter() - t0, 1)
         summary[name] = result.get("goals", {})
     OUT.mkdir(exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,3 +56,10 @@ def table(title: str, rows: list[tuple[str, Any]]) -> str:
     width = max(len(k) for k, _ in rows)
     lines = [title, "-" * len(title)] + [f"{k:<{width}}  {v}" for k, v in rows]
     return "\n".join(lines)
+
+
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's children that have ended: the difference across a
+    load driver's run is the driver's own (the server's processes end later)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -23,7 +23,7 @@ import psycopg
 
 from api.auth import issue_token
 from bench import wrk_driver
-from bench.common import SECRET, table, throwaway_database, write
+from bench.common import SECRET, children_cpu_s, table, throwaway_database, write
 from bench.loadgen import Request, percentile, run_in_process, summarise
 from tests.support.server import running_server
 
@@ -64,12 +64,12 @@ def run_shape(full: bool, per_creator: int, workers: int = 2, connections: int =
             rng = random.Random(14)
             buys = [Request("POST", f"/v1/rooms/{rng.choice(room_ids)}/tickets", _bearer(f"fan-{i}", "listener"))
                     for i in range(buyers)]
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), children_cpu_s()
             if driver == "wrk":
                 load = wrk_driver.run_wrk(host, int(port), buys, connections)
             else:
                 raw = run_in_process(host, int(port), buys, connections)
-            wall = time.perf_counter() - started
+            wall, cpu = time.perf_counter() - started, children_cpu_s() - cpu
         with psycopg.connect(url) as conn:  # after the server stopped: its backends flushed their statistics
             deadlocks = conn.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
                                      ).fetchone()[0]
@@ -87,7 +87,7 @@ def run_shape(full: bool, per_creator: int, workers: int = 2, connections: int =
         db_rate, db_last = wrk_driver.sales_per_s(accepted, load["load_started_at_us"], last_in_db)
         return {**shape, "accepted": accepted, "statuses": load["statuses"], "accepted_sales_per_s": rate,
                 "last_sale_s": last, "accepted_sales_per_s_by_db_clock": db_rate, "last_sale_by_db_clock_s": db_last,
-                "wall_s": round(wall, 2), "startup_ms": round((load["load_started_at_us"] - load["started_at_us"])
+                "wall_s": round(wall, 2), "driver_cpu_s": round(cpu, 2), "startup_ms": round((load["load_started_at_us"] - load["started_at_us"])
                                                                / 1000, 1),
                 "p50_ms": load["p50_ms"], "p99_ms": load["p99_ms"], **checks}
     sales = [r for r in raw["results"] if r[0] == 201]
@@ -99,7 +99,7 @@ def run_shape(full: bool, per_creator: int, workers: int = 2, connections: int =
         "statuses": dict(sorted((str(s), sum(1 for r in raw["results"] if r[0] == s))
                                 for s in {r[0] for r in raw["results"]})),
         "accepted_sales_per_s": round(rate, 1), "last_sale_s": round(last, 2), "wall_s": round(wall, 2),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        "driver_cpu_s": round(cpu, 2), "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p99_ms": round(percentile(latencies, 99) * 1000, 1),
         **checks, "baseline_healthz_rps": baseline["rps"],
         "ratio_sales_to_healthz": round(rate / baseline["rps"], 3) if baseline["rps"] else 0.0,
     }

@@ -9,7 +9,8 @@ thread has, the driver sends wrk SIGINT (its main thread would otherwise sleep o
 and parses the JSON line the script's done() prints: statuses, p50/p99 latency (wrk's histogram,
 microseconds), per-thread counts, and CLOCK_REALTIME microsecond timestamps taken in the script
 through LuaJIT's ffi: the first request each thread sent and the last response of each status.
-The driver checks that each request was sent once and answered once, and raises otherwise.
+The driver checks that each request was sent once and answered once, and raises otherwise; `cpu_s`
+is wrk's own CPU time (user + system), the load driver's share of the machine.
 
 Accepted sales per second, as the Python driver (bench/loadgen.py) defines it: accepted sales over
 the time from the start of the load to the last accepted sale's response. With wrk, the start is the
@@ -35,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.common import children_cpu_s
 from bench.loadgen import Request
 
 SCRIPT = Path(__file__).with_name("wrk_requests.lua")
@@ -68,7 +70,7 @@ def run_wrk(host: str, port: int, requests: Sequence[Request], connections: int 
         _write_shares(prefix, f"{host}:{port}", requests, threads)
         cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", f"{int(timeout_s)}s",
                "--latency", "-s", str(SCRIPT), f"http://{host}:{port}", "--", str(prefix)]
-        started_at_us = time.time_ns() // 1000
+        started_at_us, cpu = time.time_ns() // 1000, children_cpu_s()
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         finished, elapsed, notes = 0, 0.0, []
@@ -83,12 +85,14 @@ def run_wrk(host: str, port: int, requests: Sequence[Request], connections: int 
             else:
                 notes.append(line)
         out, err = proc.communicate(timeout=60)
+        cpu = children_cpu_s() - cpu
     notes.append(err)
     report = next((line for line in out.splitlines() if line.startswith("WRK_DRIVER ")), None)
     if proc.returncode != 0 or report is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {''.join(notes)[-2000:]}\n{out[-2000:]}")
     data = json.loads(report.removeprefix("WRK_DRIVER "))
-    return _result(data, len(requests), started_at_us, elapsed or time.perf_counter() - t0, "".join(notes))
+    return {**_result(data, len(requests), started_at_us, elapsed or time.perf_counter() - t0, "".join(notes)),
+            "cpu_s": round(cpu, 2)}
 
 
 def _result(data: dict[str, Any], expected: int, started_at_us: int, elapsed: float, notes: str) -> dict[str, Any]:

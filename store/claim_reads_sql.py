@@ -104,6 +104,7 @@ class ClaimReads:
             # one of its tiers) that the batch's claims may fill is asked for its soonest unpaid hold expiry,
             # through the partial index of the rooms' unpaid holds; the others are not asked (the select
             # list is computed only for the rows the WHERE keeps).
+            revenue = self._send_revenue_reads(rids)  # type: ignore[attr-defined]
             expired.execute(
                 "SELECT q.r, (" + _NEXT_EXPIRY.format(room="q.r") + ") AS e FROM unnest(%b::text[], %b::int4[])"
                 " AS q(r, n) WHERE"
@@ -113,4 +114,5 @@ class ClaimReads:
             inventories = {_col(r, "room_id", 0): r for r in self._cursor.fetchall()}
             busy = {_col(r, "room_id", 0) for r in known.fetchall()} - set(inventories) if skip_busy else set()
             expiries = {_col(r, "r", 0): _col(r, "e", 1) for r in expired.fetchall()}
+            revenue(inventories)
             return inventories, holds.fetchall(), tiers.fetchall(), busy, expiries

@@ -49,7 +49,7 @@ tiers), so they need no rank of their own; creator rows come after rooms.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -61,6 +61,12 @@ SHARE = 4  # a new slice takes at most a quarter of the unallocated headroom, un
 # A room takes its slice when it opens (its sales then never lock the creator's row) if all its seats could
 # bring at most this fraction of the unallocated headroom; otherwise at its first sale, sized by what is left.
 OPENING = 16
+
+_SLICES_OF_ROOMS = "SELECT room_id, currency, creator_id, quota, used FROM revenue_slices WHERE room_id = ANY(%b)"
+# L of (creator c, currency k) as committed: the row's lifetime and every slice's used part.
+_ESTIMATE = ("SELECT q.c, q.k, COALESCE((SELECT r.lifetime FROM creator_revenue r WHERE r.creator_id = q.c"
+             " AND r.currency = q.k), 0) + COALESCE((SELECT SUM(s.used) FROM revenue_slices s"
+             " WHERE s.creator_id = q.c AND s.currency = q.k), 0) AS l FROM {}")
 
 Key = tuple[str, str]  # (creator, currency)
 Slot = tuple[str, str]  # (room, currency)
@@ -250,20 +256,46 @@ class RevenueGuards:
 
     # --- reading and writing ---------------------------------------------------------------
 
+    def _send_revenue_reads(self, rids: list[str]) -> Callable[[Mapping[str, Any]], None]:
+        """PostgreSQL, with a claim's reads (the same round trip, after the rooms' row locks): the slices of
+        these rooms and L of their creators in their rooms' currency, which `plan_revenue` would otherwise
+        read in a round trip of its own. The answer is taken with the locked rooms' inventory rows: only the
+        slices of rooms this transaction holds are kept (a busy room's may change before it is held)."""
+        conn = self._cursor.connection  # type: ignore[attr-defined]
+        slices, sums = conn.cursor(), conn.cursor()
+        slices.execute(_SLICES_OF_ROOMS, (rids,), prepare=False)
+        sums.execute(_ESTIMATE.format("(SELECT DISTINCT host_id AS c, price_currency AS k FROM seat_inventory"
+                                      " WHERE room_id = ANY(%b)) AS q"), (rids,), prepare=False)
+
+        def take(held: Mapping[str, Any]) -> None:
+            found, estimates = slices.fetchall(), sums.fetchall()
+            slices.close()
+            sums.close()
+            fresh = {(rid, _col(inv, "price_currency", 7)) for rid, inv in held.items()} - self._slices.keys()
+            for slot in fresh:  # a slice this transaction already holds may have changed since: kept as it is
+                self._slices[slot] = None
+            self._keep_slices(r for r in found if (_col(r, "room_id", 0), _col(r, "currency", 1)) in fresh)
+            for r in estimates:
+                self._base.setdefault((_col(r, "c", 0), _col(r, "k", 1)), int(_col(r, "l", 2)))
+        return take
+
+    def _keep_slices(self, rows: Iterable[Any]) -> None:
+        for r in rows:
+            slot = (_col(r, "room_id", 0), _col(r, "currency", 1))
+            if slot in self._slices:
+                self._slices[slot] = [_col(r, "creator_id", 2), int(_col(r, "quota", 3)), int(_col(r, "used", 4))]
+
     def _read_slices(self, slots: list[Slot], keys: list[Key]) -> None:
         """The slices of these held rooms, and L of these creators as committed (one round trip)."""
         slots = [s for s in slots if s not in self._slices]
         rids = sorted({rid for rid, _ in slots})
-        estimate = ("SELECT q.c, q.k, COALESCE((SELECT r.lifetime FROM creator_revenue r WHERE r.creator_id = q.c"
-                    " AND r.currency = q.k), 0) + COALESCE((SELECT SUM(s.used) FROM revenue_slices s"
-                    " WHERE s.creator_id = q.c AND s.currency = q.k), 0) AS l FROM {}")
+        estimate = _ESTIMATE
         found: list[Any] = []
         sums: list[Any] = []
         if self._pg and (rids or keys):  # type: ignore[attr-defined]
             with self._cursor.connection.cursor() as one, self._cursor.connection.cursor() as two:  # type: ignore[attr-defined]
                 if rids:
-                    one.execute("SELECT room_id, currency, creator_id, quota, used FROM revenue_slices"
-                                " WHERE room_id = ANY(%b)", (rids,), prepare=False)
+                    one.execute(_SLICES_OF_ROOMS, (rids,), prepare=False)
                 if keys:
                     two.execute(estimate.format("unnest(%b::text[], %b::text[]) AS q(c, k)"),
                                 ([c for c, _ in keys], [k for _, k in keys]), prepare=False)
@@ -277,10 +309,7 @@ class RevenueGuards:
                 sums.append(self._one(estimate.format("(SELECT %s AS c, %s AS k) AS q"), key))  # type: ignore[attr-defined]
         for slot in slots:
             self._slices[slot] = None
-        for r in found:
-            slot = (_col(r, "room_id", 0), _col(r, "currency", 1))
-            if slot in self._slices:
-                self._slices[slot] = [_col(r, "creator_id", 2), int(_col(r, "quota", 3)), int(_col(r, "used", 4))]
+        self._keep_slices(found)
         for r in sums:
             self._base[(_col(r, "c", 0), _col(r, "k", 1))] = int(_col(r, "l", 2))
 

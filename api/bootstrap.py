@@ -143,7 +143,8 @@ def build_services(
     )
     projector = Projector(app.recorder, app.mapper, db,
                           [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection(),
-                           WebhookEndpointsProjection(), WaitlistProjection()])
+                           WebhookEndpointsProjection(), WaitlistProjection()],
+                          clock=clock, stuck_after=settings.projection_stuck_after_failures)
     if settings.is_postgres:  # several writers at once: PostgreSQL, not one SQLite file
         projector.replayer = functools.partial(replay_in_processes,
                                                functools.partial(replay_projector, settings.database_url))

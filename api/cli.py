@@ -217,14 +217,18 @@ def project_run(
 
 @project.command("status")
 def project_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Each projection's position and lag behind the event log."""
+    """Each projection's position and lag behind the event log, and what fails where one cannot go on."""
     services = _services()
     statuses = services.projector.status()
     if as_json:
-        typer.echo(json.dumps([{"name": s.name, "position": s.position, "head": s.head, "lag": s.lag} for s in statuses]))
+        typer.echo(json.dumps([{"name": s.name, "position": s.position, "head": s.head, "lag": s.lag,
+                                 **({"failing": {**s.fault.public(), "stuck": s.stuck}} if s.fault else {})}
+                                for s in statuses]))
         return
     for s in statuses:
         typer.echo(f"{s.name:<12} position {s.position:>10}  head {s.head:>10}  lag {s.lag}")
+        if s.fault:  # cannot apply the next event: retried with backoff, never skipped (projections/faults.py)
+            typer.echo(f"  {'STUCK' if s.stuck else 'failing'}: {s.fault.summary}")
 
 
 @project.command("rebuild")

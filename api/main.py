@@ -312,6 +312,7 @@ def _store_facts(services: Services) -> dict[str, object]:
     statuses = services.projector.status()
     head = max((s.head for s in statuses), default=0)
     return {"head": head, "projections": {s.name: (s.position, s.lag) for s in statuses},
+            "faults": {s.name: (int(s.stuck), s.fault.attempts if s.fault else 0) for s in statuses},
             "top_rooms": operations.top_rooms(services.db, services.settings.metrics_top_rooms),
             "reactors": {r.name: r.lag() for r in services.reactors.all}}
 

@@ -10,7 +10,7 @@ Label sets are bounded: outcomes and reasons are fixed codes, routes are templat
 (`/v1/rooms/{room_id}`), never raw paths, and seats sold are reported for the top N
 rooms only (BOXOFFICE_METRICS_TOP_ROOMS), read from the catalog at scrape time.
 
-Values that live in the database (projection lag, seats sold, reactor positions) are
+Values that live in the database (projection lag, stuck projections, seats sold, reactor positions) are
 read when scraped by a collector, once, not counted by every process.
 """
 
@@ -205,6 +205,15 @@ class StoreCollector(Collector):
             position.add_metric([name], pos)
         yield lag
         yield position
+        stuck = GaugeMetricFamily("boxoffice_projection_stuck", "1 when the projection cannot apply the event after"
+                                  " its position (it stays there; /readyz names it)", labels=["projection"])
+        failures = GaugeMetricFamily("boxoffice_projection_failed_attempts", "Failures in a row at the projection's"
+                                     " position (0: it is not failing)", labels=["projection"])
+        for name, (is_stuck, attempts) in facts.get("faults", {}).items():
+            stuck.add_metric([name], is_stuck)
+            failures.add_metric([name], attempts)
+        yield stuck
+        yield failures
         head = GaugeMetricFamily("boxoffice_log_head", "The event log's last position")
         head.add_metric([], facts.get("head", 0))
         yield head

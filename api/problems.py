@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
 from domain.payments import PaymentGatewayError
+from projections.faults import ProjectionStuckError
 
 log = logging.getLogger("boxoffice.api")
 
@@ -78,6 +79,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_datetime": 400,
     "payload_too_large": 413,
     "service_unavailable": 503,
+    "not_ready": 503,
+    "projection_stuck": 503,
+    "projection_lagging": 503,
 }
 
 TITLES: dict[str, str] = {
@@ -108,6 +112,9 @@ TITLES: dict[str, str] = {
     "invalid_datetime": "Invalid date and time",
     "payload_too_large": "Request body too large",
     "service_unavailable": "Service unavailable",
+    "not_ready": "Not ready",
+    "projection_stuck": "A projection cannot apply an event",
+    "projection_lagging": "Projections behind the event log",
     "internal": "Internal error",
 }
 
@@ -179,6 +186,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PaymentGatewayError)
     async def _gateway(request: Request, exc: PaymentGatewayError) -> JSONResponse:
         return problem_response(request, "payment_unavailable", str(exc), headers={"Retry-After": "5"})
+
+    @app.exception_handler(ProjectionStuckError)
+    async def _stuck(request: Request, exc: ProjectionStuckError) -> JSONResponse:
+        # The read tables a request needed caught up cannot be: one of them cannot apply an event.
+        log.error("%s", exc)
+        return problem_response(request, "projection_stuck", str(exc), headers={"Retry-After": RETRY_AFTER_SECONDS},
+                                stuck=[fault.public() for fault in exc.faults])
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
     projector: Literal["inline", "worker"] = "inline"  # worker: `boxoffice project run` does it
     read_your_writes_timeout: float = Field(default=5.0, ge=0)
+    # A projection failing this many times in a row at one position is stuck: /readyz answers 503 naming it.
+    projection_stuck_after_failures: int = Field(default=3, ge=1)
+    # /readyz answers 503 when a projection is more than this many events behind the log head; 0: no bound.
+    readyz_max_projection_lag: int = Field(default=0, ge=0)
     admission_poll_seconds: float = Field(default=0.05, gt=0, le=5)  # the admission index's staleness bound
     # A room a plain purchase found sold out refuses the next plain purchases without a claim for at most
     # this long; events that may free a seat end it sooner (domain/sales/sold_out.py). 0: every purchase claims.

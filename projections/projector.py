@@ -7,6 +7,12 @@ rolls the whole batch back; a second projector racing on the same projection
 loses the compare-and-set and rolls back. So every event is applied exactly
 once, without dedupe tables.
 
+One projection that cannot apply an event stops nobody else: the batch is
+then applied to each projection alone (projections/isolation.py); the healthy
+ones advance, the failing one stays right before the event, recorded in
+`projection_faults` (projections/faults.py) and retried with backoff, never
+past it. `/readyz` and `/metrics` read that record in every process.
+
 `rebuild(name)` replays the whole log into fresh copies of a projection's
 tables, then, in one transaction that also applies whatever arrived
 meanwhile, swaps them in and sets the position (projections/rebuild.py).
@@ -25,8 +31,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.clock import Clock, SystemClock
 from store.db import Database
 from store.run_lock import DatabaseLock, LockTimeout
+from store.timecodes import to_us
 from projections.batches import (
     ConcurrentProjectorError,
     Projection,
@@ -35,8 +43,9 @@ from projections.batches import (
     collector_paused,
     decode,
     lock_positions,
-    read_positions,
 )
+from projections.faults import Fault, ProjectionStuckError, read_state
+from projections.isolation import apply_alone
 from projections.light_events import EventDecoder
 from projections.rebuild import BATCH as REPLAY_BATCH, InProcesses, Rebuilder
 from projections.waiting import Progress
@@ -49,6 +58,8 @@ class Status:
     name: str
     position: int
     head: int
+    fault: Fault | None = None  # it cannot apply the event after `position` (projections/faults.py)
+    stuck: bool = False  # ...and has failed there `stuck_after` times in a row
 
     @property
     def lag(self) -> int:
@@ -65,6 +76,8 @@ class Projector:
         *,
         batch_size: int = 1000,
         on_batch: Callable[[int], None] | None = None,
+        clock: Clock | None = None,
+        stuck_after: int = 3,
     ) -> None:
         self.recorder = recorder
         self.mapper = mapper
@@ -73,6 +86,9 @@ class Projector:
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
         self._on_batch = on_batch
+        self.clock = clock or SystemClock()  # dates failures and times their retries (projections/faults.py)
+        self.stuck_after = stuck_after  # failures in a row at one position that make a projection stuck
+        self._turn = threading.Lock()  # one batch at a time in this process (the runner's, a catch_up's)
         self.progress = Progress()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,58 +103,116 @@ class Projector:
     # --- positions -------------------------------------------------------------
 
     def positions(self) -> dict[str, int]:
-        return read_positions(self.db, self.projections)
+        return {name: position for name, (position, _) in self._state().items()}
 
     def status(self) -> list[Status]:
+        state = self._state()
         head = self.recorder.max_notification_id() or 0
-        return [Status(name, pos, head) for name, pos in self.positions().items()]
+        return [Status(name, pos, head, fault, fault is not None and fault.stuck(self.stuck_after))
+                for name, (pos, fault) in state.items()]
 
     def position(self) -> int:
-        """The position every projection has reached."""
-        return min(self.positions().values(), default=0)
+        """The position every projection has reached, but the stuck ones: a read waits for the
+        projections that can move, not for one that cannot (/readyz names it)."""
+        return self._reached(self._state())
+
+    def _state(self) -> dict[str, tuple[int, Fault | None]]:
+        return read_state(self.db, self.projections)
+
+    def _reached(self, state: dict[str, tuple[int, Fault | None]], moved: int | None = None) -> int:
+        """The least position of the projections that are not stuck (`moved`: where those without a
+        fault are now); of all of them when every one is."""
+        live = [moved if moved is not None and fault is None else pos for pos, fault in state.values()
+                if fault is None or not fault.stuck(self.stuck_after)]
+        return min(live or [pos for pos, _ in state.values()], default=0)
 
     # --- catching up -----------------------------------------------------------
 
     def run_once(self) -> int:
         """Apply one batch; returns how many notifications it covered.
 
-        The projections' position rows are locked first, inside the batch's
-        transaction, so projectors in several processes take turns instead of
-        applying the same events and colliding.
+        The projections that are not failing take one batch together (`_batch`); if it fails,
+        each takes it alone, so that one failing projection stops no other (`_alone`). A failing
+        projection is retried alone, once its backoff is over (projections/faults.py).
         """
-        caught_up = self.position()
-        if caught_up >= (self.recorder.max_notification_id() or 0):  # idle: no lock taken
-            self._seen_at_least(caught_up)
-            return 0
+        with self._turn:
+            state = self._state()
+            head = self.recorder.max_notification_id() or 0
+            now_us = to_us(self.clock.now())
+            healthy = [name for name, (_, fault) in state.items() if fault is None]
+            due = [name for name, (_, fault) in state.items() if fault is not None and fault.retry_at_us() <= now_us]
+            behind = [name for name in healthy if state[name][0] < head]
+            covered = 0
+            if behind:
+                try:
+                    covered, last = self._batch(healthy, self._reached(state, moved=head))
+                    self._notify(self._reached(state, moved=last))
+                except ConcurrentProjectorError:
+                    raise
+                except Exception:
+                    log.warning("a projector batch failed; applying it to each projection alone", exc_info=True)
+                    due = sorted(set(due) | set(behind))
+            elif not due:  # idle: no lock taken
+                self._seen_at_least(self._reached(state))
+                return 0
+            if due:
+                covered = max([covered, *(self._alone(name, now_us) for name in due)])
+                self._notify(self.position())
+            return covered
+
+    def _batch(self, names: Sequence[str], others: int) -> tuple[int, int]:
+        """One batch for `names` in one transaction: (notifications covered, the last one's position).
+
+        The projections' position rows are locked first, inside the batch's transaction, so
+        projectors in several processes take turns instead of applying the same events and
+        colliding. `others`: the least position of the other projections a read waits for.
+        """
+        projections = [self.projections[name] for name in names]
         with collector_paused(), self.db.transaction() as tx:
-            positions = lock_positions(tx, self.projections)
+            positions = lock_positions(tx, names)
             start = min(positions.values(), default=0)
             notifications = self.recorder.select_notifications(start=start + 1, limit=self.batch_size)
             if not notifications:
-                self._seen_at_least(start)
-                return 0
-            events = decode(self.decoder, notifications, self.projections.values())
+                return 0, start
+            events = decode(self.decoder, notifications, projections)
             last = notifications[-1].id
-            for name, projection in self.projections.items():
-                old = positions[name]
+            for projection in projections:
+                old = positions[projection.name]
                 if old >= last:  # ahead of this batch (a rebuild swapped it in further on): never go back
                     continue
                 apply(projection, tx, [(p, e) for p, e in events if p > old], "")
-                advance(tx, name, old, last)
+                advance(tx, projection.name, old, last)
             if tx.dialect == "postgresql":  # delivered on commit: followers wake at once
-                tx.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
-        self._notify(last)
-        return len(notifications)
+                tx.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(min(last, others))))
+        return len(notifications), last
+
+    def _alone(self, name: str, now_us: int) -> int:
+        """One batch for `name` alone (projections/isolation.py): it advances up to the event it
+        cannot apply, if any, and that failure is recorded."""
+        covered, fault, error = apply_alone(self.db, self.recorder, self.decoder, self.projections[name],
+                                            self.batch_size, now_us)
+        if fault is not None:
+            stuck = " STUCK:" if fault.stuck(self.stuck_after) else ""
+            log.error("projection%s %s; retrying with backoff, never past it", stuck, fault.summary,
+                      exc_info=error if fault.attempts == 1 else None)
+        return covered
 
     def catch_up(self, until: int | None = None) -> int:
         """Apply batches until the log is exhausted (or `until` is reached). Safe beside a
-        running projector: the position row locks make them take turns."""
+        running projector: the position row locks make them take turns.
+
+        Raises ProjectionStuckError when a projection that cannot apply an event is left behind
+        (`until`, or the log's head): the caller wanted it caught up, and it is not."""
         total = 0
         while True:
             n = self.run_once()
             total += n
             if n == 0 or (until is not None and self.position() >= until):
-                return total
+                break
+        behind = [s.fault for s in self.status() if s.fault is not None and s.position < (until or s.head)]
+        if behind:
+            raise ProjectionStuckError(behind)
+        return total
 
     # --- waiting (read-your-writes) ----------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from store.db import Database, Tx
 from projections.batches import Projection, apply, collector_paused, decode_rows, for_update, set_position
+from projections.faults import clear_fault
 from projections.light_events import EventDecoder, event_kind
 
 SUFFIX = "__rebuild"
@@ -68,6 +69,7 @@ class Rebuilder:
             for name, projection in zip(names, projections, strict=True):
                 _swap(tx, projection, SUFFIX)
                 set_position(tx, projection.name, max(position, positions[name]))
+                clear_fault(tx, projection.name)  # replayed past whatever it could not apply before
         return max([position, *positions.values()])
 
     def replay(self, names: Sequence[str], suffix: str, batch_size: int = BATCH) -> int:

@@ -23,5 +23,12 @@ async def operations(request: Request) -> Response:
     projections = checks.get("projections") if isinstance(checks.get("projections"), dict) else {}
     others = {k: v for k, v in checks.items() if k != "projections"}
     return page(request, "ops.html", session=session, title="Operations", ready=ready.ok,
-                readiness=ready.body.get("status") if isinstance(ready.body, dict) else "unknown",
+                readiness=_readiness(ready.ok, ready.body),
                 projections=projections, checks=others, errors=RECENT.newest())
+
+
+def _readiness(ok: bool, body: object) -> str:
+    """`ready`, or what the 503 problem says is wrong (its detail)."""
+    if not isinstance(body, dict):
+        return "unknown"
+    return "ready" if ok else f"not ready: {body.get('detail') or body.get('status')}"

@@ -34,6 +34,7 @@ OWNED_ELSEWHERE = {
     "stored_events": "the event store on SQLite (0001)",
     "boxoffice_events": "the event store on PostgreSQL (0001)",
     "projection_positions": "the projector (projections/batches.py)",
+    "projection_faults": "the projector: projections that cannot apply an event (projections/faults.py, 0021)",
     **dict.fromkeys(("seat_inventory", "seat_holds", "tier_inventory", "code_inventory", "creator_revenue",
                      "processed_keys", "payout_accounts"), "the write guards (store/guards_sql.py)"),
     "waitlist": "the waitlist's line, a write guard (store/waitlist_guards_sql.py)",

@@ -146,6 +146,8 @@ def serve(
     """Serve the HTTP API (uvicorn)."""
     import uvicorn
 
+    from api.serving import Supervisor, balanced_workers_supported
+
     settings = load_settings()
     if migrate_first:
         from migrations.runner import upgrade
@@ -156,6 +158,8 @@ def serve(
     gateway = "stripe" if settings.gateway_name == "stripe" else "sandbox (no money moves)"
     typer.echo(f"boxoffice on http://{host}:{port} (docs at /docs), database {settings.database_url.split('@')[-1]}, "
                f"payments: {gateway}, workers: {workers}")
+    if workers > 1 and balanced_workers_supported():  # a listening socket per worker: api/serving.py says why
+        raise typer.Exit(Supervisor(host, port, workers, settings.log_level.lower()).run())
     uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, loop="auto", http="auto",
                 log_level=settings.log_level.lower(), access_log=False)
 

@@ -226,13 +226,13 @@ def project_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
     statuses = services.projector.status()
     if as_json:
         typer.echo(json.dumps([{"name": s.name, "position": s.position, "head": s.head, "lag": s.lag,
-                                 **({"failing": {**s.fault.public(), "stuck": s.stuck}} if s.fault else {})}
+                                 **({"failing": {**s.fault.for_operators(), "stuck": s.stuck}} if s.fault else {})}
                                 for s in statuses]))
         return
     for s in statuses:
         typer.echo(f"{s.name:<12} position {s.position:>10}  head {s.head:>10}  lag {s.lag}")
         if s.fault:  # cannot apply the next event: retried with backoff, never skipped (projections/faults.py)
-            typer.echo(f"  {'STUCK' if s.stuck else 'failing'}: {s.fault.summary}")
+            typer.echo(f"  {'STUCK' if s.stuck else 'failing'}: {s.fault.detail}")
 
 
 @project.command("rebuild")

@@ -54,11 +54,15 @@ class Fault:
         return self.last_failed_us + int(backoff_seconds(self.attempts) * 1_000_000)
 
     def public(self) -> dict[str, Any]:
-        """What /readyz and a 503 problem show: no stack trace, the error's first line only."""
+        """What /readyz and a 503 problem show to anyone: where and what class of error, never its text
+        (a database error's message may quote the stored values; it goes to the log and `project status`)."""
         return {"projection": self.name, "position": self.position, "event_position": self.event_position,
-                "topic": self.topic, "error_class": self.error_class, "error": self._first_line,
-                "attempts": self.attempts, "first_failed_at": _iso(self.first_failed_us),
-                "last_failed_at": _iso(self.last_failed_us)}
+                "topic": self.topic, "error_class": self.error_class, "attempts": self.attempts,
+                "first_failed_at": _iso(self.first_failed_us), "last_failed_at": _iso(self.last_failed_us)}
+
+    def for_operators(self) -> dict[str, Any]:
+        """`public()` and the error's first line (no stack trace): the log and `boxoffice project status`."""
+        return {**self.public(), "error": self._first_line}
 
     @property
     def _first_line(self) -> str:
@@ -66,10 +70,15 @@ class Fault:
 
     @property
     def summary(self) -> str:
-        """One line for an operator: no stack trace, the error's first line only."""
+        """One public line: the projection, the event and the error's class."""
         return (f"projection {self.name} stays at position {self.position}: event {self.event_position}"
-                f" ({self.topic}) fails with {self.error_class}: {self._first_line}"
+                f" ({self.topic}) fails with {self.error_class}"
                 f" ({self.attempts} attempt{'s' if self.attempts != 1 else ''})")
+
+    @property
+    def detail(self) -> str:
+        """`summary` and the error's first line, for the log and the operator's CLI."""
+        return f"{self.summary}: {self._first_line}"
 
 
 def backoff_seconds(attempts: int) -> float:

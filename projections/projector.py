@@ -193,7 +193,7 @@ class Projector:
                                             self.batch_size, now_us)
         if fault is not None:
             stuck = " STUCK:" if fault.stuck(self.stuck_after) else ""
-            log.error("projection%s %s; retrying with backoff, never past it", stuck, fault.summary,
+            log.error("projection%s %s; retrying with backoff, never past it", stuck, fault.detail,
                       exc_info=error if fault.attempts == 1 else None)
         return covered
 

@@ -221,7 +221,10 @@ def test_a_handler_bug_on_the_first_event_it_handles_keeps_the_projection_exactl
     assert projector.positions()["ledger"] == first - 1
     assert (fault.position, fault.event_position, fault.error_class, fault.attempts) == (
         first - 1, first, "ValueError", 3)
-    assert client.get("/readyz").json()["stuck"][0]["error"] == f"a handler bug at {first}"
+    shown = client.get("/readyz").json()
+    assert shown["stuck"][0]["error_class"] == "ValueError"
+    assert f"a handler bug at {first}" not in json.dumps(shown)  # the text may quote stored values: not public
+    assert fault.for_operators()["error"] == fault.detail.rsplit(": ", 1)[1] == f"a handler bug at {first}"
 
 
 def test_readyz_answers_503_when_a_projection_lags_more_than_the_configured_bound(

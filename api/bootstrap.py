@@ -140,6 +140,7 @@ def build_services(
         clock=clock,
         policies=build_policies(settings),
         sold_out_mark=timedelta(seconds=settings.sold_out_mark_seconds),
+        group_commit_gather=timedelta(milliseconds=settings.group_commit_gather_ms),
     )
     projector = Projector(app.recorder, app.mapper, db,
                           [CatalogProjection(), LedgerProjection(), AttendanceProjection(), PayoutsProjection(),

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # A room a plain purchase found sold out refuses the next plain purchases without a claim for at most
     # this long; events that may free a seat end it sooner (domain/sales/sold_out.py). 0: every purchase claims.
     sold_out_mark_seconds: float = Field(default=10.0, ge=0, le=300)
+    # Under load, how long a purchase batch waits for more purchases to join it before its transaction
+    # (domain/sales/group_commit.py): fewer, bigger transactions, at a few milliseconds of latency. 0: never.
+    group_commit_gather_ms: float = Field(default=4.0, ge=0, le=50)
     log_level: str = "INFO"
 
     # Integrations (integrations/): LiveKit, off unless all three are set; outbound webhooks.

@@ -54,9 +54,11 @@ class BoxOffice(Application[UUID]):
         policies: Policies | None = None,
         group_commit_flushers: int = 1,
         sold_out_mark: timedelta = timedelta(0),
+        group_commit_gather: timedelta = timedelta(0),
     ) -> None:
         """`sold_out_mark`: how long a room a plain purchase found sold out refuses the next plain ones
-        without a claim, at most (domain/sales/sold_out.py; 0: never); needs `sold_out.holds_live_ticket`."""
+        without a claim, at most (domain/sales/sold_out.py; 0: never); needs `sold_out.holds_live_ticket`.
+        `group_commit_gather`: how long a purchase batch waits to fill under load (domain/sales/group_commit.py)."""
         super().__init__(env)
         self.uow = UnitOfWork(self)
         self.clock: Clock = clock or SystemClock()
@@ -73,6 +75,7 @@ class BoxOffice(Application[UUID]):
         # the others' commands as functions, looked up when called.
         self._sales = SalesCommands(
             uow, clock, policies, gateway, group_commit_flushers=group_commit_flushers, sold_out_mark=sold_out_mark,
+            group_commit_gather=group_commit_gather,
             expire_holds=lambda room_id=None: self._holds.expire_holds(room_id=room_id),
             refund_now=lambda ticket: self._refunds.execute_refunds(ticket))
         self._holds = HoldCommands(uow, clock, gateway, record_payment=self._sales.record_payment)

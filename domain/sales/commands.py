@@ -71,7 +71,8 @@ class SalesCommands:
 
     def __init__(self, uow: UnitOfWork, clock: Clock, policies: Policies, gateway: PaymentGateway, *,
                  expire_holds: Callable[..., int], refund_now: Callable[[Ticket], Any],
-                 group_commit_flushers: int = 1, sold_out_mark: timedelta = timedelta(0)) -> None:
+                 group_commit_flushers: int = 1, sold_out_mark: timedelta = timedelta(0),
+                 group_commit_gather: timedelta = timedelta(0)) -> None:
         self.uow, self.clock, self.policies, self.gateway = uow, clock, policies, gateway
         # Rooms a plain purchase's claim found sold out: the next plain purchases are refused without one.
         self.sold_out = SoldOutMarks(clock, sold_out_mark)
@@ -80,7 +81,8 @@ class SalesCommands:
         # joins its queue in the reservation's own transaction, and the purchase answers at once.
         self.paced: bool = getattr(gateway, "paced", False)
         self.reservations: GroupCommitter[ReserveRequest, object] = GroupCommitter(
-            self._reserve_queued, name="reserve", flushers=group_commit_flushers
+            self._reserve_queued, name="reserve", flushers=group_commit_flushers,
+            gather=group_commit_gather.total_seconds()
         )
         self.settlements: GroupCommitter[Settlement, object] = GroupCommitter(
             self._settle_batch, name="settle", flushers=group_commit_flushers

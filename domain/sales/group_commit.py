@@ -5,7 +5,14 @@ hundred (PostgreSQL serialises appends behind a table lock; SQLite has one
 writer). Under load, callers submit commands to a GroupCommitter; a few
 flusher threads take whatever has queued while the previous transaction was
 committing and record it in one transaction. With no load a batch is one
-command and adds no waiting: there is no timer.
+command and adds no waiting.
+
+Under load (the flusher's last batch held more than one command), a flusher
+that has a batch's first command in hand waits `gather` seconds for more to
+join it before it records the batch (PostgreSQL's `commit_delay`, for a
+batch). A batch's cost is mostly per transaction (its statements, their
+planning, the commit), so on busy cores bigger batches leave more CPU for the
+requests themselves: measured in bench/RESULTS.md (tenth session).
 
 If a whole batch fails (a conflict on one ticket, a deadlock), each command of
 it is retried on its own so that one bad command fails alone.
@@ -22,6 +29,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -50,11 +58,16 @@ class GroupCommitter(Generic[I, R]):
         name: str,
         max_batch: int = 200,
         flushers: int = 2,
+        gather: float = 0.0,
+        pause: Callable[[float], object] = time.sleep,
     ) -> None:
         """`process` records a batch in ONE transaction and returns a result or
-        an exception per item, in order; if it raises, nothing was recorded."""
+        an exception per item, in order; if it raises, nothing was recorded.
+        `gather`: seconds a flusher under load waits for a batch to fill (0: never); `pause` waits."""
         self._process = process
         self._max_batch = max_batch
+        self._gather, self._pause = gather, pause
+        self._last = 0  # the size of the last batch taken: more than 1 is load
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(flushers)
@@ -98,6 +111,8 @@ class GroupCommitter(Generic[I, R]):
                 if first is _STOP:
                     return
                 batch = [first]
+                if self._gather and self._last > 1:
+                    self._pause(self._gather)
             while len(batch) < self._max_batch:
                 try:
                     nxt = self._queue.get_nowait()
@@ -107,6 +122,7 @@ class GroupCommitter(Generic[I, R]):
                     self._queue.put(_STOP)
                     break
                 batch.append(nxt)
+            self._last = len(batch)
             carried = self._flush(batch)  # type: ignore[arg-type]
 
     def _flush(self, batch: list[tuple[I, Future[R]]]) -> list[tuple[I, Future[R]]]:

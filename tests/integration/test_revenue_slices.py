@@ -9,9 +9,10 @@ so its split is exactly the one a single counter would give.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -57,9 +58,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[SqlGuards]:
     conn.commit()
 
 
-def sell(conn: sqlite3.Connection, sales: list[tuple[UUID, int]], seq: list[int]) -> list[int]:
-    """One batch: claim a seat per sale in its room, then accrue each; the lifetimes before each sale."""
-    with transaction(conn) as guards:
+def sell(conn: Any, sales: list[tuple[UUID, int]], seq: list[int], begin: Callable[[Any], Any] | None = None
+         ) -> list[int]:
+    """One batch: claim a seat per sale in its room, then accrue each; the lifetimes before each sale.
+    `begin`: the store's transaction (SQLite's here; tests/integration/test_revenue_slices_postgres.py)."""
+    with (begin or transaction)(conn) as guards:
         claims: dict[UUID, list[tuple[str, UUID]]] = {}
         for room, _ in sales:
             seq[0] += 1
@@ -69,23 +72,47 @@ def sell(conn: sqlite3.Connection, sales: list[tuple[UUID, int]], seq: list[int]
         return [guards.accrue_revenue(HOST, "USD", gross, room) for room, gross in sales]
 
 
-def fold(conn: sqlite3.Connection) -> bool:
-    with transaction(conn) as guards:
+def fold(conn: Any, begin: Callable[[Any], Any] | None = None) -> bool:
+    with (begin or transaction)(conn) as guards:
         return guards.fold_revenue_slices([(HOST, "USD")])
 
 
-def invariants(conn: sqlite3.Connection) -> None:
-    row = conn.execute("SELECT lifetime, granted FROM creator_revenue WHERE creator_id = ?", (HOST,)).fetchone()
-    slices = conn.execute("SELECT quota, used FROM revenue_slices WHERE creator_id = ?", (HOST,)).fetchall()
+def invariants(conn: Any, ph: str = "?") -> None:
+    row = conn.execute(f"SELECT lifetime, granted FROM creator_revenue WHERE creator_id = {ph}", (HOST,)).fetchone()
+    slices = conn.execute(f"SELECT quota, used FROM revenue_slices WHERE creator_id = {ph}", (HOST,)).fetchall()
     lifetime, granted = (row["lifetime"], row["granted"]) if row else (0, 0)
     assert granted == sum(s["quota"] for s in slices)
     assert all(0 <= s["used"] <= s["quota"] for s in slices)
     assert granted == 0 or lifetime + granted <= LIMIT
 
 
-def lifetime_of(conn: sqlite3.Connection) -> int:
-    return SqlGuardReads(lambda sql, params: conn.execute(sql.replace("%s", "?"), params).fetchall(), "?"
+def lifetime_of(conn: Any, ph: str = "?") -> int:
+    return SqlGuardReads(lambda sql, params: conn.execute(sql.replace("%s", ph), params).fetchall(), ph
                          ).lifetime_revenue(HOST, "USD")
+
+
+def sell_and_refund(conn: Any, batches: list[Any], begin: Callable[[Any], Any], ph: str) -> None:
+    """Each batch in turn (sales, folding when one needs the exact figure; or a refund): every sale must
+    record the running total of the sales and refunds before it, and the invariants hold after each."""
+    running, seq = 0, [0]
+    for batch in batches:
+        if batch[0][0] == "refund":
+            amount = min(batch[0][1], running)
+            with begin(conn) as guards:
+                guards.accrue_revenue(HOST, "USD", -amount)
+            running -= amount
+            continue
+        for _ in range(6):
+            try:
+                befores = sell(conn, batch, seq, begin)
+                break
+            except ExactRevenueNeeded:
+                fold(conn, begin)
+        for (_, gross), before in zip(batch, befores, strict=True):
+            assert before == running
+            running += gross
+        invariants(conn, ph)
+        assert lifetime_of(conn, ph) == running
 
 
 def test_a_room_sells_within_its_slice_without_locking_its_creators_row(db: sqlite3.Connection) -> None:
@@ -162,26 +189,8 @@ def test_every_sale_records_the_running_total_before_it_whatever_the_rooms_and_r
             guards.plan_revenue([(HOST, "USD", room, 0) for room in ROOMS], {"USD": LIMIT})
     if openings:
         assert [tuple(r) for r in conn.execute("SELECT room_id, quota, used FROM revenue_slices")] == [(str(ROOMS[0]), 600, 0)]
-    running, seq, policy = 0, [0], CommissionPolicy(threshold_major=100)  # 100.00: LIMIT
-    assert policy.threshold("USD") == LIMIT
-    for batch in batches:
-        if batch[0][0] == "refund":
-            amount = min(batch[0][1], running)
-            with transaction(conn) as guards:
-                guards.accrue_revenue(HOST, "USD", -amount)
-            running -= amount
-            continue
-        for _ in range(6):
-            try:
-                befores = sell(conn, batch, seq)
-                break
-            except ExactRevenueNeeded:
-                fold(conn)
-        for (_, gross), before in zip(batch, befores, strict=True):
-            assert before == running
-            running += gross
-        invariants(conn)
-        assert lifetime_of(conn) == running
+    assert CommissionPolicy(threshold_major=100).threshold("USD") == LIMIT  # 100.00
+    sell_and_refund(conn, batches, transaction, "?")
     conn.close()
 
 

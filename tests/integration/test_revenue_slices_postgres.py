@@ -21,13 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
-from domain.guards import ExactRevenueNeeded
 from domain.money import Money
 from domain.policies import CommissionPolicy
-from store.guard_reads import SqlGuardReads
 from store.guards_sql import SqlGuards
 from store.lock_order import REVENUE
-from tests.integration.test_revenue_slices import HOST, LIMIT, NOW, ROOMS, sales
+from tests.integration.test_revenue_slices import (HOST, LIMIT, NOW, ROOMS, invariants, lifetime_of, sales, sell,
+                                                  sell_and_refund)
 
 pytestmark = pytest.mark.postgres
 
@@ -38,30 +37,6 @@ def transaction(conn: psycopg.Connection) -> Iterator[SqlGuards]:
         guards = SqlGuards(conn.cursor(), "%s")
         yield guards
         guards.flush()
-
-
-def sell(conn: psycopg.Connection, sales_: list[tuple[UUID, int]], seq: list[int]) -> list[int]:
-    with transaction(conn) as guards:
-        claims: dict[UUID, list[tuple[str, UUID]]] = {}
-        for room, _ in sales_:
-            seq[0] += 1
-            claims.setdefault(room, []).append((f"fan-{seq[0]}", UUID(int=10_000 + seq[0])))
-        guards.claim_rooms(claims, NOW, NOW + timedelta(minutes=15))
-        guards.plan_revenue([(HOST, "USD", room, gross) for room, gross in sales_], {"USD": LIMIT})
-        return [guards.accrue_revenue(HOST, "USD", gross, room) for room, gross in sales_]
-
-
-def lifetime_of(conn: psycopg.Connection) -> int:
-    return SqlGuardReads(lambda sql, params: conn.execute(sql, params).fetchall(), "%s").lifetime_revenue(HOST, "USD")
-
-
-def invariants(conn: psycopg.Connection) -> None:
-    row = conn.execute("SELECT lifetime, granted FROM creator_revenue WHERE creator_id = %s", (HOST,)).fetchone()
-    slices = conn.execute("SELECT quota, used FROM revenue_slices WHERE creator_id = %s", (HOST,)).fetchall()
-    lifetime, granted = (row["lifetime"], row["granted"]) if row else (0, 0)
-    assert granted == sum(s["quota"] for s in slices)
-    assert all(0 <= s["used"] <= s["quota"] for s in slices)
-    assert granted == 0 or lifetime + granted <= LIMIT
 
 
 def fresh(conn: psycopg.Connection, openings: bool) -> None:
@@ -83,7 +58,7 @@ def conn(postgres_url: str) -> Iterator[psycopg.Connection]:  # one database for
 def test_a_sale_within_its_rooms_slice_reads_its_revenue_with_the_claim(conn: psycopg.Connection) -> None:
     fresh(conn, openings=False)
     seq = [0]
-    assert sell(conn, [(ROOMS[0], 500)], seq) == [0]  # the first sale takes a slice from the row
+    assert sell(conn, [(ROOMS[0], 500)], seq, transaction) == [0]  # the first sale takes a slice from the row
     asked: list[Any] = []
 
     with transaction(conn) as guards:
@@ -101,8 +76,8 @@ def test_a_sale_within_its_rooms_slice_reads_its_revenue_with_the_claim(conn: ps
 
     assert asked == [([], [])]  # nothing left to read: the claim's round trip brought the slice and the total
     assert (before, row_locked) == (500, False)
-    assert lifetime_of(conn) == 1_000
-    invariants(conn)
+    assert lifetime_of(conn, "%s") == 1_000
+    invariants(conn, "%s")
 
 
 @settings(max_examples=40, deadline=None, database=None,
@@ -111,24 +86,5 @@ def test_a_sale_within_its_rooms_slice_reads_its_revenue_with_the_claim(conn: ps
 def test_every_sale_records_the_running_total_before_it_on_postgresql(conn: psycopg.Connection, batches,
                                                                      openings: bool) -> None:
     fresh(conn, openings)
-    running, seq, policy = 0, [0], CommissionPolicy(threshold_major=100)
-    assert policy.threshold("USD") == LIMIT
-    for batch in batches:
-        if batch[0][0] == "refund":
-            amount = min(batch[0][1], running)
-            with transaction(conn) as guards:
-                guards.accrue_revenue(HOST, "USD", -amount)
-            running -= amount
-            continue
-        for _ in range(6):
-            try:
-                befores = sell(conn, batch, seq)
-                break
-            except ExactRevenueNeeded:
-                with transaction(conn) as guards:
-                    guards.fold_revenue_slices([(HOST, "USD")])
-        for (_, gross), before in zip(batch, befores, strict=True):
-            assert before == running
-            running += gross
-        invariants(conn)
-        assert lifetime_of(conn) == running
+    assert CommissionPolicy(threshold_major=100).threshold("USD") == LIMIT
+    sell_and_refund(conn, batches, transaction, "%s")

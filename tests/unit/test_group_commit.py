@@ -54,18 +54,24 @@ def test_a_carried_item_of_a_failed_batch_is_still_answered() -> None:
     assert sorted(answers) == ["a!", "b!"]
 
 
-def test_a_lone_command_is_recorded_at_once_and_under_load_a_batch_waits_to_fill() -> None:
-    batches: list[list[str]] = []
-    pauses: list[float] = []
-    first_running, release = threading.Event(), threading.Event()
-    committer: GroupCommitter[str, object]
+class FirstBatchWaits:
+    """A batch processor whose first batch waits for `release`: what is submitted meanwhile queues."""
 
-    def process(items: Sequence[str]) -> list[object]:
-        batches.append(list(items))
-        if len(batches) == 1:
-            first_running.set()
-            release.wait(5)
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.first_running, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, items: Sequence[str]) -> list[object]:
+        self.batches.append(list(items))
+        if len(self.batches) == 1:
+            self.first_running.set()
+            self.release.wait(5)
         return [i.upper() for i in items]
+
+
+def test_a_lone_command_is_recorded_at_once_and_under_load_a_batch_waits_to_fill() -> None:
+    process, pauses = FirstBatchWaits(), list[float]()
+    committer: GroupCommitter[str, object]
 
     def pause(seconds: float) -> None:  # while the flusher waits, two more purchases arrive
         pauses.append(seconds)
@@ -75,39 +81,30 @@ def test_a_lone_command_is_recorded_at_once_and_under_load_a_batch_waits_to_fill
     committer = GroupCommitter(process, name="test", flushers=1, gather=0.004, pause=pause)
     try:
         a = committer.submit("a")  # alone: no batch before it held more than one, no wait
-        first_running.wait(5)
+        process.first_running.wait(5)
         b, c = committer.submit("b"), committer.submit("c")  # queue while "a" is recorded
-        release.set()
+        process.release.set()
         assert [f.result(5) for f in (a, b, c)] == ["A", "B", "C"]
         d = committer.submit("d")  # the last batch held two: load; this one waits to fill
         assert d.result(5) == "D"
     finally:
         committer.close()
 
-    assert batches[:3] == [["a"], ["b", "c"], ["d", "e", "f"]]
+    assert process.batches[:3] == [["a"], ["b", "c"], ["d", "e", "f"]]
     assert pauses == [0.004]
 
 
 def test_without_a_gather_window_a_flusher_never_waits_even_under_load() -> None:
-    pauses: list[float] = []
-    batches: list[list[str]] = []
-    first_running, release = threading.Event(), threading.Event()
-
-    def process(items: Sequence[str]) -> list[object]:
-        batches.append(list(items))
-        if len(batches) == 1:
-            first_running.set()
-            release.wait(5)
-        return [i.upper() for i in items]
+    process, pauses = FirstBatchWaits(), list[float]()
 
     committer: GroupCommitter[str, object] = GroupCommitter(process, name="test", flushers=1, pause=pauses.append)
     try:
         a = committer.submit("a")
-        first_running.wait(5)
+        process.first_running.wait(5)
         queued = [committer.submit(i) for i in "bc"]
-        release.set()
+        process.release.set()
         assert [f.result(5) for f in (a, *queued)] == ["A", "B", "C"]
         assert committer.submit("d").result(5) == "D"  # after a batch of two: load, but no window
     finally:
         committer.close()
-    assert batches == [["a"], ["b", "c"], ["d"]] and pauses == []
+    assert process.batches == [["a"], ["b", "c"], ["d"]] and pauses == []

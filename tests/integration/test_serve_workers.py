@@ -116,3 +116,15 @@ def test_the_supervisor_stopped_alone_stops_every_worker(postgres_url: str) -> N
         assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)
     finally:
         stop(supervisor)
+
+
+def test_a_port_that_something_else_listens_on_is_refused(postgres_url: str) -> None:
+    with socket.socket() as other:  # another program's listener, without SO_REUSEPORT
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {**os.environ, "BOXOFFICE_DATABASE_URL": postgres_url, "BOXOFFICE_AUTH_SECRET": SECRET}
+        result = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2",
+                                 "--no-migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"port 127.0.0.1:{port} is in use" in result.stderr

@@ -21,6 +21,7 @@ is missing), `serve` keeps uvicorn's supervisor (`balanced_workers_supported`).
 from __future__ import annotations
 
 import logging
+import logging.config
 import multiprocessing
 import signal
 import socket
@@ -29,7 +30,7 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
-from uvicorn.config import STARTUP_FAILURE
+from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 
 APP = "api.asgi:app"
 BACKLOG = 2048
@@ -95,6 +96,8 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until SIGINT/SIGTERM (0) or a worker fails to start (its exit status)."""
+        logging.config.dictConfig(LOGGING_CONFIG)  # the supervisor's lines look like its workers' (uvicorn's)
+        log.setLevel(self.log_level.upper())
         if not port_is_free(self.host, self.port):
             log.error("port %s:%d is in use", self.host, self.port)
             return 1

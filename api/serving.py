@@ -34,7 +34,6 @@ from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 
 APP = "api.asgi:app"
 BACKLOG = 2048
-RESTART_LIMIT = 20  # deaths while serving before the supervisor gives up (a crash loop, not a bad day)
 FAILED_TO_START = frozenset({STARTUP_FAILURE, 2})  # uvicorn's startup failure; settings refused (api/settings.py)
 
 log = logging.getLogger("uvicorn.error")
@@ -92,7 +91,6 @@ class Supervisor:
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._processes: list[BaseProcess] = []
-        self.restarts = 0
 
     def run(self) -> int:
         """Serve until SIGINT/SIGTERM (0) or a worker fails to start (its exit status)."""
@@ -126,10 +124,9 @@ class Supervisor:
             if process.is_alive():
                 continue
             code = process.exitcode or 0
-            if code in FAILED_TO_START or self.restarts >= RESTART_LIMIT:
+            if code in FAILED_TO_START:
                 log.error("worker process [%s] exited with %s; stopping", process.pid, code)
                 return code or 1
-            self.restarts += 1
             log.warning("worker process [%s] died (exit %s); starting another", process.pid, code)
             self._processes[i] = self._start()
         return 0

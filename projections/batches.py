@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from store.db import Database, Tx
+from store.db import Tx
 from projections.light_events import event_kind
 
 
@@ -65,11 +65,6 @@ def apply(projection: Projection, tx: Tx, events: list[tuple[int, Any]], suffix:
 
 
 # --- positions ----------------------------------------------------------------------------
-
-
-def read_positions(db: Database, names: Iterable[str]) -> dict[str, int]:
-    found = {r["name"]: int(r["position"]) for r in db.query("SELECT name, position FROM projection_positions")}
-    return {name: found.get(name, 0) for name in names}
 
 
 def lock_positions(tx: Tx, names: Iterable[str]) -> dict[str, int]:

@@ -289,7 +289,6 @@ class RevenueGuards:
         """The slices of these held rooms, and L of these creators as committed (one round trip)."""
         slots = [s for s in slots if s not in self._slices]
         rids = sorted({rid for rid, _ in slots})
-        estimate = _ESTIMATE
         found: list[Any] = []
         sums: list[Any] = []
         if self._pg and (rids or keys):  # type: ignore[attr-defined]
@@ -297,7 +296,7 @@ class RevenueGuards:
                 if rids:
                     one.execute(_SLICES_OF_ROOMS, (rids,), prepare=False)
                 if keys:
-                    two.execute(estimate.format("unnest(%b::text[], %b::text[]) AS q(c, k)"),
+                    two.execute(_ESTIMATE.format("unnest(%b::text[], %b::text[]) AS q(c, k)"),
                                 ([c for c, _ in keys], [k for _, k in keys]), prepare=False)
                 found = one.fetchall() if rids else []
                 sums = two.fetchall() if keys else []
@@ -306,7 +305,7 @@ class RevenueGuards:
                 found += self._exec("SELECT room_id, currency, creator_id, quota, used FROM revenue_slices"  # type: ignore[attr-defined]
                                     " WHERE room_id = %s", (rid,)).fetchall()
             for key in keys:
-                sums.append(self._one(estimate.format("(SELECT %s AS c, %s AS k) AS q"), key))  # type: ignore[attr-defined]
+                sums.append(self._one(_ESTIMATE.format("(SELECT %s AS c, %s AS k) AS q"), key))  # type: ignore[attr-defined]
         for slot in slots:
             self._slices[slot] = None
         self._keep_slices(found)
